@@ -1,0 +1,157 @@
+#include "testlib.h"
+
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("KT_BUILD");
+	return b && *b ? b : "build";
+}
+
+const char *kt_test_lib(void)
+{
+	static char path[4096];
+	snprintf(path, sizeof path, "%s/libkt.so", build_dir());
+	return path;
+}
+
+const char *kt_test_helper(const char *name)
+{
+	/* A small ring so two helper paths can be live in one expression. */
+	static char ring[4][4096];
+	static int next;
+	char *p = ring[next++ & 3];
+	snprintf(p, 4096, "%s/test/helpers/%s", build_dir(), name);
+	return p;
+}
+
+static int is_ours(const char *kv)
+{
+	return strncmp(kv, "LD_PRELOAD=", 11) == 0 || strncmp(kv, "KT_", 3) == 0;
+}
+
+int kt_test_run(int preload, char *const argv[], char *const extra_env[],
+                char *out, size_t outsz, int merge_stderr, int timeout_s)
+{
+	size_t n = 0, extra = 0;
+	while (environ[n])
+		n++;
+	while (extra_env && extra_env[extra])
+		extra++;
+	char **env = calloc(n + extra + 2, sizeof *env);
+	char preload_kv[4200];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_ours(environ[i]) || (strncmp(environ[i], "KT_BUILD=", 9) == 0))
+			env[k++] = environ[i];
+	if (preload) {
+		snprintf(preload_kv, sizeof preload_kv, "LD_PRELOAD=%s", kt_test_lib());
+		env[k++] = preload_kv;
+	}
+	for (size_t i = 0; i < extra; i++)
+		env[k++] = extra_env[i];
+	env[k] = NULL;
+
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		free(env);
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		free(env);
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		if (merge_stderr)
+			dup2(pfd[1], 2);
+		execve(argv[0], argv, env);
+		_exit(127);
+	}
+	free(env);
+	close(pfd[1]);
+
+	size_t len = 0;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left_ms = timeout_s * 1000L - ((now.tv_sec - start.tv_sec) * 1000L +
+		                                   (now.tv_nsec - start.tv_nsec) / 1000000L);
+		if (left_ms <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		int r = poll(&p, 1, (int)left_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			continue;
+		char tmp[4096];
+		ssize_t got = read(pfd[0], tmp, sizeof tmp);
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got && out && len + 1 < outsz; i++)
+			out[len++] = tmp[i];
+	}
+	if (out && outsz)
+		out[len] = '\0';
+	close(pfd[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
+
+void kt_test_assert_loaded(void)
+{
+	Dl_info info;
+	void *k = dlsym(RTLD_DEFAULT, "kill");
+	ck_assert_msg(k != NULL, "kill not found");
+	ck_assert_msg(dladdr(k, &info) && info.dli_fname,
+	              "dladdr(kill) failed");
+	ck_assert_msg(strstr(info.dli_fname, "libkt.so") != NULL,
+	              "kill() resolves to %s, not libkt.so: is LD_PRELOAD set?",
+	              info.dli_fname);
+	ck_assert_msg(dlsym(RTLD_DEFAULT, "kt_version") != NULL,
+	              "kt_version not exported");
+}
+
+int kt_test_can_pidns(const char **why)
+{
+	/* Try it for real in a throwaway child: the answer depends on root, on
+	 * user-namespace sysctls and on seccomp, which no single file tells. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWPID) == 0)
+			_exit(0);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWPID) == 0)
+			_exit(0);
+		_exit(1);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		if (why)
+			*why = "neither root nor unprivileged user namespaces can make a PID namespace here";
+		return 0;
+	}
+	return 1;
+}
