@@ -1,0 +1,106 @@
+/* Running the PID-reuse scenario helper (test/helpers/reuse.c) from a Check
+ * suite and reading its one result line.  Header-only (static functions) so the
+ * suites that use it need no extra object in the Makefile's preload rule. */
+#ifndef KT_TEST_SCENARIO_H
+#define KT_TEST_SCENARIO_H
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "testlib.h"
+
+/* The helper's exit status when no PID namespace can be made (see reuse.c). */
+#define SCENARIO_NO_PIDNS 77
+/* Seconds one helper run may take before kt_test_run kills it; the helper's
+ * own alarms fire first, so this only catches a helper that cannot. */
+#define SCENARIO_TIMEOUT 15
+
+/* Outcome of one helper run: its output (stdout and stderr merged, so a
+ * failure message carries the helper's complaint) and the result line. */
+struct scenario {
+	char out[8192];
+	char line[1024];  /* a copy of the "creation=..." line */
+};
+
+/* 1 if the test should go on; 0 after printing the SKIP line the runner counts
+ * when this machine cannot make a PID namespace. */
+static inline int scenario_possible(const char *what)
+{
+	const char *why = NULL;
+	if (kt_test_can_pidns(&why))
+		return 1;
+	printf("SKIP: %s: %s\n", what, why ? why : "no PID namespace");
+	fflush(stdout);
+	return 0;
+}
+
+/* Runs ARGV (the reuse helper and its arguments) with or without libkt and
+ * ENV added; returns 0 if the scenario could not run for want of a PID
+ * namespace (SKIP printed), 1 otherwise.  Fails the test on any other setup
+ * failure or a missing result line. */
+static inline int scenario_run(struct scenario *s, int preload, char *const argv[],
+                               char *const env[], const char *what)
+{
+	memset(s, 0, sizeof *s);
+	int st = kt_test_run(preload, argv, env, s->out, sizeof s->out, 1, SCENARIO_TIMEOUT);
+	ck_assert_msg(st != -1, "%s: could not start %s", what, argv[0]);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == SCENARIO_NO_PIDNS) {
+		printf("SKIP: %s: the helper could not make a PID namespace: %s\n", what, s->out);
+		fflush(stdout);
+		return 0;
+	}
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	              "%s (%s libkt): helper failed, status 0x%x, output:\n%s", what,
+	              preload ? "with" : "without", st, s->out);
+	/* The result line is the one that starts with creation=; anything else is
+	 * the program's own stderr (a shell's error, a libkt report). */
+	const char *p = s->out;
+	while (p && strncmp(p, "creation=", 9) != 0) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	ck_assert_msg(p != NULL, "%s (%s libkt): no result line in:\n%s", what,
+	              preload ? "with" : "without", s->out);
+	size_t n = strcspn(p, "\n");
+	if (n >= sizeof s->line)
+		n = sizeof s->line - 1;
+	memcpy(s->line, p, n);
+	s->line[n] = '\0';
+	return 1;
+}
+
+/* The value of " KEY=" in the result line, copied into BUF ("" when absent). */
+static inline const char *scenario_field(const struct scenario *s, const char *key,
+                                         char *buf, size_t size)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, " %s=", key);
+	buf[0] = '\0';
+	const char *p = strstr(s->line, pat);
+	if (!p)
+		return buf;
+	p += strlen(pat);
+	size_t n = strcspn(p, " ");
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* ck_assert that KEY has value WANT, showing the whole line (and the helper's
+ * other output) when not. */
+#define scenario_expect(s, key, want, what, preload)                                  \
+	do {                                                                          \
+		char v_[128];                                                         \
+		scenario_field((s), (key), v_, sizeof v_);                            \
+		ck_assert_msg(strcmp(v_, (want)) == 0,                                \
+		              "%s (%s libkt): %s=%s, expected %s\nresult: %s\noutput:\n%s", \
+		              (what), (preload) ? "with" : "without", (key), v_, (want),  \
+		              (s)->line, (s)->out);                                   \
+	} while (0)
+
+#endif
