@@ -1,0 +1,87 @@
+/* KT_* variables: see config.h.  Each name is defined once, here. */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "fmt.h"
+
+static void warn(struct kt_config *c, const char *name, const char *value,
+                 const char *expected, const char *using)
+{
+	if (c->n_warnings >= KT_CONFIG_MAX_WARNINGS)
+		return;
+	char *w = c->warnings[c->n_warnings++];
+	struct kt_buf b = { w, 0, KT_CONFIG_WARNING_LEN };
+	kt_buf_str(&b, "libkt: ignoring ");
+	kt_buf_str(&b, name);
+	kt_buf_str(&b, "=\"");
+	kt_buf_quoted(&b, value, 40);
+	kt_buf_str(&b, "\" (expected ");
+	kt_buf_str(&b, expected);
+	kt_buf_str(&b, "); using ");
+	kt_buf_str(&b, using);
+}
+
+/* Exact, case-sensitive match against a list of words: "Enforce" or
+ * "enforce " is a typo worth a warning, not a guess. */
+static int pick(const char *value, const char *const *words, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(value, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+static const char *lookup(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
+{
+	const struct kt_config defaults = KT_CONFIG_DEFAULTS;
+	*c = defaults;
+
+	const char *v = lookup(envp, "KT_MODE");
+	if (v) {
+		static const char *const words[] = { "off", "audit", "enforce" };
+		int i = pick(v, words, 3);
+		if (i >= 0)
+			c->mode = (enum kt_mode)i; /* same order as enum kt_mode */
+		else
+			warn(c, "KT_MODE", v, "enforce, audit or off", "enforce");
+	}
+
+	v = lookup(envp, "KT_IDENTITY");
+	if (v) {
+		static const char *const words[] = { "auto", "inode", "none" };
+		int i = pick(v, words, 3);
+		if (i >= 0)
+			c->identity = (enum kt_identity_pref)i;
+		else
+			warn(c, "KT_IDENTITY", v, "auto, inode or none", "auto");
+	}
+
+	v = lookup(envp, "KT_LOG");
+	if (v && *v) {
+		if (strcmp(v, "stderr") == 0) {
+			c->log_target = KT_LOG_STDERR;
+		} else if (secure) {
+			/* A set-user-ID program must not append to a file its
+			 * unprivileged caller names. */
+			warn(c, "KT_LOG", v, "stderr in secure-execution mode", "no log file");
+		} else if (v[0] != '/') {
+			/* A relative path would depend on the program's working
+			 * directory at start-up, which surprises more than it helps. */
+			warn(c, "KT_LOG", v, "stderr or an absolute path", "no log");
+		} else {
+			c->log_target = KT_LOG_FILE;
+			c->log_path = v;
+		}
+	}
+}

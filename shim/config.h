@@ -1,0 +1,31 @@
+/* KT_* environment variables: parsed once, at start-up, strictly.
+ * A bad value gets the default and one warning (written only where logging
+ * goes).  Pure code: no I/O, so the unit tests can drive it directly. */
+#ifndef KT_CONFIG_H
+#define KT_CONFIG_H
+
+enum kt_mode { KT_MODE_OFF = 0, KT_MODE_AUDIT = 1, KT_MODE_ENFORCE = 2 };
+enum kt_identity_pref { KT_IDPREF_AUTO = 0, KT_IDPREF_INODE, KT_IDPREF_NONE };
+enum kt_log_target { KT_LOG_NONE = 0, KT_LOG_STDERR, KT_LOG_FILE };
+
+#define KT_CONFIG_MAX_WARNINGS 4
+#define KT_CONFIG_WARNING_LEN 200
+
+struct kt_config {
+	enum kt_mode mode;
+	enum kt_identity_pref identity;
+	enum kt_log_target log_target;
+	const char *log_path; /* points into the environment; KT_LOG_FILE only */
+	int n_warnings;
+	char warnings[KT_CONFIG_MAX_WARNINGS][KT_CONFIG_WARNING_LEN];
+};
+
+/* The defaults: what every hook uses before the constructor has run. */
+#define KT_CONFIG_DEFAULTS { .mode = KT_MODE_ENFORCE }
+
+/* Fill C from ENVP (a NULL-terminated "NAME=value" array; NULL means empty).
+ * SECURE: the process runs in secure-execution mode (AT_SECURE: set-user-ID
+ * and the like), where a file named by the environment is never opened. */
+void kt_config_parse(struct kt_config *c, char *const *envp, int secure);
+
+#endif

@@ -1,0 +1,103 @@
+/* The wait family: note every reap of a registered child.
+ *
+ * Each public entry point has its own hook because glibc's wait() calls its
+ * internal waitpid, not the interposable one.  Hooks call the real function
+ * (it is a cancellation point; a raw syscall would not be) and mark the
+ * child reaped before returning, so a kill() issued after the wait returns is
+ * always judged stale.  errno is the real call's: bookkeeping saves it. */
+#include <errno.h>
+#include <string.h>
+
+#include "state.h"
+
+/* Did this wait status report a death (a reap), not a stop or continue? */
+static int status_is_reap(int status)
+{
+	return WIFEXITED(status) || WIFSIGNALED(status);
+}
+
+static void after_wait(pid_t r, const int *status, uint64_t seq, enum kt_reaped_by how)
+{
+	if (r > 0 && status_is_reap(*status)) {
+		int saved = errno;
+		kt_note_reaped(r, seq, how);
+		errno = saved;
+	}
+}
+
+/* The status word is needed to tell a reap from a stop report, so when the
+ * caller passes NULL we pass our own: the kernel fills it, nobody sees it. */
+#define STATUS_PTR(user, local) ((user) ? (user) : &(local))
+
+KT_EXPORT pid_t wait(int *wstatus)
+{
+	if (kt_mode() == KT_MODE_OFF)
+		return KT_REAL(wait)(wstatus);
+	int local;
+	int *sp = STATUS_PTR(wstatus, local);
+	uint64_t seq = kt_table_last_seq();
+	pid_t r = KT_REAL(wait)(sp);
+	after_wait(r, sp, seq, KT_REAPED_WAIT);
+	return r;
+}
+
+KT_EXPORT pid_t waitpid(pid_t pid, int *wstatus, int options)
+{
+	if (kt_mode() == KT_MODE_OFF)
+		return KT_REAL(waitpid)(pid, wstatus, options);
+	int local;
+	int *sp = STATUS_PTR(wstatus, local);
+	uint64_t seq = kt_table_last_seq();
+	pid_t r = KT_REAL(waitpid)(pid, sp, options);
+	after_wait(r, sp, seq, KT_REAPED_WAITPID);
+	return r;
+}
+
+KT_EXPORT pid_t wait3(int *wstatus, int options, struct rusage *ru)
+{
+	if (kt_mode() == KT_MODE_OFF)
+		return KT_REAL(wait3)(wstatus, options, ru);
+	int local;
+	int *sp = STATUS_PTR(wstatus, local);
+	uint64_t seq = kt_table_last_seq();
+	pid_t r = KT_REAL(wait3)(sp, options, ru);
+	after_wait(r, sp, seq, KT_REAPED_WAIT3);
+	return r;
+}
+
+KT_EXPORT pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *ru)
+{
+	if (kt_mode() == KT_MODE_OFF)
+		return KT_REAL(wait4)(pid, wstatus, options, ru);
+	int local;
+	int *sp = STATUS_PTR(wstatus, local);
+	uint64_t seq = kt_table_last_seq();
+	pid_t r = KT_REAL(wait4)(pid, sp, options, ru);
+	after_wait(r, sp, seq, KT_REAPED_WAIT4);
+	return r;
+}
+
+KT_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *infop, int options)
+{
+	if (kt_mode() == KT_MODE_OFF)
+		return KT_REAL(waitid)(idtype, id, infop, options);
+	/* The kernel accepts a NULL infop; we need si_pid, so lend it ours. */
+	siginfo_t local;
+	siginfo_t *ip = infop;
+	if (!ip) {
+		memset(&local, 0, sizeof local);
+		ip = &local;
+	}
+	uint64_t seq = kt_table_last_seq();
+	int r = KT_REAL(waitid)(idtype, id, ip, options);
+	/* WNOWAIT leaves the child waitable: not a reap.  With WNOHANG and
+	 * nothing ready, si_pid is 0. */
+	if (r == 0 && !(options & WNOWAIT) && ip->si_pid > 0 &&
+	    (ip->si_code == CLD_EXITED || ip->si_code == CLD_KILLED ||
+	     ip->si_code == CLD_DUMPED)) {
+		int saved = errno;
+		kt_note_reaped(ip->si_pid, seq, KT_REAPED_WAITID);
+		errno = saved;
+	}
+	return r;
+}

@@ -1,0 +1,51 @@
+/* Start-up: read the configuration once, resolve the real functions, open
+ * the log.  Kept small: it runs in every process that loads libkt, and most
+ * of them never fork. */
+#include <errno.h>
+#include <sys/auxv.h>
+#include <time.h>
+
+#include "state.h"
+
+extern char **environ;
+
+struct kt_state kt_state = {
+	.config = KT_CONFIG_DEFAULTS,
+	.idmode = KT_IDMODE_UNPROBED,
+	.log_fd = -1,
+};
+
+void kt_init_once(void)
+{
+	int expected = 0;
+	/* The loser of this race (another thread, or a hook in a signal handler
+	 * that interrupted the constructor) goes on with the defaults. */
+	if (!atomic_compare_exchange_strong(&kt_state.init_state, &expected, 1))
+		return;
+	int saved_errno = errno;
+
+	struct kt_config c;
+	kt_config_parse(&c, environ, getauxval(AT_SECURE) != 0);
+	kt_state.config = c;
+	if (c.identity == KT_IDPREF_NONE)
+		atomic_store(&kt_state.idmode, KT_IDENTITY_NONE);
+	kt_real_resolve();
+	kt_log_open();
+	kt_report_config_warnings();
+
+	atomic_store_explicit(&kt_state.init_state, 2, memory_order_release);
+	errno = saved_errno;
+}
+
+__attribute__((constructor)) static void kt_constructor(void)
+{
+	kt_init_once();
+}
+
+uint64_t kt_now_ns(void)
+{
+	/* vDSO: no syscall, async-signal-safe. */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,165 @@
+/* Registering children and noticing their reaps.
+ *
+ * The fork→registration race.  fork() returns a PID in the parent; by the
+ * time we look at that PID the child may have exited, been reaped (by
+ * another thread's waitpid(-1), by a SIGCHLD handler, by the kernel when
+ * SIGCHLD is ignored) and its number handed to a stranger.  A shim that does
+ * pidfd_open(pid) and trusts the result registers the stranger.  We close the
+ * window by checking what the pidfd names rather than trying to keep the
+ * window shut:
+ *
+ *   1. pidfd_open(pid) pins whatever process holds the PID now;
+ *   2. waitid(P_PIDFD, fd, WEXITED|WNOHANG|WNOWAIT|__WALL) succeeds only if
+ *      that process is a child of ours (running or zombie, not yet reaped);
+ *      it reaps nothing;
+ *   3. only then is its pidfs inode recorded.
+ *
+ * If the process is gone (ESRCH) or is not our child (ECHILD: the PID was
+ * reused), our child died before it could be registered: we record a
+ * tombstone, so a later kill() of that PID is refused, as it should be.
+ * No signal blocking is needed: a SIGCHLD handler that reaps inside the
+ * window is just another reaper, and the check sees its effect.  (If another
+ * thread's fork got the same PID in between, the pidfd names that child:
+ * also our child, also the process that kill(pid) would address.) */
+#include <errno.h>
+#include <string.h>
+
+#include "state.h"
+#include "sys.h"
+
+int kt_identity_mode(void)
+{
+	return atomic_load_explicit(&kt_state.idmode, memory_order_acquire);
+}
+
+/* Settle the identity mode from the first pidfd we get.  On pidfs (6.9+)
+ * every process has its own inode; before it, every pidfd shares one
+ * anonymous inode and names nothing. */
+static int probe_identity(int pidfd)
+{
+	int mode = KT_IDENTITY_NONE;
+	if (kt_fd_is_pidfs(pidfd) == 1)
+		mode = KT_IDENTITY_INODE;
+	else
+		kt_report_degraded(KT_DEGRADED_NO_PIDFS, 0);
+	int expected = KT_IDMODE_UNPROBED;
+	atomic_compare_exchange_strong(&kt_state.idmode, &expected, mode);
+	return kt_identity_mode();
+}
+
+static void fill_info(pid_t pid, enum kt_made_by how, const char *name)
+{
+	struct kt_slot_info *info = kt_table_info(pid);
+	if (!info)
+		return;
+	info->made_ns = kt_now_ns();
+	info->reaped_ns = 0;
+	info->made_by = (uint8_t)how;
+	info->reaped_by = KT_REAPED_UNKNOWN;
+	if (!name)
+		name = program_invocation_short_name; /* a fork runs our own image */
+	const char *base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	size_t i = 0;
+	for (; i + 1 < sizeof info->name && base[i]; i++)
+		info->name[i] = base[i];
+	info->name[i] = '\0';
+}
+
+static void mark_gone_at_birth(pid_t pid, struct kt_slot *s, uint64_t before)
+{
+	kt_slot_publish_tombstone(s, before);
+	struct kt_slot_info *info = kt_table_info(pid);
+	if (info) {
+		info->reaped_ns = info->made_ns;
+		info->reaped_by = KT_REAPED_BEFORE_REGISTRATION;
+	}
+}
+
+void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
+{
+	if (pid <= 0)
+		return;
+	struct kt_slot *s = kt_table_get(pid);
+	if (!s) {
+		kt_count(&kt_state.n.fallbacks);
+		kt_report_degraded(KT_DEGRADED_NO_MEMORY, ENOMEM);
+		return;
+	}
+	kt_count(&kt_state.n.children_tracked);
+	fill_info(pid, how, name);
+	uint64_t before = atomic_load_explicit(&s->word, memory_order_acquire);
+
+	int mode = kt_identity_mode();
+	if (mode == KT_IDENTITY_NONE) {
+		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		return;
+	}
+
+	int fd = kt_pidfd_open(pid);
+	if (fd == -ESRCH) {
+		mark_gone_at_birth(pid, s, before);
+		return;
+	}
+	if (fd < 0) {
+		if (fd == -ENOSYS || fd == -EPERM) {
+			/* No pidfds at all (kernel < 5.3, or a seccomp profile): stop
+			 * trying.  Hooked reaps still make stale kills refusable. */
+			atomic_store(&kt_state.idmode, KT_IDENTITY_NONE);
+			kt_report_degraded(KT_DEGRADED_NO_PIDFD, -fd);
+		} else {
+			kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -fd);
+		}
+		kt_count(&kt_state.n.fallbacks);
+		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		return;
+	}
+	if (mode == KT_IDMODE_UNPROBED)
+		mode = probe_identity(fd);
+	if (mode != KT_IDENTITY_INODE) {
+		kt_close(fd);
+		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		return;
+	}
+
+	int mine = kt_pidfd_is_my_child(fd);
+	int64_t ino = kt_fd_inode(fd);
+	kt_close(fd);
+	if (mine == -ECHILD) {
+		mark_gone_at_birth(pid, s, before);
+		return;
+	}
+	if (mine < 0 || ino < 0) {
+		kt_count(&kt_state.n.fallbacks);
+		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		return;
+	}
+	kt_slot_publish(s, (uint64_t)ino, KT_SLOT_LIVE);
+}
+
+/* Does the process holding PID right now have pidfs inode IDENT? */
+static int holder_is(pid_t pid, uint64_t ident)
+{
+	int fd = kt_pidfd_open(pid);
+	if (fd < 0)
+		return 0;
+	int64_t ino = kt_fd_inode(fd);
+	kt_close(fd);
+	return ino >= 0 && (uint64_t)ino == ident;
+}
+
+void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
+{
+	struct kt_slot *s = kt_table_find(pid);
+	if (!s)
+		return;
+	int inode = kt_identity_mode() == KT_IDENTITY_INODE;
+	if (!kt_slot_mark_reaped(s, pid, seq, inode ? holder_is : NULL))
+		return;
+	kt_count(&kt_state.n.reaps_seen);
+	struct kt_slot_info *info = kt_table_info(pid);
+	if (info) {
+		info->reaped_ns = kt_now_ns();
+		info->reaped_by = (uint8_t)how;
+	}
+}

@@ -1,0 +1,42 @@
+/* Raw syscalls: see sys.h for why they return -errno. */
+#include "sys.h"
+
+#include <errno.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+
+long kt_syscall(long nr, long a, long b, long c, long d, long e)
+{
+	int saved = errno;
+	long r = syscall(nr, a, b, c, d, e);
+	if (r == -1) {
+		r = -errno;
+		errno = saved;
+	}
+	return r;
+}
+
+int64_t kt_fd_inode(int fd)
+{
+	struct stat st;
+	long r = kt_syscall(SYS_fstat, fd, (long)&st, 0, 0, 0);
+	return r < 0 ? r : (int64_t)st.st_ino;
+}
+
+int kt_fd_is_pidfs(int fd)
+{
+	struct statfs sfs;
+	long r = kt_syscall(SYS_fstatfs, fd, (long)&sfs, 0, 0, 0);
+	if (r < 0)
+		return (int)r;
+	return (uint32_t)sfs.f_type == KT_PIDFS_MAGIC;
+}
+
+int kt_pidfd_is_my_child(int pidfd)
+{
+	siginfo_t si;
+	/* __WALL: a clone child with a non-SIGCHLD exit signal is a child too.
+	 * WNOWAIT: look, never reap — the program owns reaping. */
+	return (int)kt_syscall(SYS_waitid, KT_P_PIDFD, pidfd, (long)&si,
+	                       WEXITED | WNOHANG | WNOWAIT | __WALL, 0);
+}

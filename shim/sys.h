@@ -1,0 +1,63 @@
+/* Raw system calls libkt issues itself.
+ *
+ * Everything here is a single syscall: async-signal-safe, no locks, no malloc.
+ * Each wrapper returns the kernel's answer as -errno instead of touching errno,
+ * so hooks decide for themselves what the program's errno ends up as.
+ * Numbers and flags newer than the build machine's headers are defined here. */
+#ifndef KT_SYS_H
+#define KT_SYS_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* same number on every architecture (5.3) */
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424 /* 5.1 */
+#endif
+#define KT_P_PIDFD 3 /* waitid's idtype for a pidfd (5.4); glibc's enum is newer */
+#define KT_PIDFS_MAGIC 0x50494446u /* "PIDF": pidfs (6.9), unique inode per process */
+
+/* The raw syscall() stub: returns the result or -errno, never writes errno.
+ * glibc's syscall() would set errno on failure; the inline asm of
+ * INTERNAL_SYSCALL is not public, so we go through syscall() and restore. */
+long kt_syscall(long nr, long a, long b, long c, long d, long e);
+
+static inline int kt_pidfd_open(pid_t pid)
+{
+	return (int)kt_syscall(SYS_pidfd_open, pid, 0, 0, 0, 0);
+}
+
+static inline int kt_pidfd_send_signal(int pidfd, int sig, siginfo_t *info, unsigned flags)
+{
+	return (int)kt_syscall(SYS_pidfd_send_signal, pidfd, sig, (long)info, flags, 0);
+}
+
+static inline int kt_kill(pid_t pid, int sig)
+{
+	return (int)kt_syscall(SYS_kill, pid, sig, 0, 0, 0);
+}
+
+static inline int kt_close(int fd)
+{
+	return (int)kt_syscall(SYS_close, fd, 0, 0, 0, 0);
+}
+
+/* The inode number of an fd, or -errno. */
+int64_t kt_fd_inode(int fd);
+
+/* 1 if fd lives on pidfs (so its inode names one process for the life of the
+ * system), 0 if not, -errno on failure. */
+int kt_fd_is_pidfs(int fd);
+
+/* waitid(P_PIDFD, pidfd, WEXITED|WNOHANG|WNOWAIT|__WALL): 0 if the process is
+ * a child of this process (running or zombie) — the verification that closes
+ * the fork→registration race — or -errno (ECHILD: not our child). */
+int kt_pidfd_is_my_child(int pidfd);
+
+#endif
