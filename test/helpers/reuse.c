@@ -384,6 +384,8 @@ static void stranger_body(void)
 	 * syscalls.  Dies of whatever signal it gets; the alarm is a backstop, the
 	 * namespace's pid 1 exiting kills it anyway. */
 	alarm(ALARM_STRANGER);
+	/* So a libkt report naming the PID's new holder says what it is. */
+	prctl(PR_SET_NAME, "stranger");
 	for (;;)
 		pause();
 }
@@ -402,20 +404,29 @@ static pid_t place_with_clone3(pid_t want)
 	return (pid_t)r;
 }
 
+/* Set once the supervisor has its own /proc (see mount_private_proc). */
+static int private_proc;
+
+/* A /proc of the new PID namespace, as `unshare --mount-proc` gives: the
+ * program then sees its namespace's processes under /proc (a libkt report can
+ * name who holds a PID now) and ns_last_pid belongs to our namespace.  Mounted
+ * in a mount namespace of our own so nobody outside sees it.  Best effort: the
+ * reuse scenario itself does not need it unless ns_last_pid placement is used. */
+static void mount_private_proc(void)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		return;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return;
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return;
+	private_proc = 1;
+}
+
 static pid_t place_with_ns_last_pid(pid_t want)
 {
-	/* ns_last_pid is read through /proc of *this* namespace, which the /proc we
-	 * inherited is not: mount one, in a mount namespace nobody else sees. */
-	static int mounted;
-	if (!mounted) {
-		if (unshare(CLONE_NEWNS) < 0)
-			die(EXIT_SETUP, "unshare(CLONE_NEWNS): %s", strerror(errno));
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-			die(EXIT_SETUP, "make / private: %s", strerror(errno));
-		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-			die(EXIT_SETUP, "mount proc: %s", strerror(errno));
-		mounted = 1;
-	}
+	if (!private_proc)
+		die(EXIT_SETUP, "no /proc of the new PID namespace for ns_last_pid");
 	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		die(EXIT_SETUP, "open ns_last_pid: %s", strerror(errno));
@@ -513,6 +524,7 @@ static int supervisor_role(const struct opts *o, const char *exe, int result_fd)
 	/* If the outer process dies, take the whole namespace down with us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	arm_alarm(ALARM_SUPERVISOR);
+	mount_private_proc();
 
 	int ctl[2], reply[2];
 	if (pipe2(ctl, O_CLOEXEC) < 0 || pipe2(reply, O_CLOEXEC) < 0)
@@ -689,7 +701,14 @@ int main(int argc, char **argv)
 		for (int i = 1; i < argc; i++)
 			nargv[i + 1] = argv[i];
 		unsetenv("LD_PRELOAD");
-		execv("/proc/self/exe", nargv);
+		/* By its real path, not /proc/self/exe, so our processes keep their
+		 * name ("reuse", not "exe") in ps and in libkt's reports. */
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n <= 0)
+			die(EXIT_SETUP, "readlink /proc/self/exe: %s", strerror(errno));
+		self[n] = '\0';
+		execv(self, nargv);
 		die(EXIT_SETUP, "re-exec without LD_PRELOAD: %s", strerror(errno));
 	}
 	return outer_role(&o);
