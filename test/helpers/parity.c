@@ -453,9 +453,19 @@ static void spawn_family(char *self)
 	                bad_argv, environ);
 	e = errno;
 	report_errret("posix_spawn.enoent", r, e);
+	/* A PATH of missing directories, so the search ends in ENOENT for every
+	 * user (an unreadable directory in the caller's PATH would give EACCES). */
+	char *saved_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+	setenv("PATH", "/nonexistent/parity-a:/nonexistent/parity-b", 1);
 	errno = SENTINEL;
 	r = posix_spawnp(&c2, "parity-no-such-program", NULL, NULL, bad_argv, environ);
 	e = errno;
+	if (saved_path) {
+		setenv("PATH", saved_path, 1);
+		free(saved_path);
+	} else {
+		unsetenv("PATH");
+	}
 	report_errret("posix_spawnp.enoent", r, e);
 }
 
