@@ -33,6 +33,24 @@ static int pick(const char *value, const char *const *words, int n)
 	return -1;
 }
 
+/* A plain decimal count in [0, MAX]: digits only, no sign, no spaces, no
+ * suffix, no hex ("0x10" and "1e3" are typos here, not numbers).  Returns -1
+ * for anything else, overflow included. */
+static long parse_count(const char *v, long max)
+{
+	if (!*v)
+		return -1;
+	long n = 0;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return -1;
+		n = n * 10 + (*v - '0');
+		if (n > max)
+			return -1;
+	}
+	return n;
+}
+
 static const char *lookup(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
@@ -59,12 +77,23 @@ void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
 
 	v = lookup(envp, "KT_IDENTITY");
 	if (v) {
-		static const char *const words[] = { "auto", "inode", "none" };
-		int i = pick(v, words, 3);
+		/* Same order as enum kt_identity_pref. */
+		static const char *const words[] = { "auto", "inode", "none", "fd" };
+		int i = pick(v, words, 4);
 		if (i >= 0)
 			c->identity = (enum kt_identity_pref)i;
 		else
-			warn(c, "KT_IDENTITY", v, "auto, inode or none", "auto");
+			warn(c, "KT_IDENTITY", v, "auto, inode, fd or none", "auto");
+	}
+
+	v = lookup(envp, "KT_MAX_FDS");
+	if (v) {
+		long n = parse_count(v, KT_MAX_FDS_LIMIT);
+		if (n >= 0)
+			c->max_fds = n;
+		else
+			warn(c, "KT_MAX_FDS", v, "a whole number from 0 to 1048576",
+			     "a quarter of the soft RLIMIT_NOFILE");
 	}
 
 	v = lookup(envp, "KT_LOG");

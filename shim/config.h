@@ -5,7 +5,12 @@
 #define KT_CONFIG_H
 
 enum kt_mode { KT_MODE_OFF = 0, KT_MODE_AUDIT = 1, KT_MODE_ENFORCE = 2 };
-enum kt_identity_pref { KT_IDPREF_AUTO = 0, KT_IDPREF_INODE, KT_IDPREF_NONE };
+/* KT_IDENTITY: how a child is told apart from a later process of the same
+ * number.  auto picks the best the kernel offers (inode on pidfs, fd on
+ * 5.3-6.8, none without pidfds); the others force one, so CI can run every
+ * mode on one kernel.  A forced mode the kernel cannot do degrades to the
+ * next weaker one (inode, then fd, then none) and says so. */
+enum kt_identity_pref { KT_IDPREF_AUTO = 0, KT_IDPREF_INODE, KT_IDPREF_NONE, KT_IDPREF_FD };
 enum kt_log_target { KT_LOG_NONE = 0, KT_LOG_STDERR, KT_LOG_FILE };
 
 #define KT_CONFIG_MAX_WARNINGS 4
@@ -16,12 +21,20 @@ struct kt_config {
 	enum kt_identity_pref identity;
 	enum kt_log_target log_target;
 	const char *log_path; /* points into the environment; KT_LOG_FILE only */
+	/* KT_MAX_FDS: most pidfds held at once in fd mode; KT_MAX_FDS_DEFAULT
+	 * means a quarter of the soft RLIMIT_NOFILE, read when fd mode starts. */
+	long max_fds;
 	int n_warnings;
 	char warnings[KT_CONFIG_MAX_WARNINGS][KT_CONFIG_WARNING_LEN];
 };
 
+#define KT_MAX_FDS_DEFAULT (-1L)
+/* Largest KT_MAX_FDS accepted: the default fs.nr_open, so no process can
+ * hold more fds than this anyway. */
+#define KT_MAX_FDS_LIMIT (1L << 20)
+
 /* The defaults: what every hook uses before the constructor has run. */
-#define KT_CONFIG_DEFAULTS { .mode = KT_MODE_ENFORCE }
+#define KT_CONFIG_DEFAULTS { .mode = KT_MODE_ENFORCE, .max_fds = KT_MAX_FDS_DEFAULT }
 
 /* Fill C from ENVP (a NULL-terminated "NAME=value" array; NULL means empty).
  * SECURE: the process runs in secure-execution mode (AT_SECURE: set-user-ID

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 
+#include "heldfd.h"
 #include "state.h"
 #include "sys.h"
 
@@ -82,6 +83,23 @@ KT_EXPORT int kill(pid_t pid, int sig)
 		return stale_kill(pid, sig, mode);
 	default: /* never registered, or registered without an identity */
 		return plain_kill(pid, sig);
+	}
+
+	if (kt_identity_mode() == KT_IDENTITY_FD) {
+		/* Fd mode: the child's own pidfd is held (heldfd.c).  Audit mode
+		 * only asks it whether the child is still there (signal 0) and
+		 * then delivers the plain way. */
+		int r = kt_held_signal(pid, s, w, mode == KT_MODE_AUDIT ? 0 : sig, NULL, 0);
+		if (r == KT_HELD_STALE)
+			return stale_kill(pid, sig, mode);
+		if (r == KT_HELD_NOFD || mode == KT_MODE_AUDIT)
+			return plain_kill(pid, sig);
+		if (r < 0) {
+			errno = -r;
+			return -1;
+		}
+		kt_count(&kt_state.n.kills_via_pidfd);
+		return 0;
 	}
 
 	int fd = kt_pidfd_open(pid);

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "heldfd.h"
 #include "state.h"
 #include "sys.h"
 
@@ -34,14 +35,18 @@ int kt_identity_mode(void)
 
 /* Settle the identity mode from the first pidfd we get.  On pidfs (6.9+)
  * every process has its own inode; before it, every pidfd shares one
- * anonymous inode and names nothing. */
+ * anonymous inode and names nothing, so a child is named by holding its
+ * pidfd (fd mode, heldfd.c).  KT_IDENTITY=fd asks for fd mode even on
+ * pidfs, which is how CI tests it on a new kernel. */
 static int probe_identity(int pidfd)
 {
-	int mode = KT_IDENTITY_NONE;
-	if (kt_fd_is_pidfs(pidfd) == 1)
-		mode = KT_IDENTITY_INODE;
-	else
-		kt_report_degraded(KT_DEGRADED_NO_PIDFS, 0);
+	int mode = KT_IDENTITY_FD;
+	if (kt_state.config.identity != KT_IDPREF_FD) {
+		if (kt_fd_is_pidfs(pidfd) == 1)
+			mode = KT_IDENTITY_INODE;
+		else
+			kt_report_degraded(KT_DEGRADED_NO_PIDFS, 0);
+	}
 	int expected = KT_IDMODE_UNPROBED;
 	atomic_compare_exchange_strong(&kt_state.idmode, &expected, mode);
 	return kt_identity_mode();
@@ -116,25 +121,34 @@ void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
 	}
 	if (mode == KT_IDMODE_UNPROBED)
 		mode = probe_identity(fd);
-	if (mode != KT_IDENTITY_INODE) {
-		kt_close(fd);
-		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
-		return;
-	}
 
 	int mine = kt_pidfd_is_my_child(fd);
-	int64_t ino = kt_fd_inode(fd);
-	kt_close(fd);
 	if (mine == -ECHILD) {
+		kt_close(fd);
 		mark_gone_at_birth(pid, s, before);
 		return;
 	}
-	if (mine < 0 || ino < 0) {
+	uint64_t ident = 0;
+	if (mine == 0 && mode == KT_IDENTITY_FD) {
+		ident = kt_held_adopt(fd, pid); /* closes fd */
+	} else {
+		int64_t ino = mine == 0 ? kt_fd_inode(fd) : -1;
+		kt_close(fd);
+		if (ino >= 0)
+			ident = (uint64_t)ino;
+	}
+	if (!ident) {
 		kt_count(&kt_state.n.fallbacks);
 		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
-		return;
+	} else {
+		kt_slot_publish(s, ident, KT_SLOT_LIVE);
 	}
-	kt_slot_publish(s, (uint64_t)ino, KT_SLOT_LIVE);
+	/* In fd mode the slot may still have named an earlier child's held fd:
+	 * that child is certainly gone (its PID is now this child's) and was
+	 * reaped where no hook saw it.  Release is idempotent and ignores
+	 * identities that name no held fd. */
+	if (mode == KT_IDENTITY_FD && kt_word_state(before) != KT_SLOT_EMPTY)
+		kt_held_release(kt_word_ident(before));
 }
 
 /* Does the process holding PID right now have pidfs inode IDENT? */
@@ -148,14 +162,32 @@ static int holder_is(pid_t pid, uint64_t ident)
 	return ino >= 0 && (uint64_t)ino == ident;
 }
 
+/* Fd mode's answer: is the child held for this identity still ours? */
+static int holder_is_held(pid_t pid, uint64_t ident)
+{
+	(void)pid;
+	return kt_held_names_live_child(ident);
+}
+
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
 {
 	struct kt_slot *s = kt_table_find(pid);
 	if (!s)
 		return;
-	int inode = kt_identity_mode() == KT_IDENTITY_INODE;
-	if (!kt_slot_mark_reaped(s, pid, seq, inode ? holder_is : NULL))
+	int mode = kt_identity_mode();
+	int (*check)(pid_t, uint64_t) = mode == KT_IDENTITY_INODE ? holder_is
+	                                : mode == KT_IDENTITY_FD  ? holder_is_held
+	                                                          : NULL;
+	if (!kt_slot_mark_reaped(s, pid, seq, check))
 		return;
+	/* The reaped child's held fd goes now, not at the next sweep.  The word
+	 * still names it unless a new child already took the slot, in which case
+	 * that registration released it. */
+	if (mode == KT_IDENTITY_FD) {
+		uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+		if (kt_word_state(w) == KT_SLOT_REAPED)
+			kt_held_release(kt_word_ident(w));
+	}
 	kt_count(&kt_state.n.reaps_seen);
 	struct kt_slot_info *info = kt_table_info(pid);
 	if (info) {

@@ -107,6 +107,9 @@ void kt_report_degraded(enum kt_degraded why, int err)
 			"could not open a pidfd for a new child; it is tracked without an identity",
 		[KT_DEGRADED_NO_MEMORY] =
 			"no memory for the PID table; a child goes untracked",
+		[KT_DEGRADED_FD_BUDGET] =
+			"no room to hold another pidfd (KT_MAX_FDS, RLIMIT_NOFILE); "
+			"further children are tracked without one",
 	};
 	int expected = 0;
 	if (!atomic_compare_exchange_strong(&kt_state.degraded_said[why], &expected, 1))

@@ -39,6 +39,7 @@ enum kt_degraded {
 	KT_DEGRADED_NO_PIDFS,       /* pidfds exist but carry no unique inode (< 6.9) */
 	KT_DEGRADED_FD_EXHAUSTED,   /* EMFILE/ENFILE/ENOMEM taking an identity */
 	KT_DEGRADED_NO_MEMORY,      /* no memory for the PID table */
+	KT_DEGRADED_FD_BUDGET,      /* fd mode: no room left to hold a child's pidfd */
 	KT_DEGRADED_REASONS
 };
 

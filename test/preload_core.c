@@ -44,7 +44,8 @@ START_TEST(exports_exactly_the_hooks_and_the_api)
 	         "nm -D --defined-only '%s' | awk '{print $3}' | sort | tr '\\n' ' '",
 	         kt_test_lib());
 	ck_assert_str_eq(shell(cmd),
-	                 "GLIBC_2.15 GLIBC_2.2.5 _Fork fork kill kt_counters kt_pid_state "
+	                 "GLIBC_2.15 GLIBC_2.2.5 _Fork close close_range closefrom dup2 dup3 "
+	                 "fork kill kt_counters kt_pid_state "
 	                 "kt_version posix_spawn@@GLIBC_2.15 posix_spawn@GLIBC_2.2.5 "
 	                 "posix_spawnp@@GLIBC_2.15 posix_spawnp@GLIBC_2.2.5 wait wait3 "
 	                 "wait4 waitid waitpid ");

@@ -1,0 +1,494 @@
+/* Fd identity mode: held pidfds, their region, references and guards.
+ * The design is in heldfd.h. */
+#include "heldfd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "state.h"
+#include "sys.h"
+
+/* Entry word. */
+#define H_INUSE UINT64_C(1)
+#define H_DEAD UINT64_C(2)
+#define H_REF_SHIFT 2
+#define H_REF_ONE (UINT64_C(1) << H_REF_SHIFT)
+#define H_REF_MAX 0xffffu
+#define H_GEN_SHIFT 18
+#define H_GEN_MASK ((UINT64_C(1) << 37) - 1)
+
+/* Slot identity of a held child: tagged so it can never be mistaken for the
+ * registration number that LIVE_UNVERIFIED and tombstone words carry. */
+#define H_ID_TAG (UINT64_C(1) << 61)
+#define H_ID_FD_BITS 24
+
+static inline unsigned w_refs(uint64_t w) { return (unsigned)(w >> H_REF_SHIFT) & H_REF_MAX; }
+static inline uint64_t w_gen(uint64_t w) { return (w >> H_GEN_SHIFT) & H_GEN_MASK; }
+/* DEAD with no reference out: whoever made it so is closing the fd now. */
+static inline int w_closing(uint64_t w) { return (w & H_DEAD) && w_refs(w) == 0; }
+
+static inline uint64_t id_make(int fd, uint64_t gen)
+{
+	return H_ID_TAG | gen << H_ID_FD_BITS | (uint64_t)fd;
+}
+static inline int id_is_held(uint64_t id) { return (id & H_ID_TAG) != 0; }
+static inline int id_fd(uint64_t id) { return (int)(id & ((1u << H_ID_FD_BITS) - 1)); }
+static inline uint64_t id_gen(uint64_t id) { return (id & ~H_ID_TAG) >> H_ID_FD_BITS; }
+
+struct held_entry {
+	_Atomic uint64_t word;
+	_Atomic pid_t pid; /* whose pidfd it is: for the sweep and for evictions */
+};
+
+/* The region: entry i is fd number held_floor + i.  held_floor and
+ * held_count are written before held_tab is published (release), and never
+ * change after. */
+static struct held_entry *_Atomic held_tab;
+static _Atomic int held_floor = INT_MAX;
+static int held_count;
+static _Atomic int held_setup_state; /* 0 not yet, 1 being set up, 2 ready, 3 impossible */
+static _Atomic int held_guards;      /* fd guards between their check and their call */
+static _Atomic unsigned held_cursor; /* where the next sweep starts */
+
+static void yield(void)
+{
+	kt_syscall(SYS_sched_yield, 0, 0, 0, 0, 0);
+}
+
+/* Reserve the region, once.  Lazily, at the first child in fd mode: a
+ * process that never forks pays nothing. */
+static int held_setup(void)
+{
+	if (atomic_load_explicit(&held_tab, memory_order_acquire))
+		return 1;
+	int expected = 0;
+	if (!atomic_compare_exchange_strong(&held_setup_state, &expected, 1))
+		return 0; /* impossible, or being set up by a thread we interrupted */
+
+	struct rlimit rl;
+	long soft = KT_MAX_FDS_LIMIT;
+	if (kt_syscall(SYS_getrlimit, RLIMIT_NOFILE, (long)&rl, 0, 0, 0) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)soft)
+		soft = (long)rl.rlim_cur;
+	long budget = kt_state.config.max_fds;
+	if (budget == KT_MAX_FDS_DEFAULT)
+		budget = soft / 4;
+	/* Leave the program at least its standard streams and a few more. */
+	if (budget > soft - 8)
+		budget = soft - 8;
+	void *mem = MAP_FAILED;
+	if (budget > 0)
+		mem = mmap(NULL, (size_t)budget * sizeof(struct held_entry),
+		           PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		if (budget > 0)
+			kt_report_degraded(KT_DEGRADED_NO_MEMORY, ENOMEM);
+		atomic_store(&held_setup_state, 3);
+		return 0;
+	}
+	held_count = (int)budget;
+	atomic_store_explicit(&held_floor, (int)(soft - budget), memory_order_relaxed);
+	atomic_store_explicit(&held_tab, (struct held_entry *)mem, memory_order_release);
+	atomic_store(&held_setup_state, 2);
+	return 1;
+}
+
+static struct held_entry *entry_for(int fd)
+{
+	struct held_entry *tab = atomic_load_explicit(&held_tab, memory_order_acquire);
+	if (!tab)
+		return NULL;
+	int floor = atomic_load_explicit(&held_floor, memory_order_relaxed);
+	if (fd < floor || fd - floor >= held_count)
+		return NULL;
+	return &tab[fd - floor];
+}
+
+int kt_held_floor(void)
+{
+	return atomic_load_explicit(&held_floor, memory_order_acquire);
+}
+
+/* Close FD, whose entry E we just made DEAD with no reference (word W),
+ * then mark the entry free.  If another child already got the number (its
+ * adoption replaces a closing word), the final swap just fails. */
+static void finish_close(struct held_entry *e, int fd, uint64_t w)
+{
+	kt_close(fd);
+	uint64_t free_word = w_gen(w) << H_GEN_SHIFT;
+	atomic_compare_exchange_strong(&e->word, &w, free_word);
+}
+
+/* Take a reference on ID's fd: the fd number, or -1 if ID no longer names
+ * a held fd (released, or the number now belongs to another child). */
+static int held_get(uint64_t id)
+{
+	if (!id_is_held(id))
+		return -1;
+	int fd = id_fd(id);
+	struct held_entry *e = entry_for(fd);
+	if (!e)
+		return -1;
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_acquire);
+	for (;;) {
+		if (!(w & H_INUSE) || (w & H_DEAD) || w_gen(w) != id_gen(id) ||
+		    w_refs(w) == H_REF_MAX)
+			return -1;
+		if (atomic_compare_exchange_weak_explicit(&e->word, &w, w + H_REF_ONE,
+		                                          memory_order_acq_rel,
+		                                          memory_order_acquire))
+			return fd;
+	}
+}
+
+static void held_put(uint64_t id)
+{
+	int fd = id_fd(id);
+	struct held_entry *e = entry_for(fd);
+	if (!e)
+		return;
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_acquire);
+	for (;;) {
+		uint64_t nw = w - H_REF_ONE;
+		if (atomic_compare_exchange_weak_explicit(&e->word, &w, nw, memory_order_acq_rel,
+		                                          memory_order_acquire)) {
+			if (w_closing(nw))
+				finish_close(e, fd, nw);
+			return;
+		}
+	}
+}
+
+void kt_held_release(uint64_t id)
+{
+	if (!id_is_held(id))
+		return;
+	int fd = id_fd(id);
+	struct held_entry *e = entry_for(fd);
+	if (!e)
+		return;
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_acquire);
+	for (;;) {
+		if (!(w & H_INUSE) || (w & H_DEAD) || w_gen(w) != id_gen(id))
+			return; /* already released */
+		uint64_t nw = w | H_DEAD;
+		if (atomic_compare_exchange_weak_explicit(&e->word, &w, nw, memory_order_acq_rel,
+		                                          memory_order_acquire)) {
+			if (w_closing(nw))
+				finish_close(e, fd, nw);
+			return;
+		}
+	}
+}
+
+/* Record that fd number G (in the region, just returned by the kernel, so
+ * free) holds PID's pidfd.  Returns its identity, or 0 if the entry says the
+ * number is still in use: then the program closed one of our fds behind our
+ * back (a raw syscall), and neither number can be trusted. */
+static uint64_t held_claim(int g, pid_t pid)
+{
+	struct held_entry *e = entry_for(g);
+	if (!e)
+		return 0;
+	uint64_t w = atomic_load_explicit(&e->word, memory_order_acquire);
+	for (;;) {
+		/* A closing word is fine to take over: its fd is already closed,
+		 * or the kernel could not have handed us the number. */
+		if ((w & H_INUSE) && !w_closing(w))
+			return 0;
+		uint64_t gen = (w_gen(w) + 1) & H_GEN_MASK;
+		if (gen == 0)
+			gen = 1;
+		atomic_store_explicit(&e->pid, pid, memory_order_relaxed);
+		if (atomic_compare_exchange_weak(&e->word, &w, gen << H_GEN_SHIFT | H_INUSE))
+			return id_make(g, gen);
+	}
+}
+
+/* Forget a claim without closing its fd: a guard raced with it, and the
+ * number may already be the program's.  Nobody else can hold a reference:
+ * the identity was never published. */
+static void held_abandon(uint64_t id)
+{
+	struct held_entry *e = entry_for(id_fd(id));
+	uint64_t w = atomic_load(&e->word);
+	if (w_gen(w) == id_gen(id))
+		atomic_compare_exchange_strong(&e->word, &w, w_gen(w) << H_GEN_SHIFT);
+}
+
+/* A copy of FD in the region: its number, or -errno (-EMFILE when the
+ * region is full). */
+static int held_place(int fd)
+{
+	int floor = atomic_load_explicit(&held_floor, memory_order_relaxed);
+	int g = (int)kt_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor, 0, 0);
+	if (g == -EINVAL)
+		return -EMFILE; /* the soft limit was lowered below the region */
+	if (g < 0)
+		return g;
+	if (g - floor >= held_count) {
+		kt_close(g);
+		return -EMFILE;
+	}
+	return g;
+}
+
+uint64_t kt_held_adopt(int pidfd, pid_t pid)
+{
+	if (!held_setup()) {
+		kt_close(pidfd);
+		return 0;
+	}
+	/* Each registration looks at a few held children, so fds of children
+	 * reaped behind our back do not pile up. */
+	kt_held_sweep(8);
+	int g = held_place(pidfd);
+	if (g == -EMFILE) {
+		kt_held_sweep(held_count);
+		g = held_place(pidfd);
+	}
+	kt_close(pidfd);
+	if (g < 0) {
+		kt_report_degraded(KT_DEGRADED_FD_BUDGET, -g);
+		return 0;
+	}
+	uint64_t id = held_claim(g, pid);
+	if (!id) {
+		kt_close(g);
+		return 0;
+	}
+	/* A guard (close, dup2, ...) that judged number g "not ours" before the
+	 * claim may be about to close or replace it.  The claim above and the
+	 * guard's increment are both sequentially consistent, so either the
+	 * guard sees the claim or we see the guard.  If we see one, give the
+	 * number up without closing it (it may by now be the program's): at
+	 * worst one of our fds stays open, CLOEXEC, in the region. */
+	if (atomic_load(&held_guards) != 0) {
+		held_abandon(id);
+		return 0;
+	}
+	return id;
+}
+
+static void note_unseen_reap(pid_t pid)
+{
+	struct kt_slot_info *info = kt_table_info(pid);
+	if (info) {
+		info->reaped_by = KT_REAPED_UNSEEN;
+		info->reaped_ns = 0;
+	}
+}
+
+int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t *info,
+                   unsigned flags)
+{
+	/* Bounded: each retry means the slot moved on (an eviction, a new
+	 * registration), which does not happen over and over. */
+	for (int tries = 0; tries < 8; tries++) {
+		uint64_t id = kt_word_ident(w);
+		int fd = held_get(id);
+		if (fd < 0) {
+			uint64_t now = atomic_load_explicit(&s->word, memory_order_acquire);
+			if (now == w)
+				return KT_HELD_NOFD;
+			if (kt_word_state(now) == KT_SLOT_REAPED)
+				return KT_HELD_STALE;
+			if (kt_word_state(now) != KT_SLOT_LIVE)
+				return KT_HELD_NOFD;
+			w = now;
+			continue;
+		}
+		int r = kt_pidfd_send_signal(fd, sig, info, flags);
+		held_put(id);
+		if (r == -ESRCH) {
+			/* A pidfd answers ESRCH only once its process is reaped (a
+			 * zombie still takes signals): reaped where no hook saw it. */
+			if (kt_slot_retire(s, w))
+				note_unseen_reap(pid);
+			kt_held_release(id);
+			return KT_HELD_STALE;
+		}
+		return r;
+	}
+	return KT_HELD_NOFD;
+}
+
+int kt_held_names_live_child(uint64_t id)
+{
+	int fd = held_get(id);
+	if (fd < 0)
+		return 0;
+	int r = kt_pidfd_is_my_child(fd);
+	held_put(id);
+	return r == 0;
+}
+
+#define SWEEP_BATCH 16
+
+static void sweep_batch(struct pollfd *pf, uint64_t *ids, int n)
+{
+	struct timespec zero = { 0, 0 };
+	long r = kt_syscall(SYS_ppoll, (long)pf, n, (long)&zero, 0, 0);
+	for (int i = 0; i < n; i++) {
+		/* POLLIN: the process exited.  Only a look that reaps nothing
+		 * tells a zombie (still ours, still killable) from a reaped one. */
+		if (r > 0 && (pf[i].revents & (POLLIN | POLLHUP)) &&
+		    kt_pidfd_is_my_child(pf[i].fd) == -ECHILD) {
+			struct held_entry *e = entry_for(pf[i].fd);
+			pid_t pid = atomic_load_explicit(&e->pid, memory_order_relaxed);
+			struct kt_slot *s = kt_table_find(pid);
+			if (s) {
+				uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+				if (kt_word_state(w) == KT_SLOT_LIVE && kt_word_ident(w) == ids[i] &&
+				    kt_slot_retire(s, w))
+					note_unseen_reap(pid);
+			}
+			held_put(ids[i]);
+			kt_held_release(ids[i]);
+		} else {
+			held_put(ids[i]);
+		}
+	}
+}
+
+void kt_held_sweep(int max)
+{
+	struct held_entry *tab = atomic_load_explicit(&held_tab, memory_order_acquire);
+	if (!tab || max <= 0)
+		return;
+	int floor = atomic_load_explicit(&held_floor, memory_order_relaxed);
+	unsigned start = atomic_load_explicit(&held_cursor, memory_order_relaxed);
+	struct pollfd pf[SWEEP_BATCH];
+	uint64_t ids[SWEEP_BATCH];
+	int n = 0, seen = 0, i = 0;
+	for (; i < held_count && seen < max; i++) {
+		int idx = (int)((start + (unsigned)i) % (unsigned)held_count);
+		uint64_t w = atomic_load_explicit(&tab[idx].word, memory_order_acquire);
+		if (!(w & H_INUSE) || (w & H_DEAD))
+			continue;
+		uint64_t id = id_make(floor + idx, w_gen(w));
+		int fd = held_get(id);
+		if (fd < 0)
+			continue;
+		seen++;
+		pf[n].fd = fd;
+		pf[n].events = POLLIN;
+		pf[n].revents = 0;
+		ids[n++] = id;
+		if (n == SWEEP_BATCH) {
+			sweep_batch(pf, ids, n);
+			n = 0;
+		}
+	}
+	if (n)
+		sweep_batch(pf, ids, n);
+	atomic_store_explicit(&held_cursor, (start + (unsigned)i) % (unsigned)held_count,
+	                      memory_order_relaxed);
+}
+
+/* ---- guards ---------------------------------------------------------------- */
+
+int kt_held_owns(int fd)
+{
+	struct held_entry *e = entry_for(fd);
+	if (!e)
+		return 0;
+	for (int spin = 0;; spin++) {
+		uint64_t w = atomic_load(&e->word);
+		if (!(w & H_INUSE))
+			return 0;
+		if (!w_closing(w))
+			return 1;
+		/* Being closed by a releaser this very moment: answer about the
+		 * number as it will be.  Bounded, because the closer may be the
+		 * code this signal handler interrupted. */
+		if (spin >= 100)
+			return 0;
+		yield();
+	}
+}
+
+int kt_held_next(unsigned from, unsigned to)
+{
+	struct held_entry *tab = atomic_load_explicit(&held_tab, memory_order_acquire);
+	if (!tab || from > to)
+		return -1;
+	unsigned floor = (unsigned)atomic_load_explicit(&held_floor, memory_order_relaxed);
+	unsigned end = floor + (unsigned)held_count - 1;
+	if (to < floor || from > end)
+		return -1;
+	for (unsigned fd = from < floor ? floor : from; fd <= end && fd <= to; fd++)
+		if (kt_held_owns((int)fd))
+			return (int)fd;
+	return -1;
+}
+
+void kt_held_guard_begin(void)
+{
+	atomic_fetch_add(&held_guards, 1);
+}
+
+void kt_held_guard_end(void)
+{
+	atomic_fetch_sub(&held_guards, 1);
+}
+
+/* Give the child held at number FD (identity ID) a new home in the region,
+ * or, if there is none, track it on without an fd; then release ID. */
+static void held_move(int fd, uint64_t id)
+{
+	struct held_entry *e = entry_for(fd);
+	pid_t pid = atomic_load_explicit(&e->pid, memory_order_relaxed);
+	uint64_t nid = 0;
+	int g = held_place(fd);
+	if (g >= 0) {
+		nid = held_claim(g, pid);
+		/* Another guard (ours is counted too) may be closing g. */
+		if (nid && atomic_load(&held_guards) > 1) {
+			held_abandon(nid);
+			nid = 0;
+		} else if (!nid) {
+			kt_close(g);
+		}
+	}
+	struct kt_slot *s = kt_table_find(pid);
+	uint64_t old = kt_word(id, KT_SLOT_LIVE);
+	uint64_t new = nid ? kt_word(nid, KT_SLOT_LIVE)
+	                   : kt_word(kt_table_next_seq(), KT_SLOT_LIVE_UNVERIFIED);
+	if (!s || !atomic_compare_exchange_strong(&s->word, &old, new)) {
+		/* The slot moved on by itself (reaped, re-registered). */
+		if (nid)
+			kt_held_release(nid);
+	} else if (!nid) {
+		kt_count(&kt_state.n.fallbacks);
+	}
+	kt_held_release(id);
+}
+
+int kt_held_evict(int fd)
+{
+	struct held_entry *e = entry_for(fd);
+	if (!e)
+		return 0;
+	for (int spin = 0;; spin++) {
+		uint64_t w = atomic_load(&e->word);
+		if (!(w & H_INUSE))
+			return 0;
+		if (!(w & H_DEAD)) {
+			held_move(fd, id_make(fd, w_gen(w)));
+			continue;
+		}
+		/* Released; a kill still holds it, and its last reference will
+		 * close it.  Kills take microseconds; one that does not finish is
+		 * one that this signal handler interrupted, and dup2 may fail with
+		 * EBUSY (Linux documents it for a race with open()). */
+		if (spin >= 10000)
+			return -EBUSY;
+		yield();
+	}
+}

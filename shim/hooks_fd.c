@@ -1,0 +1,154 @@
+/* Guards for fd mode's held pidfds: close, close_range, closefrom, dup2, dup3.
+ *
+ * A held fd is one the program never opened, so every answer here is the one
+ * plain libc gives for an fd the program does not have: close() of it fails
+ * with EBADF and the fd stays; close_range()/closefrom() close everything
+ * else in the range; dup2()/dup3() with it as the source fail with EBADF,
+ * and onto its number they succeed, after libkt moved its fd elsewhere.
+ * Without that, a close-all loop or a dup2 over the number would leave libkt
+ * holding a number that now means the program's file, and the next kill
+ * through it would reach whatever that file names.
+ *
+ * Cost: held fds all sit at or above kt_held_floor() (INT_MAX until fd mode
+ * starts), so a call on a lower number is the real call plus one load and
+ * one comparison.  Only calls that reach the region are checked, and they
+ * are bracketed (kt_held_guard_begin/end) so a registration in another thread
+ * cannot adopt a number between our check and our call.
+ *
+ * Inside the bracket the real work is a raw syscall, so that no thread
+ * cancellation can leave the bracket open: close() of a number in the region
+ * is therefore not a cancellation point (close() elsewhere is glibc's own). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "heldfd.h"
+#include "state.h"
+#include "sys.h"
+
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* 5.9, same number everywhere */
+#endif
+
+static int (*_Atomic real_close)(int);
+static int (*_Atomic real_dup2)(int, int);
+static int (*_Atomic real_dup3)(int, int, int);
+static int (*_Atomic real_close_range)(unsigned, unsigned, int);
+static void (*_Atomic real_closefrom)(int);
+
+#define REAL_FD(slot, name) \
+	((__typeof__(slot))kt_real_get((void *_Atomic *)&slot, name, NULL))
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static int sys_result(long r)
+{
+	return r < 0 ? fail((int)-r) : (int)r;
+}
+
+KT_EXPORT int close(int fd)
+{
+	if (fd < kt_held_floor())
+		return REAL_FD(real_close, "close")(fd);
+	kt_held_guard_begin();
+	long r = kt_held_owns(fd) ? -EBADF : kt_close(fd);
+	kt_held_guard_end();
+	return sys_result(r);
+}
+
+/* Close [first, last] except held fds, one close_range per gap.  Returns
+ * the kernel's answer (0 or -errno) of the first call that failed. */
+static long close_range_around_held(unsigned first, unsigned last, int flags)
+{
+	unsigned from = first;
+	for (;;) {
+		int h = kt_held_next(from, last);
+		if (h < 0 || (unsigned)h > from) {
+			unsigned to = h < 0 ? last : (unsigned)h - 1;
+			long r = kt_syscall(SYS_close_range, from, to, flags, 0, 0);
+			if (r < 0)
+				return r;
+		}
+		if (h < 0 || (unsigned)h == last)
+			return 0;
+		from = (unsigned)h + 1;
+	}
+}
+
+KT_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	if (first > last || last < (unsigned)kt_held_floor())
+		return REAL_FD(real_close_range, "close_range")(first, last, flags);
+	kt_held_guard_begin();
+	long r = close_range_around_held(first, last, flags);
+	kt_held_guard_end();
+	return sys_result(r);
+}
+
+KT_EXPORT void closefrom(int lowfd)
+{
+	if (lowfd < 0 || kt_held_floor() == INT_MAX) {
+		REAL_FD(real_closefrom, "closefrom")(lowfd);
+		return;
+	}
+	int saved = errno;
+	kt_held_guard_begin();
+	long r = close_range_around_held((unsigned)lowfd, ~0u, 0);
+	if (r == -ENOSYS) {
+		/* Kernels 5.3-5.8 (fd mode's home) lack close_range: close one by
+		 * one up to the soft limit, as glibc's own fallback does through
+		 * /proc/self/fd. */
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = lowfd; fd < max; fd++)
+			if (!kt_held_owns((int)fd))
+				kt_close((int)fd);
+	}
+	kt_held_guard_end();
+	errno = saved;
+}
+
+/* Shared by dup2 and dup3: make NEWFD's number free of held fds. */
+static int dup_guarded(int oldfd, int newfd, int flags, int is_dup3)
+{
+	kt_held_guard_begin();
+	long r = 0;
+	if (kt_held_owns(oldfd))
+		r = -EBADF;
+	else if (oldfd != newfd && kt_held_owns(newfd))
+		r = kt_held_evict(newfd); /* 0, or -EBUSY */
+	if (r < 0) {
+		/* refused: r says why */
+	} else if (is_dup3) {
+		r = kt_syscall(SYS_dup3, oldfd, newfd, flags, 0, 0);
+	} else if (oldfd == newfd) {
+		/* dup2's own answer for equal numbers: newfd if it is open. */
+		r = kt_syscall(SYS_fcntl, oldfd, F_GETFD, 0, 0, 0);
+		if (r >= 0)
+			r = newfd;
+	} else {
+		r = kt_syscall(SYS_dup3, oldfd, newfd, 0, 0, 0);
+	}
+	kt_held_guard_end();
+	return sys_result(r);
+}
+
+KT_EXPORT int dup2(int oldfd, int newfd)
+{
+	int floor = kt_held_floor();
+	if (oldfd < floor && newfd < floor)
+		return REAL_FD(real_dup2, "dup2")(oldfd, newfd);
+	return dup_guarded(oldfd, newfd, 0, 0);
+}
+
+KT_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int floor = kt_held_floor();
+	if (oldfd < floor && newfd < floor)
+		return REAL_FD(real_dup3, "dup3")(oldfd, newfd, flags);
+	return dup_guarded(oldfd, newfd, flags, 1);
+}
