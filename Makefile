@@ -80,8 +80,12 @@ $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
 helpers: $(HELPER_BIN) $(HELPER_LIBS)
 
 TEST_TIMEOUT ?= 600
+# Every preload suite runs in each identity mode, and with pidfds refused.
+KT_IDENTITIES ?= auto inode fd none
+KT_SECCOMP ?= ENOSYS EPERM
 test: $(LIB) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
-	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) TEST_TIMEOUT=$(TEST_TIMEOUT) scripts/run-tests $(UNIT_BIN) -- $(PRELOAD_BIN)
+	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) TEST_TIMEOUT=$(TEST_TIMEOUT) KT_IDENTITIES="$(KT_IDENTITIES)" \
+		KT_SECCOMP="$(KT_SECCOMP)" scripts/run-tests $(UNIT_BIN) -- $(PRELOAD_BIN)
 
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo

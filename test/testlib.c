@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +48,21 @@ static int is_ours(const char *kv)
 	return strncmp(kv, "LD_PRELOAD=", 11) == 0 || strncmp(kv, "KT_", 3) == 0;
 }
 
+/* Variables of the test run itself that the programs under test keep:
+ * the build directory, and the identity mode the suite is being run in
+ * (unless the test sets one of its own in EXTRA). */
+static int is_kept(const char *kv, char *const extra[])
+{
+	if (strncmp(kv, "KT_BUILD=", 9) == 0)
+		return 1;
+	if (strncmp(kv, "KT_IDENTITY=", 12) != 0)
+		return 0;
+	for (size_t i = 0; extra && extra[i]; i++)
+		if (strncmp(extra[i], "KT_IDENTITY=", 12) == 0)
+			return 0;
+	return 1;
+}
+
 int kt_test_run(int preload, char *const argv[], char *const extra_env[],
                 char *out, size_t outsz, int merge_stderr, int timeout_s)
 {
@@ -58,7 +75,7 @@ int kt_test_run(int preload, char *const argv[], char *const extra_env[],
 	char preload_kv[4200];
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!is_ours(environ[i]) || (strncmp(environ[i], "KT_BUILD=", 9) == 0))
+		if (!is_ours(environ[i]) || is_kept(environ[i], extra_env))
 			env[k++] = environ[i];
 	if (preload) {
 		snprintf(preload_kv, sizeof preload_kv, "LD_PRELOAD=%s", kt_test_lib());
@@ -176,4 +193,31 @@ void kt_test_counters(struct kt_counters *out)
 	memset(out, 0, sizeof *out);
 	if (fn)
 		fn(out, sizeof *out);
+}
+
+int kt_test_have_pidfd(void)
+{
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+int kt_test_identity(void)
+{
+	if (!kt_test_have_pidfd())
+		return KT_IDENTITY_NONE;
+	const char *want = getenv("KT_IDENTITY");
+	if (want && strcmp(want, "none") == 0)
+		return KT_IDENTITY_NONE;
+	if (want && strcmp(want, "fd") == 0)
+		return KT_IDENTITY_FD;
+	/* auto or inode: inode where pidfds live on pidfs (6.9+), fd before. */
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	struct statfs sfs;
+	int pidfs = fd >= 0 && fstatfs(fd, &sfs) == 0 && (unsigned)sfs.f_type == 0x50494446u;
+	if (fd >= 0)
+		close(fd);
+	return pidfs ? KT_IDENTITY_INODE : KT_IDENTITY_FD;
 }

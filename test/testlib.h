@@ -30,6 +30,14 @@ int kt_test_pid_state(pid_t pid);
 void kt_test_counters(struct kt_counters *out);
 void *kt_test_api(const char *name);
 
+/* The identity mode libkt is expected to settle on in the programs the tests
+ * run (enum kt_identity_mode): what KT_IDENTITY in the test's environment
+ * asks for (scripts/run-tests runs the preload suites once per mode), and
+ * KT_IDENTITY_NONE when pidfds are refused (the seccomp runs). */
+int kt_test_identity(void);
+/* 1 if pidfd_open works here (0 under the seccomp launcher, old kernels). */
+int kt_test_have_pidfd(void);
+
 /* 1 if this machine can create a private PID namespace for a test (as root, or
  * through an unprivileged user namespace); 0 with *why set otherwise. */
 int kt_test_can_pidns(const char **why);
