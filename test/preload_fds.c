@@ -1,0 +1,254 @@
+/* libkt and the program's file descriptors (DESIGN §3 "File descriptors",
+ * contract §2.7): with live children the program sees the same fds, gets
+ * the same numbers from open(), can open as many files, and no close-all
+ * loop, close_range, closefrom, dup2 or dup3 can turn a kill toward another
+ * process.  Inode mode holds no fd at all; fd mode holds one per child, high,
+ * CLOEXEC, budgeted and guarded.  Nothing of libkt crosses an exec.
+ *
+ * The program is test/helpers/fdgames; each test runs it with libkt and,
+ * where the claim is "as without libkt", without it too.  The identity mode
+ * is set per test, so these tests mean the same in every run of the suite. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <kt.h>
+
+#include "testlib.h"
+
+static char plain[65536], hooked[65536];
+
+static void run(int preload, char *const env[], char *out, size_t n, int merge, const char *a1,
+                const char *a2, const char *a3)
+{
+	char *argv[] = { (char *)kt_test_helper("fdgames"), (char *)a1, (char *)a2, (char *)a3,
+	                 NULL };
+	int st = kt_test_run(preload, argv, env, out, n, merge, 60);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fdgames %s %s (%s libkt): status 0x%x\n%s",
+	              a1, a2 ? a2 : "", preload ? "with" : "without", st, out);
+}
+
+/* The value of "KEY=" at the start of a line of OUT ("" if absent). */
+static const char *field(const char *out, const char *key, char *buf, size_t n)
+{
+	size_t k = strlen(key);
+	buf[0] = '\0';
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, key, k) == 0 && p[k] == '=') {
+			size_t len = strcspn(p + k + 1, "\n");
+			if (len >= n)
+				len = n - 1;
+			memcpy(buf, p + k + 1, len);
+			buf[len] = '\0';
+			break;
+		}
+	}
+	return buf;
+}
+
+static int count_list(const char *list)
+{
+	if (!*list)
+		return 0;
+	int n = 1;
+	for (; *list; list++)
+		n += *list == ',';
+	return n;
+}
+
+START_TEST(libkt_loaded)
+{
+	kt_test_assert_loaded();
+}
+END_TEST
+
+/* Inode mode: 40 live children and not one extra fd, not even in
+ * /proc/self/fd, and the next open() gets the number it gets without libkt. */
+START_TEST(inode_mode_fds_are_exactly_the_programs)
+{
+	char *env[] = { "KT_IDENTITY=inode", NULL };
+	run(0, env, plain, sizeof plain, 1, "fds", "40", NULL);
+	run(1, env, hooked, sizeof hooked, 1, "fds", "40", NULL);
+	ck_assert_str_eq(hooked, plain);
+	ck_assert_ptr_nonnull(strstr(hooked, "next_open="));
+}
+END_TEST
+
+/* Fd mode: the program's own view below libkt's region is unchanged, and
+ * the held fds are all in the region, one per child, gone after the reaps. */
+START_TEST(fd_mode_holds_one_high_fd_per_child)
+{
+	char *env[] = { "KT_IDENTITY=fd", NULL };
+	char a[8192], b[8192], held[8192];
+	run(0, env, plain, sizeof plain, 0, "fds", "40", NULL);
+	run(1, env, hooked, sizeof hooked, 1, "fds", "40", NULL);
+	ck_assert_str_eq(field(hooked, "fds", a, sizeof a), field(plain, "fds", b, sizeof b));
+	ck_assert_str_eq(field(hooked, "next_open", a, sizeof a),
+	                 field(plain, "next_open", b, sizeof b));
+	field(hooked, "pidfds", held, sizeof held);
+	ck_assert_msg(count_list(held) == 40, "held: %s", held);
+	/* fdgames runs with a soft limit of 1024: the region is its top quarter. */
+	for (char *p = held; *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : p + strlen(p))
+		ck_assert_msg(atoi(p) >= 768 && atoi(p) < 1024, "held fd %d outside [768, 1024)",
+		              atoi(p));
+	ck_assert_str_eq(field(hooked, "pidfds_after_reap", a, sizeof a), "");
+}
+END_TEST
+
+START_TEST(fd_mode_budget_from_kt_max_fds)
+{
+	char *env[] = { "KT_IDENTITY=fd", "KT_MAX_FDS=5", NULL };
+	char held[8192];
+	run(1, env, hooked, sizeof hooked, 1, "fds", "40", NULL);
+	field(hooked, "pidfds", held, sizeof held);
+	ck_assert_msg(strcmp(held, "1019,1020,1021,1022,1023") == 0, "held: %s", held);
+	/* Past the budget children are tracked without an fd, and every kill
+	 * still reaches its own child. */
+	run(1, env, hooked, sizeof hooked, 1, "games", "40", NULL);
+	ck_assert_msg(strstr(hooked, "games=ok\n"), "%s", hooked);
+	char *none[] = { "KT_IDENTITY=fd", "KT_MAX_FDS=0", NULL };
+	run(1, none, hooked, sizeof hooked, 1, "games", "12", NULL);
+	ck_assert_msg(strstr(hooked, "games=ok\n"), "%s", hooked);
+}
+END_TEST
+
+/* Under a low RLIMIT_NOFILE the program opens exactly as many files as
+ * without libkt (inode mode: nothing held). */
+START_TEST(inode_mode_low_nofile_same_capacity)
+{
+	char *env[] = { "KT_IDENTITY=inode", NULL };
+	run(0, env, plain, sizeof plain, 1, "nofile", "48", "30");
+	run(1, env, hooked, sizeof hooked, 1, "nofile", "48", "30");
+	ck_assert_str_eq(hooked, plain);
+}
+END_TEST
+
+/* Fd mode gives up at most its budget (a quarter), never the program's
+ * ability to run. */
+START_TEST(fd_mode_low_nofile_costs_at_most_the_budget)
+{
+	char *env[] = { "KT_IDENTITY=fd", NULL };
+	char a[64], b[64];
+	run(0, env, plain, sizeof plain, 1, "nofile", "48", "30");
+	run(1, env, hooked, sizeof hooked, 1, "nofile", "48", "30");
+	int without = atoi(field(plain, "opened", a, sizeof a));
+	int with = atoi(field(hooked, "opened", b, sizeof b));
+	ck_assert_msg(with >= without - 48 / 4 && with < without, "opened %d with libkt, %d without",
+	              with, without);
+}
+END_TEST
+
+/* The close-all loop, close_range, closefrom, dup2/dup3 of a decoy's pidfd
+ * over every number: each kill still reaches its own child, which dies of
+ * the signal it was sent, and no other process is touched. */
+static void games_in(const char *mode)
+{
+	char kv[64], a[64];
+	snprintf(kv, sizeof kv, "KT_IDENTITY=%s", mode);
+	char *env[] = { kv, NULL };
+	run(0, env, plain, sizeof plain, 1, "games", "40", NULL);
+	ck_assert_msg(strstr(plain, "games=ok\n"), "without libkt: %s", plain);
+	run(1, env, hooked, sizeof hooked, 1, "games", "40", NULL);
+	ck_assert_msg(strstr(hooked, "games=ok\n"), "KT_IDENTITY=%s: %s", mode, hooked);
+	/* 40 children and the decoy, all through a pidfd. */
+	const char *k = strstr(hooked, "kills_via_pidfd=");
+	ck_assert_msg(k && atoi(k + 16) == 41, "%s", hooked);
+	const char *left = strstr(hooked, "pidfds_left=");
+	ck_assert_msg(left && left[12] == '\n', "fds left behind: %s", hooked);
+	(void)a;
+}
+
+START_TEST(fd_games_inode_mode)
+{
+	games_in("inode");
+}
+END_TEST
+
+START_TEST(fd_games_fd_mode)
+{
+	games_in("fd");
+}
+END_TEST
+
+/* Children reaped by the kernel (SIGCHLD ignored) give their fds back:
+ * lazily, at the latest when a new child needs the room. */
+START_TEST(fd_mode_auto_reaped_children_release_their_fds)
+{
+	char *env[] = { "KT_IDENTITY=fd", "KT_MAX_FDS=20", NULL };
+	char held[8192];
+	run(1, env, hooked, sizeof hooked, 1, "autoreap", "20", NULL);
+	ck_assert_msg(strstr(hooked, "kill_live=0\n"), "%s", hooked);
+	ck_assert_msg(strstr(hooked, "stale_kills_failed=1\n"), "%s", hooked);
+	/* After 20 auto-reaped children and one live one, the budget of 20 had
+	 * room again: at most the live child's fd and a few not yet swept. */
+	field(hooked, "held_after_next_child", held, sizeof held);
+	ck_assert_msg(count_list(held) >= 1 && count_list(held) <= 8, "%s", hooked);
+}
+END_TEST
+
+/* Exec: the new image has the fds and environment it has without libkt;
+ * libkt in it starts clean (no tracked children, zero counters). */
+static void exec_in(const char *mode)
+{
+	char kv[64];
+	snprintf(kv, sizeof kv, "KT_IDENTITY=%s", mode);
+	char *env[] = { kv, NULL };
+	run(0, env, plain, sizeof plain, 0, "exec", "10", NULL);
+	run(1, env, hooked, sizeof hooked, 0, "exec", "10", NULL);
+	ck_assert_str_eq(hooked, plain);
+	run(1, env, hooked, sizeof hooked, 1, "exec", "10", NULL);
+	ck_assert_msg(strstr(hooked, "kt tracked=0 kills=0 reaps=0\n"), "%s", hooked);
+	ck_assert_msg(!strstr(hooked, "kt pid_state 1") && !strstr(hooked, "kt pid_state 2"), "%s",
+	              hooked);
+}
+
+START_TEST(exec_leaves_nothing_inode_mode)
+{
+	exec_in("inode");
+}
+END_TEST
+
+START_TEST(exec_leaves_nothing_fd_mode)
+{
+	exec_in("fd");
+}
+END_TEST
+
+static Suite *fds_suite(void)
+{
+	Suite *s = suite_create("fds");
+	TCase *tc = tcase_create("loaded");
+	tcase_add_test(tc, libkt_loaded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("invisible");
+	tcase_add_test(tc, inode_mode_fds_are_exactly_the_programs);
+	tcase_add_test(tc, fd_mode_holds_one_high_fd_per_child);
+	tcase_add_test(tc, fd_mode_budget_from_kt_max_fds);
+	tcase_add_test(tc, inode_mode_low_nofile_same_capacity);
+	tcase_add_test(tc, fd_mode_low_nofile_costs_at_most_the_budget);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("games");
+	tcase_add_test(tc, fd_games_inode_mode);
+	tcase_add_test(tc, fd_games_fd_mode);
+	tcase_add_test(tc, fd_mode_auto_reaped_children_release_their_fds);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exec");
+	tcase_add_test(tc, exec_leaves_nothing_inode_mode);
+	tcase_add_test(tc, exec_leaves_nothing_fd_mode);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(fds_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
