@@ -28,6 +28,11 @@ static int plain_kill(pid_t pid, int sig)
  * through unchanged and say what it hit. */
 static int stale_kill(pid_t pid, int sig, enum kt_mode mode)
 {
+	/* The registered child is gone, but the number may now be another
+	 * child of ours, made where libkt registers nothing (system, popen, a
+	 * raw clone): then the kill names that child and is not stale. */
+	if (kt_pid_is_my_child(pid) == 0)
+		return plain_kill(pid, sig);
 	struct kt_stale ev = { .pid = pid, .sig = sig, .call = "kill", .holder = -1 };
 	int want = kt_report_wanted();
 	if (want)

@@ -60,4 +60,9 @@ int kt_fd_is_pidfs(int fd);
  * the fork→registration race — or -errno (ECHILD: not our child). */
 int kt_pidfd_is_my_child(int pidfd);
 
+/* waitid(P_PID, pid, WEXITED|WNOHANG|WNOWAIT|__WALL): 0 if PID is a child
+ * of this process right now (running or zombie), reaping nothing; -errno
+ * (ECHILD) if not.  Needs no pidfd, so it works in every identity mode. */
+int kt_pid_is_my_child(pid_t pid);
+
 #endif

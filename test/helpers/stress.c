@@ -1,0 +1,407 @@
+/* stress [SECONDS] [THREADS]: children created, signalled and reaped from
+ * every direction at once, for a bounded time, inside a private PID
+ * namespace (so a stale kill, if one ever got through, could only hit the
+ * sentinels below, never the machine's processes).
+ *
+ *   worker threads  fork, vfork+exec, posix_spawn children; kill each with a
+ *                   signal of its own, or leave the kill to the timer; reap
+ *                   it with waitpid(pid), or leave the reap to the handler
+ *   SIGCHLD handler reaps whatever has died (waitid WNOWAIT to look, then
+ *                   waitpid(pid, WNOHANG)), the way shells do
+ *   ITIMER_REAL     its handler sends the pending kills, and "stale" SIGTERMs
+ *                   to the PIDs of children already reaped
+ *   sentinels       a separate process keeps short-lived processes of its
+ *                   own coming and going; a stale kill that got through
+ *                   would kill one (they die of SIGTERM, while the program
+ *                   and so its children ignore SIGTERM)
+ *
+ * Checks: every kill of a live child returns 0; every child dies of exactly
+ * the signal it was sent; no sentinel ever dies of a signal; no fd is left
+ * behind.  Prints "stress=ok children=N ..." or the failures.  Exit 77: no
+ * PID namespace here. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PID_SLOTS (1u << 22)
+#define MAX_THREADS 8
+
+enum { R_FREE = 0, R_LIVE, R_TIMER, R_KILLED, R_REAPED };
+
+struct rec {
+	_Atomic int state;
+	_Atomic int sig;
+};
+
+static struct rec *recs;
+static _Atomic int failures, children, stale_sent, stale_refused, timer_kills;
+static _Atomic int stop;
+static char self_exe[4096];
+static char fail_log[4096];
+static _Atomic size_t fail_len;
+
+/* Fatal by default in the children (the program handles SIGALRM and
+ * SIGCHLD, and a forked child inherits those handlers). */
+/* Kills left to the timer, and numbers of reaped children for stale
+ * kills: small rings the handler can scan quickly. */
+#define RING 64
+static _Atomic pid_t timer_ring[RING];
+static _Atomic pid_t reaped_ring[RING];
+static _Atomic unsigned reaped_next;
+
+static const int sigs[] = { SIGKILL, SIGUSR1, SIGUSR2, SIGHUP, SIGINT, SIGQUIT, SIGPIPE };
+
+/* Async-signal-safe failure note. */
+static void fail(const char *what, int pid, int a, int b)
+{
+	atomic_fetch_add(&failures, 1);
+	char line[160];
+	int n = snprintf(line, sizeof line, "FAIL %s pid=%d %d %d\n", what, pid, a, b);
+	size_t at = atomic_fetch_add(&fail_len, (size_t)n);
+	if (at + (size_t)n < sizeof fail_log)
+		memcpy(fail_log + at, line, (size_t)n);
+}
+
+static unsigned rnd(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 8;
+}
+
+/* A death seen by a reaper: judge it once. */
+static void judge(pid_t pid, int status)
+{
+	struct rec *r = &recs[pid];
+	int st = atomic_load(&r->state);
+	for (;;) {
+		if (st == R_REAPED)
+			return; /* the other reaper judged it */
+		if (st != R_KILLED) {
+			fail("died-unsent", pid, st, status);
+			atomic_store(&r->state, R_REAPED);
+			return;
+		}
+		if (atomic_compare_exchange_weak(&r->state, &st, R_REAPED))
+			break;
+	}
+	atomic_store(&reaped_ring[atomic_fetch_add(&reaped_next, 1) % RING], pid);
+	int sig = atomic_load(&r->sig);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != sig)
+		fail("wrong-death", pid, status, sig);
+}
+
+static void on_sigchld(int s)
+{
+	(void)s;
+	int saved = errno;
+	for (;;) {
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+			break;
+		int st;
+		pid_t p = waitpid(si.si_pid, &st, WNOHANG);
+		if (p == si.si_pid)
+			judge(p, st);
+		else if (p == 0)
+			break; /* not yet waitable after all: leave it */
+	}
+	errno = saved;
+}
+
+static _Atomic unsigned timer_seed = 1;
+
+static void on_timer(int s)
+{
+	(void)s;
+	int saved = errno;
+	unsigned seed = atomic_fetch_add(&timer_seed, 2654435761u);
+	/* The pending kills. */
+	for (unsigned i = 0; i < RING; i++) {
+		pid_t p = atomic_exchange(&timer_ring[i], 0);
+		if (p <= 0)
+			continue;
+		int st = R_TIMER;
+		if (atomic_compare_exchange_strong(&recs[p].state, &st, R_KILLED)) {
+			if (kill(p, atomic_load(&recs[p].sig)) != 0)
+				fail("timer-kill", p, errno, 0);
+			atomic_fetch_add(&timer_kills, 1);
+		}
+	}
+	/* A stale kill of some reaped child's number. */
+	pid_t p = atomic_load(&reaped_ring[rnd(&seed) % RING]);
+	if (p > 0 && atomic_load(&recs[p].state) == R_REAPED) {
+		atomic_fetch_add(&stale_sent, 1);
+		if (kill(p, SIGTERM) < 0)
+			atomic_fetch_add(&stale_refused, 1);
+	}
+	errno = saved;
+}
+
+static pid_t create(unsigned *seed)
+{
+	char *argv[] = { self_exe, "--child", NULL };
+	pid_t p = -1;
+	switch (rnd(seed) % 3) {
+	case 0:
+		p = fork();
+		if (p == 0) {
+			for (;;)
+				pause();
+		}
+		break;
+	case 1:
+		p = vfork();
+		if (p == 0) {
+			execv(self_exe, argv);
+			_exit(127);
+		}
+		break;
+	default: {
+		int e = posix_spawn(&p, self_exe, NULL, NULL, argv, NULL);
+		if (e) {
+			errno = e;
+			p = -1;
+		}
+	}
+	}
+	return p;
+}
+
+static void *worker(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg * 7919u + 17u;
+	while (!atomic_load(&stop)) {
+		pid_t p = create(&seed);
+		if (p < 0) {
+			if (errno == EAGAIN || errno == ENOMEM) {
+				usleep(1000);
+				continue;
+			}
+			fail("create", 0, errno, 0);
+			break;
+		}
+		atomic_fetch_add(&children, 1);
+		struct rec *r = &recs[p];
+		int sig = sigs[rnd(&seed) % (sizeof sigs / sizeof sigs[0])];
+		int old = atomic_load(&r->state);
+		if (old != R_FREE && old != R_REAPED)
+			fail("pid-busy", p, old, 0);
+		atomic_store(&r->sig, sig);
+		int by_timer = rnd(&seed) % 4 == 0;
+		int reap_self = rnd(&seed) % 2;
+		if (by_timer) {
+			atomic_store(&r->state, R_TIMER);
+			int queued = 0;
+			for (unsigned i = 0; i < RING && !queued; i++) {
+				pid_t none = 0;
+				queued = atomic_compare_exchange_strong(&timer_ring[i], &none, p);
+			}
+			if (!queued) {
+				int st = R_TIMER;
+				if (atomic_compare_exchange_strong(&r->state, &st, R_KILLED) &&
+				    kill(p, sig) != 0)
+					fail("kill", p, errno, sig);
+			}
+		} else {
+			atomic_store(&r->state, R_KILLED);
+			if (kill(p, sig) != 0)
+				fail("kill", p, errno, sig);
+		}
+		if (reap_self) {
+			int st;
+			pid_t w;
+			while ((w = waitpid(p, &st, 0)) < 0 && errno == EINTR)
+				;
+			if (w == p)
+				judge(p, st);
+			else if (errno != ECHILD)
+				fail("waitpid", p, errno, 0);
+			/* ECHILD: the handler reaped (and judged) it first. */
+		}
+	}
+	return NULL;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n - 1;
+}
+
+/* A process of its own (not the program's child: a grandchild whose parent
+ * exits at once) keeping short-lived sentinels around; writes to FD how
+ * many died of a signal. */
+static void sentinels(int seconds, int fd)
+{
+	signal(SIGTERM, SIG_DFL);
+	time_t end = time(NULL) + seconds + 1;
+	int killed = 0;
+	/* Root in the namespace: steer the next PID onto low numbers, where
+	 * the program's reaped children were, so PIDs are reused within
+	 * milliseconds instead of after a wrap of pid_max. */
+	int last = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	unsigned seed = 99;
+	while (time(NULL) < end) {
+		if (last >= 0) {
+			char v[16];
+			int n = snprintf(v, sizeof v, "%u", 20 + rnd(&seed) % 400);
+			(void)!pwrite(last, v, (size_t)n, 0);
+		}
+		pid_t p = fork();
+		if (p == 0) {
+			struct timespec t = { 0, 2000000 };
+			nanosleep(&t, NULL);
+			_exit(0);
+		}
+		int st;
+		if (p > 0 && waitpid(p, &st, 0) == p && WIFSIGNALED(st))
+			killed++;
+	}
+	dprintf(fd, "%d\n", killed);
+	_exit(0);
+}
+
+static int program(int seconds, int threads)
+{
+	recs = mmap(NULL, PID_SLOTS * sizeof *recs, PROT_READ | PROT_WRITE,
+	            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (recs == MAP_FAILED)
+		return 2;
+	/* Children inherit the ignore, across exec too: a stale SIGTERM that
+	 * reached one of our own later children would be harmless, and only a
+	 * sentinel can show a stale kill getting through. */
+	signal(SIGTERM, SIG_IGN);
+	int sp[2];
+	if (pipe(sp) < 0)
+		return 2;
+	pid_t mid = fork();
+	if (mid == 0) {
+		close(sp[0]);
+		if (fork() == 0)
+			sentinels(seconds, sp[1]);
+		_exit(0);
+	}
+	close(sp[1]);
+	waitpid(mid, NULL, 0);
+	int fds_before = count_fds();
+
+	struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	struct sigaction ta = { .sa_handler = on_timer, .sa_flags = SA_RESTART };
+	sigemptyset(&ta.sa_mask);
+	sigaction(SIGALRM, &ta, NULL);
+	struct itimerval it = { { 0, 500 }, { 0, 500 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+
+	pthread_t t[MAX_THREADS];
+	for (int i = 0; i < threads; i++)
+		pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(i + 1));
+	struct timespec d = { seconds, 0 };
+	while (nanosleep(&d, &d) < 0 && errno == EINTR)
+		;
+	atomic_store(&stop, 1);
+	for (int i = 0; i < threads; i++)
+		pthread_join(t[i], NULL);
+
+	/* Drain: the timer sends what is pending, the handler reaps. */
+	for (int spin = 0; spin < 5000; spin++) {
+		int busy = 0;
+		for (pid_t p = 1; p <= 32768 && !busy; p++) {
+			int st = atomic_load(&recs[p].state);
+			busy = st == R_TIMER || st == R_KILLED || st == R_LIVE;
+		}
+		if (!busy)
+			break;
+		usleep(1000);
+	}
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	for (pid_t p = 1; p <= 32768; p++) {
+		int st = atomic_load(&recs[p].state);
+		if (st == R_TIMER || st == R_KILLED || st == R_LIVE)
+			fail("never-reaped", p, st, 0);
+	}
+	char buf[32] = "";
+	ssize_t got = read(sp[0], buf, sizeof buf - 1);
+	if (got <= 0 || atoi(buf) != 0)
+		fail("sentinels-killed", 0, (int)got, atoi(buf));
+	int fds_after = count_fds();
+	if (fds_after != fds_before)
+		fail("fds-left", 0, fds_before, fds_after);
+
+	if (fail_len)
+		fputs(fail_log, stdout);
+	printf("stress=%s children=%d timer_kills=%d stale_sent=%d stale_refused=%d failures=%d\n",
+	       atomic_load(&failures) ? "failed" : "ok", atomic_load(&children),
+	       atomic_load(&timer_kills), atomic_load(&stale_sent), atomic_load(&stale_refused),
+	       atomic_load(&failures));
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--child") == 0) {
+		for (;;)
+			pause();
+	}
+	int seconds = argc > 1 ? atoi(argv[1]) : 3;
+	int threads = argc > 2 ? atoi(argv[2]) : 3;
+	if (threads < 1 || threads > MAX_THREADS)
+		threads = 3;
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+	if (n <= 0)
+		return 2;
+	self_exe[n] = '\0';
+	if (getenv("STRESS_NO_PIDNS") == NULL) {
+		if (unshare(CLONE_NEWPID) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
+			return 77;
+		fflush(stdout);
+		pid_t init = fork();
+		if (init < 0)
+			return 2;
+		if (init > 0) {
+			int st;
+			alarm((unsigned)seconds + 60);
+			while (waitpid(init, &st, 0) < 0 && errno == EINTR)
+				;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 3;
+		}
+		/* pid 1 of the namespace: the program runs as its child, so the
+		 * program's orphans are reaped by us, not seen by it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pid_t prog = fork();
+		if (prog == 0)
+			_exit(program(seconds, threads));
+		int st;
+		while (waitpid(prog, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 3);
+	}
+	return program(seconds, threads);
+}
