@@ -78,8 +78,19 @@ END_TEST
 
 /* Fd mode: the program's own view below libkt's region is unchanged, and
  * the held fds are all in the region, one per child, gone after the reaps. */
+/* Fd-mode tests need pidfds; under the seccomp runs there are none to hold
+ * (and the games tests below cover that case). */
+#define NEED_PIDFDS()                                                           \
+	do {                                                                    \
+		if (!kt_test_have_pidfd()) {                                    \
+			printf("SKIP: %s: pidfd_open is refused here\n", __func__); \
+			return;                                                 \
+		}                                                               \
+	} while (0)
+
 START_TEST(fd_mode_holds_one_high_fd_per_child)
 {
+	NEED_PIDFDS();
 	char *env[] = { "KT_IDENTITY=fd", NULL };
 	char a[8192], b[8192], held[8192];
 	run(0, env, plain, sizeof plain, 0, "fds", "40", NULL);
@@ -99,6 +110,7 @@ END_TEST
 
 START_TEST(fd_mode_budget_from_kt_max_fds)
 {
+	NEED_PIDFDS();
 	char *env[] = { "KT_IDENTITY=fd", "KT_MAX_FDS=5", NULL };
 	char held[8192];
 	run(1, env, hooked, sizeof hooked, 1, "fds", "40", NULL);
@@ -129,6 +141,7 @@ END_TEST
  * ability to run. */
 START_TEST(fd_mode_low_nofile_costs_at_most_the_budget)
 {
+	NEED_PIDFDS();
 	char *env[] = { "KT_IDENTITY=fd", NULL };
 	char a[64], b[64];
 	run(0, env, plain, sizeof plain, 1, "nofile", "48", "30");
@@ -152,9 +165,9 @@ static void games_in(const char *mode)
 	ck_assert_msg(strstr(plain, "games=ok\n"), "without libkt: %s", plain);
 	run(1, env, hooked, sizeof hooked, 1, "games", "40", NULL);
 	ck_assert_msg(strstr(hooked, "games=ok\n"), "KT_IDENTITY=%s: %s", mode, hooked);
-	/* 40 children and the decoy, all through a pidfd. */
+	/* 40 children and the decoy, all through a pidfd (if there are any). */
 	const char *k = strstr(hooked, "kills_via_pidfd=");
-	ck_assert_msg(k && atoi(k + 16) == 41, "%s", hooked);
+	ck_assert_msg(k && atoi(k + 16) == (kt_test_have_pidfd() ? 41 : 0), "%s", hooked);
 	const char *left = strstr(hooked, "pidfds_left=");
 	ck_assert_msg(left && left[12] == '\n', "fds left behind: %s", hooked);
 	(void)a;
@@ -176,6 +189,7 @@ END_TEST
  * lazily, at the latest when a new child needs the room. */
 START_TEST(fd_mode_auto_reaped_children_release_their_fds)
 {
+	NEED_PIDFDS();
 	char *env[] = { "KT_IDENTITY=fd", "KT_MAX_FDS=20", NULL };
 	char held[8192];
 	run(1, env, hooked, sizeof hooked, 1, "autoreap", "20", NULL);
