@@ -87,10 +87,65 @@ test: $(LIB) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) TEST_TIMEOUT=$(TEST_TIMEOUT) KT_IDENTITIES="$(KT_IDENTITIES)" \
 		KT_SECCOMP="$(KT_SECCOMP)" scripts/run-tests $(UNIT_BIN) -- $(PRELOAD_BIN)
 
+# ---- sanitizers (`make check-sanitizers`; what CI runs) --------------------------
+# check-asan      every preload suite against build/asan/libkt.so (ASan+UBSan), the
+#                 ASan runtime first in LD_PRELOAD, in each identity mode
+# check-tsan      the stress helper and libkt both built with TSan, run together
+# check-valgrind  valgrind memcheck over the unit suites (CK_FORK=no)
+ASAN_DIR   := $(BUILD)/asan
+TSAN_DIR   := $(BUILD)/tsan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+SAN_OPT    := -O1 -g
+ASAN_RT    := $(shell $(CC) -print-file-name=libasan.so)
+
+asan: $(ASAN_DIR)/libkt.so
+
+$(ASAN_DIR)/libkt.so: $(SHIM_SRC) $(wildcard shim/*.h) include/kt.h shim/libkt.map Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) $(SAN_OPT) $(ASAN_FLAGS) $(SHIM_LDFLAGS) $(SHIM_SRC) -o $@
+
+$(TSAN_DIR)/libkt.so: $(SHIM_SRC) $(wildcard shim/*.h) include/kt.h shim/libkt.map Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) $(SAN_OPT) $(TSAN_FLAGS) $(SHIM_LDFLAGS) $(SHIM_SRC) -o $@
+
+$(TSAN_DIR)/stress: test/helpers/stress.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(SAN_OPT) $(WARN) $(TSAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+
+# The suites find their helpers under $KT_BUILD/test: the plain build's.
+check-asan: $(ASAN_DIR)/libkt.so $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
+	@ln -sfn ../test $(ASAN_DIR)/test
+	$(Q)KT_BUILD=$(CURDIR)/$(ASAN_DIR) KT_TEST_PRELOAD="$(ASAN_RT) $(CURDIR)/$(ASAN_DIR)/libkt.so" \
+		KT_SANITIZER=asan ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=0 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TEST_TIMEOUT=$(TEST_TIMEOUT) \
+		KT_IDENTITIES="auto fd none" KT_SECCOMP="" scripts/run-tests -- $(PRELOAD_BIN)
+
+check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress
+	$(Q)for id in auto fd none; do \
+		echo "tsan: stress, KT_IDENTITY=$$id"; \
+		TSAN_OPTIONS=halt_on_error=1:exitcode=66:report_signal_unsafe=0 KT_IDENTITY=$$id \
+			LD_PRELOAD=$(CURDIR)/$(TSAN_DIR)/libkt.so timeout -k 5 300 $(TSAN_DIR)/stress 3 3 \
+			| tee $(TSAN_DIR)/out | tail -n 1; \
+		grep -q '^stress=ok ' $(TSAN_DIR)/out || exit 1; \
+	done
+
+check-valgrind: $(UNIT_BIN)
+	$(Q)for t in $(UNIT_BIN); do \
+		echo "valgrind: $$t"; \
+		CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+			$$t >/dev/null || exit 1; \
+	done
+
+check-sanitizers: check-asan check-tsan check-valgrind
+
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test demo clean helpers
+.PHONY: all test demo clean helpers asan check-asan check-tsan check-valgrind check-sanitizers

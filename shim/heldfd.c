@@ -279,8 +279,8 @@ static void note_unseen_reap(pid_t pid)
 {
 	struct kt_slot_info *info = kt_table_info(pid);
 	if (info) {
-		info->reaped_by = KT_REAPED_UNSEEN;
-		info->reaped_ns = 0;
+		KT_INFO_SET(info->reaped_by, (uint8_t)KT_REAPED_UNSEEN);
+		KT_INFO_SET(info->reaped_ns, (uint64_t)0);
 	}
 }
 

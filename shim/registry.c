@@ -57,18 +57,18 @@ static void fill_info(pid_t pid, enum kt_made_by how, const char *name)
 	struct kt_slot_info *info = kt_table_info(pid);
 	if (!info)
 		return;
-	info->made_ns = kt_now_ns();
-	info->reaped_ns = 0;
-	info->made_by = (uint8_t)how;
-	info->reaped_by = KT_REAPED_UNKNOWN;
+	KT_INFO_SET(info->made_ns, kt_now_ns());
+	KT_INFO_SET(info->reaped_ns, (uint64_t)0);
+	KT_INFO_SET(info->made_by, (uint8_t)how);
+	KT_INFO_SET(info->reaped_by, (uint8_t)KT_REAPED_UNKNOWN);
 	if (!name)
 		name = program_invocation_short_name; /* a fork runs our own image */
 	const char *base = strrchr(name, '/');
 	base = base ? base + 1 : name;
 	size_t i = 0;
 	for (; i + 1 < sizeof info->name && base[i]; i++)
-		info->name[i] = base[i];
-	info->name[i] = '\0';
+		KT_INFO_SET(info->name[i], base[i]);
+	KT_INFO_SET(info->name[i], '\0');
 }
 
 static void mark_gone_at_birth(pid_t pid, struct kt_slot *s, uint64_t before)
@@ -76,8 +76,8 @@ static void mark_gone_at_birth(pid_t pid, struct kt_slot *s, uint64_t before)
 	kt_slot_publish_tombstone(s, before);
 	struct kt_slot_info *info = kt_table_info(pid);
 	if (info) {
-		info->reaped_ns = info->made_ns;
-		info->reaped_by = KT_REAPED_BEFORE_REGISTRATION;
+		KT_INFO_SET(info->reaped_ns, KT_INFO_GET(info->made_ns));
+		KT_INFO_SET(info->reaped_by, (uint8_t)KT_REAPED_BEFORE_REGISTRATION);
 	}
 }
 
@@ -191,7 +191,7 @@ void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
 	kt_count(&kt_state.n.reaps_seen);
 	struct kt_slot_info *info = kt_table_info(pid);
 	if (info) {
-		info->reaped_ns = kt_now_ns();
-		info->reaped_by = (uint8_t)how;
+		KT_INFO_SET(info->reaped_ns, kt_now_ns());
+		KT_INFO_SET(info->reaped_by, (uint8_t)how);
 	}
 }

@@ -239,6 +239,18 @@ void kt_report_stale(const struct kt_stale *ev)
 	struct kt_slot_info *info = kt_table_info(ev->pid);
 	kt_buf_str(&b, "child ");
 	kt_buf_i64(&b, ev->pid);
+	/* A snapshot of the facts, each read whole (see KT_INFO_SET). */
+	struct kt_slot_info facts = { 0 };
+	if (info) {
+		facts.made_ns = KT_INFO_GET(info->made_ns);
+		facts.reaped_ns = KT_INFO_GET(info->reaped_ns);
+		facts.made_by = KT_INFO_GET(info->made_by);
+		facts.reaped_by = KT_INFO_GET(info->reaped_by);
+		for (size_t i = 0; i < sizeof facts.name; i++)
+			facts.name[i] = KT_INFO_GET(info->name[i]);
+		facts.name[sizeof facts.name - 1] = '\0';
+		info = &facts;
+	}
 	if (info && info->made_by) {
 		kt_buf_str(&b, " (\"");
 		kt_buf_quoted(&b, info->name, sizeof info->name);

@@ -74,6 +74,12 @@ struct kt_slot_info {
 	char name[22];      /* what ran: spawned file's basename, or our own name */
 };
 
+/* Report facts are written by whichever thread registers or reaps a child
+ * and read by a stale-kill report in another: relaxed atomic accesses, so
+ * each field is read whole and the race is a defined one (TSan agrees). */
+#define KT_INFO_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#define KT_INFO_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
 /* The slot for PID, or NULL if PID is out of range or its leaf was never
  * created.  Never allocates: this is the kill path's lookup. */
 struct kt_slot *kt_table_find(pid_t pid);

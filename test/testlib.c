@@ -78,7 +78,11 @@ int kt_test_run(int preload, char *const argv[], char *const extra_env[],
 		if (!is_ours(environ[i]) || is_kept(environ[i], extra_env))
 			env[k++] = environ[i];
 	if (preload) {
-		snprintf(preload_kv, sizeof preload_kv, "LD_PRELOAD=%s", kt_test_lib());
+		/* KT_TEST_PRELOAD: the whole LD_PRELOAD for the sanitizer runs
+		 * (`make check-asan`: the ASan runtime, then build/asan/libkt.so). */
+		const char *all = getenv("KT_TEST_PRELOAD");
+		snprintf(preload_kv, sizeof preload_kv, "LD_PRELOAD=%s",
+		         all && *all ? all : kt_test_lib());
 		env[k++] = preload_kv;
 	}
 	for (size_t i = 0; i < extra; i++)
