@@ -4,6 +4,9 @@
 #   make test       build and run every Check suite (unit + preload), both CK_FORK modes
 #   make demo       build, then show a PID-reuse bug without and with libkt
 #   make asan       build build/asan/libkt.so with ASan+UBSan (for the sanitizer runs)
+#   make aarch64    cross-build build/aarch64/libkt.so (and its test helpers) with
+#                   aarch64-linux-gnu-gcc; `make test` runs them under qemu-aarch64
+#                   when both are installed
 #   make clean
 
 CC      ?= cc
@@ -22,12 +25,16 @@ endif
 
 # The library: one file per concern (see README "Layout").  No -ldl, no -lpthread:
 # on glibc >= 2.34 both live in libc, and each extra DT_NEEDED costs every exec.
+# vfork is a per-architecture trampoline (shim/vfork_ARCH.S); each architecture
+# has its own version script (x86_64 has glibc's GLIBC_2.2.5 compat posix_spawn).
+ARCH := $(shell $(CC) -dumpmachine | cut -d- -f1)
+SHIM_MAP := $(if $(filter x86_64,$(ARCH)),shim/libkt.map,shim/libkt-$(ARCH).map)
 SHIM_SRC := $(wildcard shim/*.c)
-SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
+SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o) $(BUILD)/shim/vfork_$(ARCH).o
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 	-D_GNU_SOURCE -Iinclude -Ishim
-SHIM_LDFLAGS := -shared -Wl,--version-script=shim/libkt.map -Wl,-z,relro \
-	-Wl,--no-undefined
+SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
+	-Wl,-z,noexecstack -Wl,--no-undefined
 
 all: $(LIB) helpers
 
@@ -36,7 +43,12 @@ $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/kt.h Makefile
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
-$(LIB): $(SHIM_OBJ) shim/libkt.map
+$(BUILD)/shim/%.o: shim/%.S Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $@";)
+	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(LIB): $(SHIM_OBJ) $(SHIM_MAP)
 	@$(if $(Q),echo "  LD      $@";)
 	$(Q)$(CC) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) $(SHIM_OBJ) -o $@
 

@@ -76,18 +76,53 @@ static void mark_gone_at_birth(pid_t pid, struct kt_slot *s, uint64_t before)
 	}
 }
 
-void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
+/* The slot for a child about to be registered, or NULL if it goes untracked.
+ * A vfork child runs in its parent's memory: anything it wrote here would be
+ * its parent's table, describing a grandchild the parent cannot reap, so a
+ * process in that state registers nothing (see vfork.c). */
+static struct kt_slot *slot_for_new_child(pid_t pid, enum kt_made_by how, const char *name)
 {
-	if (pid <= 0)
-		return;
+	if (pid <= 0 || kt_in_vfork_child())
+		return NULL;
 	struct kt_slot *s = kt_table_get(pid);
 	if (!s) {
 		kt_count(&kt_state.n.fallbacks);
 		kt_report_degraded(KT_DEGRADED_NO_MEMORY, ENOMEM);
-		return;
+		return NULL;
 	}
 	kt_count(&kt_state.n.children_tracked);
 	fill_info(pid, how, name);
+	return s;
+}
+
+void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const char *name)
+{
+	struct kt_slot *s = slot_for_new_child(pid, how, name);
+	if (!s)
+		return;
+	/* No waitid check here, unlike kt_register_child: this pidfd was made by
+	 * the clone that made the child (CLONE_PIDFD, pidfd_spawn), so it names
+	 * that child whatever has happened to the PID since.  Had the child been
+	 * reaped already and the number reused, the inode we record is still the
+	 * child's, and the first kill finds the difference and refuses. */
+	int mode = kt_identity_mode();
+	if (mode == KT_IDMODE_UNPROBED)
+		mode = probe_identity(pidfd);
+	int64_t ino = mode == KT_IDENTITY_INODE ? kt_fd_inode(pidfd) : -1;
+	if (ino < 0) {
+		if (mode == KT_IDENTITY_INODE)
+			kt_count(&kt_state.n.fallbacks);
+		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		return;
+	}
+	kt_slot_publish(s, (uint64_t)ino, KT_SLOT_LIVE);
+}
+
+void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
+{
+	struct kt_slot *s = slot_for_new_child(pid, how, name);
+	if (!s)
+		return;
 	uint64_t before = atomic_load_explicit(&s->word, memory_order_acquire);
 
 	int mode = kt_identity_mode();
@@ -150,6 +185,9 @@ static int holder_is(pid_t pid, uint64_t ident)
 
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
 {
+	/* A vfork child reaps only its own children, which it never registered. */
+	if (kt_in_vfork_child())
+		return;
 	struct kt_slot *s = kt_table_find(pid);
 	if (!s)
 		return;

@@ -107,6 +107,12 @@ void kt_report_degraded(enum kt_degraded why, int err)
 			"could not open a pidfd for a new child; it is tracked without an identity",
 		[KT_DEGRADED_NO_MEMORY] =
 			"no memory for the PID table; a child goes untracked",
+		[KT_DEGRADED_NO_CLONE_PIDFD] =
+			"clone refuses CLONE_PIDFD (kernel < 5.2, an emulator, or seccomp): "
+			"vfork and clone children are registered after the fact, like fork's",
+		[KT_DEGRADED_NO_PGRP_SIGNAL] =
+			"pidfd_send_signal lacks PIDFD_SIGNAL_PROCESS_GROUP (kernel < 6.9): "
+			"killpg and kill(-pgid) of a live group go by number",
 	};
 	int expected = 0;
 	if (!atomic_compare_exchange_strong(&kt_state.degraded_said[why], &expected, 1))
@@ -197,6 +203,10 @@ static const char *made_by_name(unsigned how)
 	case KT_MADE__FORK: return "_Fork";
 	case KT_MADE_POSIX_SPAWN: return "posix_spawn";
 	case KT_MADE_POSIX_SPAWNP: return "posix_spawnp";
+	case KT_MADE_VFORK: return "vfork";
+	case KT_MADE_CLONE: return "clone";
+	case KT_MADE_PIDFD_SPAWN: return "pidfd_spawn";
+	case KT_MADE_PIDFD_SPAWNP: return "pidfd_spawnp";
 	default: return "?";
 	}
 }

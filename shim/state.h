@@ -39,6 +39,8 @@ enum kt_degraded {
 	KT_DEGRADED_NO_PIDFS,       /* pidfds exist but carry no unique inode (< 6.9) */
 	KT_DEGRADED_FD_EXHAUSTED,   /* EMFILE/ENFILE/ENOMEM taking an identity */
 	KT_DEGRADED_NO_MEMORY,      /* no memory for the PID table */
+	KT_DEGRADED_NO_CLONE_PIDFD, /* clone refuses CLONE_PIDFD (< 5.2, qemu-user, seccomp) */
+	KT_DEGRADED_NO_PGRP_SIGNAL, /* no PIDFD_SIGNAL_PROCESS_GROUP (< 6.9) */
 	KT_DEGRADED_REASONS
 };
 
@@ -109,6 +111,14 @@ void *kt_real_get(void *_Atomic *slot, const char *name, const char *version);
 /* Register a child that fork/_Fork/posix_spawn* just returned.  NAME: what it
  * runs (a path for the spawns; NULL for a fork, which runs our own image). */
 void kt_register_child(pid_t pid, enum kt_made_by how, const char *name);
+/* Register a child made together with PIDFD (CLONE_PIDFD, pidfd_spawn): the
+ * identity comes from that fd, which is left open for the caller. */
+void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const char *name);
+/* 1 if this process is a vfork child still sharing its parent's memory
+ * (vfork.c): such a process must leave libkt's state as it found it. */
+int kt_in_vfork_child(void);
+/* In a fork child: no vfork of the forking thread is in progress here. */
+void kt_vfork_forget(void);
 /* A wait hook reaped PID; the wait started when kt_table_last_seq() was SEQ. */
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how);
 /* The identity mode in force, probing it if need be (from a live pidfd). */
