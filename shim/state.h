@@ -89,6 +89,13 @@ struct kt_real {
 	                   const posix_spawnattr_t *, char *const[], char *const[]);
 	int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 	                    const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*clone)(int (*)(void *), void *, int, void *, ...);
+	/* glibc >= 2.39 (GLIBC_2.39); NULL before. */
+	int (*pidfd_spawn)(int *, const char *, const posix_spawn_file_actions_t *,
+	                   const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*pidfd_spawnp)(int *, const char *, const posix_spawn_file_actions_t *,
+	                    const posix_spawnattr_t *, char *const[], char *const[]);
+	pid_t (*pidfd_getpid)(int);
 #if defined(__x86_64__)
 	/* glibc < 2.15 posix_spawn, kept for old binaries: it retries a file
 	 * without #! through /bin/sh on ENOEXEC. */
@@ -119,6 +126,10 @@ void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const ch
 int kt_in_vfork_child(void);
 /* In a fork child: no vfork of the forking thread is in progress here. */
 void kt_vfork_forget(void);
+/* 0 once clone has refused CLONE_PIDFD here (vfork.c); then vfork and clone
+ * children are registered after the fact, like fork's. */
+int kt_clone_pidfd_usable(void);
+void kt_clone_pidfd_refused(int err);
 /* A wait hook reaped PID; the wait started when kt_table_last_seq() was SEQ. */
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how);
 /* The identity mode in force, probing it if need be (from a live pidfd). */

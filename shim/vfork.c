@@ -62,8 +62,19 @@ struct kt_vfork_tls {
  * TLS at start-up. */
 static __thread struct kt_vfork_tls kt_vf __attribute__((tls_model("initial-exec")));
 
-/* Set once clone has refused CLONE_PIDFD with these flags. */
+/* Set once clone has refused CLONE_PIDFD (shared with the clone hook). */
 static _Atomic int kt_vfork_no_pidfd;
+
+int kt_clone_pidfd_usable(void)
+{
+	return !atomic_load_explicit(&kt_vfork_no_pidfd, memory_order_relaxed);
+}
+
+void kt_clone_pidfd_refused(int err)
+{
+	if (!atomic_exchange(&kt_vfork_no_pidfd, 1))
+		kt_report_degraded(KT_DEGRADED_NO_CLONE_PIDFD, err);
+}
 
 /* Called by the trampoline; hidden, but not static. */
 struct kt_vfork_slot *kt_vfork_prepare(void);
@@ -108,8 +119,8 @@ struct kt_vfork_slot *kt_vfork_prepare(void)
 			atomic_signal_fence(memory_order_seq_cst);
 			kt_vf.depth = d + 1;
 			atomic_signal_fence(memory_order_seq_cst);
-			s->pidfd = atomic_load_explicit(&kt_vfork_no_pidfd, memory_order_relaxed)
-				? KT_VFORK_PLAIN : KT_VFORK_WANT_PIDFD;
+			s->pidfd = kt_clone_pidfd_usable() ? KT_VFORK_WANT_PIDFD
+			                                   : KT_VFORK_PLAIN;
 		}
 	}
 	errno = saved;
@@ -125,8 +136,7 @@ long kt_vfork_refused(long ret)
 	 * flags.  Plain vfork may still be allowed; it is what glibc would do. */
 	if (ret != -EINVAL && ret != -ENOSYS && ret != -EPERM)
 		return ret;
-	if (!atomic_exchange(&kt_vfork_no_pidfd, 1))
-		kt_report_degraded(KT_DEGRADED_NO_CLONE_PIDFD, (int)-ret);
+	kt_clone_pidfd_refused((int)-ret);
 	return 0;
 }
 
