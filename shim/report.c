@@ -237,6 +237,8 @@ void kt_report_stale(const struct kt_stale *ev)
 	kt_buf_str(&b, ev->delivered ? "libkt: stale " : "libkt: refused stale ");
 	kt_buf_str(&b, ev->call);
 	kt_buf_char(&b, '(');
+	if (ev->group && strcmp(ev->call, "kill") == 0)
+		kt_buf_char(&b, '-'); /* kill(-pgid): show the call as it was made */
 	kt_buf_i64(&b, ev->pid);
 	kt_buf_str(&b, ", ");
 	kt_buf_str(&b, sig ? sig : "?");
@@ -244,7 +246,7 @@ void kt_report_stale(const struct kt_stale *ev)
 
 	uint64_t now = kt_now_ns();
 	struct kt_slot_info *info = kt_table_info(ev->pid);
-	kt_buf_str(&b, "child ");
+	kt_buf_str(&b, ev->group ? "group leader child " : "child ");
 	kt_buf_i64(&b, ev->pid);
 	if (info && info->made_by) {
 		kt_buf_str(&b, " (\"");

@@ -139,7 +139,8 @@ int kt_identity_mode(void);
 struct kt_stale {
 	pid_t pid;
 	int sig;
-	const char *call;       /* "kill" */
+	const char *call;       /* "kill", "killpg", "sigqueue" */
+	int group;              /* the signal was for pid's process group */
 	int delivered;          /* audit mode: the kill went through */
 	int delivered_errno;    /* and the kernel's answer (0: signal sent) */
 	int holder;             /* who held the PID before any delivery: 1 another
