@@ -1,7 +1,7 @@
 /*
  * reuse — a deterministic PID-reuse scenario (DESIGN §5).
  *
- *   reuse --creation=C --reap=R [--place=auto|clone3|ns_last_pid]
+ *   reuse --creation=C --reap=R [--kill=K] [--place=auto|clone3|ns_last_pid]
  *   reuse [--place=...] -- CMD [ARG...]
  *
  * Three processes take part, in a private PID namespace:
@@ -13,7 +13,10 @@
  *               supervisor, never of the program) exactly on that PID.
  *   program     the program under test.  Creates a child by creation path C,
  *               reaps it by reap path R, reports the freed PID, waits for "ready",
- *               then calls kill(pid, SIGTERM) through the ordinary libc symbol.
+ *               then calls kill(pid, SIGTERM) through the ordinary libc symbol
+ *               (or, with --kill=K, killpg(pid), kill(-pid) or sigqueue(pid):
+ *               for the group kills the child leads its own process group, and
+ *               the stranger is made the leader of a group of that number).
  *               In the second form the program is CMD instead (a shell, say),
  *               which speaks the same protocol on fds 3 and 4 (see below).
  *
@@ -86,6 +89,7 @@ struct opts {
 	const char *role;     /* NULL (outer) or "program" */
 	const char *creation; /* fork, _Fork, vfork, clone, posix_spawn, posix_spawnp */
 	const char *reap;     /* see reap_child() */
+	const char *kill;     /* kill, killpg, kill_neg (kill(-pid)), sigqueue */
 	const char *place;    /* auto, clone3, ns_last_pid */
 	const char *preload;  /* LD_PRELOAD for the program, or NULL */
 	char **cmd;           /* CMD mode: the program's argv */
@@ -168,9 +172,27 @@ static const char *kt_state_name(pid_t pid)
 	}
 }
 
+/* Set for the group kills: the child leads a process group of its own,
+ * as a shell job or the seed's setpgid(0,0) child does. */
+static int child_leads_group;
+
+/* The kill under test names a process group rather than a process. */
+static int kill_is_group(const char *how)
+{
+	return strcmp(how, "killpg") == 0 || strcmp(how, "kill_neg") == 0;
+}
+
+static void child_group(void)
+{
+	/* Raw: in a vfork child, only syscalls. */
+	if (child_leads_group)
+		syscall(SYS_setpgid, 0, 0);
+}
+
 static int exit_now(void *arg)
 {
 	(void)arg;
+	child_group();
 	_exit(0);
 }
 
@@ -179,8 +201,10 @@ static pid_t create_child(const char *how)
 	pid_t pid = -1;
 	if (strcmp(how, "fork") == 0) {
 		pid = fork();
-		if (pid == 0)
+		if (pid == 0) {
+			child_group();
 			_exit(0);
+		}
 	} else if (strcmp(how, "_Fork") == 0) {
 		/* Through dlsym, as a program built against an older glibc header
 		 * would; RTLD_DEFAULT still finds libkt's hook first. */
@@ -188,21 +212,41 @@ static pid_t create_child(const char *how)
 		if (!real_Fork)
 			die(EXIT_SETUP, "_Fork not found");
 		pid = real_Fork();
-		if (pid == 0)
+		if (pid == 0) {
+			child_group();
 			_exit(0);
+		}
 	} else if (strcmp(how, "vfork") == 0) {
 		pid = vfork();
-		if (pid == 0)
+		if (pid == 0) {
+			child_group();
 			_exit(0);
+		}
+	} else if (strcmp(how, "vfork_exec") == 0) {
+		/* What shells and CPython do: vfork, then exec at once. */
+		static char *const argv[] = { "true", NULL };
+		pid = vfork();
+		if (pid == 0) {
+			child_group();
+			execve("/bin/true", argv, environ);
+			_exit(127);
+		}
 	} else if (strcmp(how, "clone") == 0) {
 		/* A process-creating clone (no CLONE_VM sharing of threads). */
 		static char stack[64 * 1024] __attribute__((aligned(16)));
 		pid = clone(exit_now, stack + sizeof stack, SIGCHLD, NULL);
 	} else if (strcmp(how, "posix_spawn") == 0 || strcmp(how, "posix_spawnp") == 0) {
 		char *argv[] = { "true", NULL };
+		posix_spawnattr_t attr;
+		posix_spawnattr_init(&attr);
+		if (child_leads_group) {
+			posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+			posix_spawnattr_setpgroup(&attr, 0);
+		}
 		int err = how[11] == 'p'
-			? posix_spawnp(&pid, "true", NULL, NULL, argv, environ)
-			: posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ);
+			? posix_spawnp(&pid, "true", NULL, &attr, argv, environ)
+			: posix_spawn(&pid, "/bin/true", NULL, &attr, argv, environ);
+		posix_spawnattr_destroy(&attr);
 		if (err) {
 			errno = err;
 			pid = -1;
@@ -348,6 +392,7 @@ static int program_role(const struct opts *o)
 	sigprocmask(SIG_SETMASK, NULL, &old_mask);
 
 	prepare_reap(o->reap, &old_mask);
+	child_leads_group = kill_is_group(o->kill);
 	pid_t pid = create_child(o->creation);
 	const char *born = kt_state_name(pid);
 	reap_child(o->reap, pid, &old_mask);
@@ -358,9 +403,20 @@ static int program_role(const struct opts *o)
 	if (read_line(reply, line, sizeof line) < 0 || strcmp(line, "ready") != 0)
 		die(EXIT_SETUP, "supervisor did not say ready");
 
-	/* The call under test: an ordinary kill() of the number we were given. */
+	/* The call under test: an ordinary kill() of the number we were given
+	 * (or the --kill variant). */
 	errno = 0;
-	int ret = kill(pid, SIGTERM);
+	int ret;
+	if (strcmp(o->kill, "killpg") == 0) {
+		ret = killpg(pid, SIGTERM);
+	} else if (strcmp(o->kill, "kill_neg") == 0) {
+		ret = kill(-pid, SIGTERM);
+	} else if (strcmp(o->kill, "sigqueue") == 0) {
+		union sigval v = { .sival_int = 42 };
+		ret = sigqueue(pid, SIGTERM, v);
+	} else {
+		ret = kill(pid, SIGTERM);
+	}
 	int err = errno;
 	const char *ename = err ? strerrorname_np(err) : "0";
 
@@ -441,7 +497,7 @@ static pid_t place_with_ns_last_pid(pid_t want)
 	return pid;
 }
 
-static pid_t place_stranger(pid_t want, const char *how)
+static pid_t place_stranger(pid_t want, const char *how, int lead_group)
 {
 	pid_t got = -1;
 	if (strcmp(how, "auto") == 0 || strcmp(how, "clone3") == 0) {
@@ -457,6 +513,9 @@ static pid_t place_stranger(pid_t want, const char *how)
 		kill(got, SIGKILL);
 		die(EXIT_SETUP, "stranger landed on %d, not %d", (int)got, (int)want);
 	}
+	/* From the parent, so the group exists before we say "ready". */
+	if (lead_group && setpgid(got, got) < 0)
+		die(EXIT_SETUP, "setpgid(stranger): %s", strerror(errno));
 	return got;
 }
 
@@ -499,10 +558,11 @@ static pid_t start_program(const struct opts *o, const char *exe, int ctl_w, int
 		execvp(o->cmd[0], o->cmd);
 		die(127, "exec %s: %s", o->cmd[0], strerror(errno));
 	}
-	char creation[64], reap[64];
+	char creation[64], reap[64], killarg[64];
 	snprintf(creation, sizeof creation, "--creation=%s", o->creation);
 	snprintf(reap, sizeof reap, "--reap=%s", o->reap);
-	char *argv[] = { (char *)exe, "--role=program", creation, reap, NULL };
+	snprintf(killarg, sizeof killarg, "--kill=%s", o->kill);
+	char *argv[] = { (char *)exe, "--role=program", creation, reap, killarg, NULL };
 	execv(exe, argv);
 	die(127, "exec %s: %s", exe, strerror(errno));
 	return -1;
@@ -541,7 +601,7 @@ static int supervisor_role(const struct opts *o, const char *exe, int result_fd)
 		die(EXIT_SETUP, "program gave no freed pid (status 0x%x)", st);
 	}
 
-	pid_t stranger = place_stranger(freed, o->place);
+	pid_t stranger = place_stranger(freed, o->place, kill_is_group(o->kill));
 	if (write(reply[1], "ready\n", 6) != 6)
 		die(EXIT_SETUP, "write ready: %s", strerror(errno));
 
@@ -642,19 +702,20 @@ static int outer_role(const struct opts *o)
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || got < 0)
 		die(WIFEXITED(st) && WEXITSTATUS(st) ? WEXITSTATUS(st) : EXIT_SETUP,
 		    "supervisor failed (status 0x%x)", st);
-	printf("creation=%s reap=%s %s\n", o->creation, o->reap, line);
+	printf("creation=%s reap=%s kill=%s %s\n", o->creation, o->reap, o->kill, line);
 	return 0;
 }
 
 static void usage(void)
 {
-	die(EXIT_SETUP, "usage: reuse --creation=C --reap=R [--place=auto|clone3|ns_last_pid]\n"
+	die(EXIT_SETUP, "usage: reuse --creation=C --reap=R [--kill=kill|killpg|kill_neg|sigqueue]\n"
+	    "             [--place=auto|clone3|ns_last_pid]\n"
 	    "       reuse [--place=...] -- CMD [ARG...]");
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .place = "auto" };
+	struct opts o = { .place = "auto", .kill = "kill" };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -668,6 +729,11 @@ int main(int argc, char **argv)
 			o.creation = a + 11;
 		} else if (strncmp(a, "--reap=", 7) == 0) {
 			o.reap = a + 7;
+		} else if (strncmp(a, "--kill=", 7) == 0) {
+			o.kill = a + 7;
+			if (strcmp(o.kill, "kill") != 0 && strcmp(o.kill, "sigqueue") != 0 &&
+			    !kill_is_group(o.kill))
+				usage();
 		} else if (strncmp(a, "--place=", 8) == 0) {
 			o.place = a + 8;
 		} else if (strncmp(a, "--preload=", 10) == 0) {
