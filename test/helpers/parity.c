@@ -13,6 +13,13 @@
  * so a run with libkt and a run without compare equal line by line
  * (test/preload_parity.c does that).
  *
+ * Options (the case lines must stay the same under each, with or without libkt):
+ *   --deny-pidfd=ENOSYS|EPERM       install a seccomp filter that fails
+ *                                   pidfd_open and pidfd_send_signal, then
+ *                                   re-exec, so libkt starts without pidfds
+ *   --deny-pidfd-late=ENOSYS|EPERM  the same filter, installed after libkt
+ *                                   started (a program that sandboxes itself)
+ *
  * Lines starting with '#' are information that differs between the runs (libkt's
  * counters); the comparison skips them.
  *
@@ -21,7 +28,13 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -661,6 +674,106 @@ static void permission_cases(void)
 	report_status("waitpid.child_dropped_uid.reap", r, e, c, st);
 }
 
+/* Every fd slot taken (RLIMIT_NOFILE reached): libkt cannot open a pidfd, and
+ * must fall back rather than fail (DESIGN §2.7: no new failure modes). */
+static void fd_exhaustion_cases(void)
+{
+	struct rlimit old, low;
+	if (getrlimit(RLIMIT_NOFILE, &old) < 0)
+		return;
+	/* A low limit keeps the number of fillers small. */
+	low = old;
+	low.rlim_cur = 64;
+	if (old.rlim_cur < low.rlim_cur || setrlimit(RLIMIT_NOFILE, &low) < 0) {
+		out("# could not lower RLIMIT_NOFILE; fd exhaustion cases left out\n");
+		return;
+	}
+	/* Fork before filling, so the child exists; then fill every slot. */
+	pid_t c = spawn_pausing();
+	pid_t z = spawn_exiting(2);
+	wait_zombie(z);
+	int fillers[64], nfill = 0;
+	while (nfill < 64) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		fillers[nfill++] = fd;
+	}
+	CASE("emfile.confirm_open", 0, open("/dev/null", O_RDONLY | O_CLOEXEC));
+	CASE("emfile.kill.live.sig0", c, kill(c, 0));
+	CASE("emfile.kill.live.SIGCONT", c, kill(c, SIGCONT));
+	CASE("emfile.kill.live.sig65", c, kill(c, 65));
+	CASE("emfile.kill.zombie.sig0", z, kill(z, 0));
+	int st = 0;
+	errno = SENTINEL;
+	long r = waitpid(z, &st, 0);
+	int e = errno;
+	report_status("emfile.waitpid.zombie.reap", r, e, z, st);
+	CASE("emfile.kill.reaped.sig0", z, kill(z, 0));
+
+	/* A child born while no fd is free: registration cannot open a pidfd. */
+	pid_t b = spawn_pausing();
+	CASE("emfile.kill.born_without_fd.sig0", b, kill(b, 0));
+	CASE("emfile.kill.born_without_fd.SIGTERM", b, kill(b, SIGTERM));
+	errno = SENTINEL;
+	r = waitpid(b, &st, 0);
+	e = errno;
+	report_status("emfile.waitpid.born_without_fd.reap", r, e, b, st);
+	CASE("emfile.kill.born_without_fd_reaped.sig0", b, kill(b, 0));
+
+	CASE("emfile.kill.live.SIGTERM", c, kill(c, SIGTERM));
+	errno = SENTINEL;
+	r = waitpid(c, &st, 0);
+	e = errno;
+	report_status("emfile.waitpid.live.reap", r, e, c, st);
+
+	while (nfill > 0)
+		close(fillers[--nfill]);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
+/* A seccomp filter making pidfd_open and pidfd_send_signal fail with ERR, as
+ * container runtimes with old profiles do.  Returns 0 on success. */
+static int deny_pidfd(int err)
+{
+#if defined(__x86_64__)
+	const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+	const unsigned arch = AUDIT_ARCH_AARCH64;
+#else
+#error "add this architecture's AUDIT_ARCH_* here"
+#endif
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof filter / sizeof filter[0]),
+		.filter = filter,
+	};
+	/* no_new_privs lets an ordinary user install a filter; it does not stop
+	 * root's setresuid in the EPERM cases. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+static int parse_err(const char *s)
+{
+	if (strcmp(s, "ENOSYS") == 0)
+		return ENOSYS;
+	if (strcmp(s, "EPERM") == 0)
+		return EPERM;
+	fprintf(stderr, "parity: --deny-pidfd takes ENOSYS or EPERM, not %s\n", s);
+	exit(2);
+}
+
 /* Informational: whether libkt is loaded and what it counted.  Differs between
  * the runs by design, hence the '#'. */
 static void libkt_info(void)
@@ -685,6 +798,27 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--pause") == 0)
 		child_pause();
+	if (argc > 1 && strncmp(argv[1], "--deny-pidfd=", 13) == 0) {
+		if (deny_pidfd(parse_err(argv[1] + 13)) < 0) {
+			perror("parity: seccomp");
+			return 2;
+		}
+		/* Re-exec so that libkt (if preloaded) starts under the filter. */
+		char *again[] = { argv[0], NULL };
+		execv("/proc/self/exe", again);
+		perror("parity: re-exec");
+		return 2;
+	}
+	if (argc > 1 && strncmp(argv[1], "--deny-pidfd-late=", 18) == 0) {
+		if (deny_pidfd(parse_err(argv[1] + 18)) < 0) {
+			perror("parity: seccomp");
+			return 2;
+		}
+		/* Prove the filter is in force, for the reader of the output. */
+		errno = 0;
+		out("# pidfd_open now fails: %s\n",
+		    syscall(SYS_pidfd_open, getpid(), 0) < 0 ? errno_token(errno) : "no!");
+	}
 
 	/* Leftover children (e.g. from a test harness) would change what wait(-1)
 	 * finds; we start with none of our own. */
@@ -695,6 +829,7 @@ int main(int argc, char **argv)
 	spawn_family(argv[0]);
 	permission_cases();
 	wait_family();
+	fd_exhaustion_cases();
 	libkt_info();
 	out("# done\n");
 	return 0;
