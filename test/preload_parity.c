@@ -132,6 +132,16 @@ END_TEST
 /* Lines whose answer is a kernel/glibc fact on Linux, whoever runs the test.
  * Exact text, so a change of the helper's format shows here first. */
 static const char *const expected[] = {
+	/* fork/_Fork leave errno alone on both sides */
+	"fork.parent_errno child unchanged",
+	"fork.child_errno unchanged",
+	"_Fork.parent_errno child unchanged",
+	"_Fork.child_errno unchanged",
+	/* a forked process inherits the table, not the children */
+	"inherited.kill.sibling.sig0 0 unchanged",
+	"inherited.waitpid.sibling -1 ECHILD",
+	"inherited.kill.sibling_after_wait.sig0 0 unchanged",
+	"inherited.kill.own_child.sig0 0 unchanged",
 	/* live child */
 	"kill.live.sig0 0 unchanged",
 	"kill.live.SIGCONT 0 unchanged",
@@ -236,6 +246,8 @@ static const char *const expected[] = {
 	"emfile.kill.live.sig65 -1 EINVAL",
 	"emfile.kill.zombie.sig0 0 unchanged",
 	"emfile.kill.reaped.sig0 -1 ESRCH",
+	"emfile.fork.parent_errno child unchanged",
+	"emfile.fork.child_errno unchanged",
 	"emfile.kill.born_without_fd.sig0 0 unchanged",
 	"emfile.waitpid.born_without_fd.reap child/killed(SIGTERM) unchanged",
 	"emfile.kill.born_without_fd_reaped.sig0 -1 ESRCH",

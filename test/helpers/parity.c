@@ -249,6 +249,59 @@ static pid_t free_pid(void)
 
 /* ---- the matrix ------------------------------------------------------------------ */
 
+/* fork and _Fork leave errno alone on success, in the parent and in the
+ * child; libkt's registration work (pidfd_open, fstat, a check that may fail)
+ * must not show through.  The child reports by its exit code. */
+static void report_fork(const char *name, pid_t (*fork_fn)(void))
+{
+	char n1[96], n2[96];
+	errno = SENTINEL;
+	pid_t c = fork_fn();
+	int e = errno;
+	if (c == 0)
+		_exit(e == SENTINEL ? 0 : 1);
+	snprintf(n1, sizeof n1, "%s.parent_errno", name);
+	out("%s %s %s\n", n1, c > 0 ? "child" : "-1", errno_token(c > 0 ? e : errno));
+	if (c < 0)
+		return;
+	int st = 0;
+	while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+		;
+	snprintf(n2, sizeof n2, "%s.child_errno", name);
+	out("%s %s\n", n2, WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "unchanged" : "CHANGED");
+}
+
+static pid_t call_fork(void)
+{
+	return fork();
+}
+
+static pid_t call_Fork(void)
+{
+	return _Fork();
+}
+
+/* A forked process inherits libkt's table (DESIGN §3) but not the children:
+ * signalling a sibling the parent registered is an ordinary kill, and
+ * waiting for it is ECHILD. */
+static void inherited_table_cases(void)
+{
+	pid_t sib = spawn_pausing();
+	pid_t p = fork();
+	if (p == 0) {
+		int st;
+		CASE("inherited.kill.sibling.sig0", sib, kill(sib, 0));
+		CASE("inherited.kill.sibling.SIGCONT", sib, kill(sib, SIGCONT));
+		CASE("inherited.waitpid.sibling", sib, waitpid(sib, &st, WNOHANG));
+		CASE("inherited.kill.sibling_after_wait.sig0", sib, kill(sib, 0));
+		_exit(0);
+	}
+	while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+		;
+	CASE("inherited.kill.own_child.sig0", sib, kill(sib, 0));
+	kill_and_reap(sib);
+}
+
 static void kill_to_live_child(void)
 {
 	pid_t c = spawn_pausing();
@@ -712,6 +765,7 @@ static void fd_exhaustion_cases(void)
 	CASE("emfile.kill.reaped.sig0", z, kill(z, 0));
 
 	/* A child born while no fd is free: registration cannot open a pidfd. */
+	report_fork("emfile.fork", call_fork);
 	pid_t b = spawn_pausing();
 	CASE("emfile.kill.born_without_fd.sig0", b, kill(b, 0));
 	CASE("emfile.kill.born_without_fd.SIGTERM", b, kill(b, SIGTERM));
@@ -822,7 +876,10 @@ int main(int argc, char **argv)
 
 	/* Leftover children (e.g. from a test harness) would change what wait(-1)
 	 * finds; we start with none of our own. */
+	report_fork("fork", call_fork);
+	report_fork("_Fork", call_Fork);
 	kill_to_live_child();
+	inherited_table_cases();
 	kill_to_stopped_child();
 	kill_to_zombie_and_reaped();
 	group_leader();
