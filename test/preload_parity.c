@@ -252,6 +252,24 @@ static const char *const expected[] = {
 	"emfile.waitpid.born_without_fd.reap child/killed(SIGTERM) unchanged",
 	"emfile.kill.born_without_fd_reaped.sig0 -1 ESRCH",
 	"emfile.waitpid.live.reap child/killed(SIGTERM) unchanged",
+	/* SIGCHLD ignored: the kernel reaps, no hook sees it */
+	"sigign.waitpid.autoreaped -1 ECHILD",
+	"sigign.kill.autoreaped.sig0 -1 ESRCH",
+	"sigign.kill.autoreaped.sig65 -1 ESRCH",
+	"sigign.kill.live.sig0 0 unchanged",
+	"sigign.waitpid.killed -1 ECHILD",
+	"sigign.kill.killed_autoreaped.sig0 -1 ESRCH",
+};
+
+/* A child that is init of a new PID namespace (needs a namespace). */
+static const char *const expected_pidns[] = {
+	"pidns.kill.init_child.sig0 0 unchanged",
+	/* init without a handler: SIGTERM is dropped, the call still succeeds */
+	"pidns.kill.init_child.SIGTERM 0 unchanged",
+	"pidns.waitpid.init_child.WNOHANG 0 unchanged",
+	"pidns.kill.init_child.SIGKILL 0 unchanged",
+	"pidns.waitpid.init_child.reap child/killed(SIGKILL) unchanged",
+	"pidns.kill.init_child_reaped.sig0 -1 ESRCH",
 };
 
 /* Root sees different answers for a few cases; the rest of the matrix is the
@@ -316,6 +334,9 @@ static void check_expected(const char *out, const char *who)
 		assert_expected(out, expected_root, N_OF(expected_root), who);
 	else
 		assert_expected(out, expected_user, N_OF(expected_user), who);
+	const char *why;
+	if (kt_test_can_pidns(&why))
+		assert_expected(out, expected_pidns, N_OF(expected_pidns), who);
 }
 
 /* Without libkt these are plain kernel answers: a failure here means the

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -828,6 +829,59 @@ static int parse_err(const char *s)
 	exit(2);
 }
 
+/* SIGCHLD ignored: the kernel reaps children itself, no wait call to hook.
+ * waitpid blocks until the child is gone and then says ECHILD. */
+static void sigchld_ignored_cases(void)
+{
+	struct sigaction ign, old;
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGCHLD, &ign, &old);
+	pid_t c = spawn_exiting(0);
+	int st;
+	CASE("sigign.waitpid.autoreaped", c, waitpid(c, &st, 0));
+	CASE("sigign.kill.autoreaped.sig0", c, kill(c, 0));
+	CASE("sigign.kill.autoreaped.sig65", c, kill(c, 65));
+	pid_t l = spawn_pausing();
+	CASE("sigign.kill.live.sig0", l, kill(l, 0));
+	CASE("sigign.kill.live.SIGTERM", l, kill(l, SIGTERM));
+	CASE("sigign.waitpid.killed", l, waitpid(l, &st, 0));
+	CASE("sigign.kill.killed_autoreaped.sig0", l, kill(l, 0));
+	sigaction(SIGCHLD, &old, NULL);
+}
+
+/* A child that is PID 1 of a new PID namespace: the parent names it by its
+ * number in the parent's namespace, and (as for any namespace init) a signal
+ * it has no handler for is dropped unless it is SIGKILL/SIGSTOP from outside.
+ * Needs root or an unprivileged user namespace; runs in a sub-process so the
+ * matrix's own process keeps its namespaces. */
+static void pid_namespace_cases(void)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		if (unshare(CLONE_NEWPID) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0) {
+			out("pidns.setup skip no-namespace\n");
+			_exit(0);
+		}
+		pid_t c = spawn_pausing();
+		int st = 0;
+		CASE("pidns.kill.init_child.sig0", c, kill(c, 0));
+		/* Dropped by the kernel (init without a handler): 0, child lives. */
+		CASE("pidns.kill.init_child.SIGTERM", c, kill(c, SIGTERM));
+		CASE("pidns.waitpid.init_child.WNOHANG", c, waitpid(c, &st, WNOHANG));
+		CASE("pidns.kill.init_child.SIGKILL", c, kill(c, SIGKILL));
+		errno = SENTINEL;
+		long r = waitpid(c, &st, 0);
+		int e = errno;
+		report_status("pidns.waitpid.init_child.reap", r, e, c, st);
+		CASE("pidns.kill.init_child_reaped.sig0", c, kill(c, 0));
+		_exit(0);
+	}
+	while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 /* Informational: whether libkt is loaded and what it counted.  Differs between
  * the runs by design, hence the '#'. */
 static void libkt_info(void)
@@ -887,6 +941,8 @@ int main(int argc, char **argv)
 	permission_cases();
 	wait_family();
 	fd_exhaustion_cases();
+	sigchld_ignored_cases();
+	pid_namespace_cases();
 	libkt_info();
 	out("# done\n");
 	return 0;
