@@ -163,3 +163,14 @@ void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
 		info->reaped_by = (uint8_t)how;
 	}
 }
+
+/* In a forked child: the table is the parent's, and it may hold a tombstone
+ * for the very PID this child was given (a child of the parent that was
+ * reaped before the number came round again).  Left there, the child's own
+ * kill(getpid(), sig) would be refused as stale. */
+void kt_child_forget_self(void)
+{
+	struct kt_slot *s = kt_table_find((pid_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0));
+	if (s)
+		atomic_store_explicit(&s->word, kt_word(0, KT_SLOT_EMPTY), memory_order_release);
+}

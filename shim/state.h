@@ -111,6 +111,8 @@ void *kt_real_get(void *_Atomic *slot, const char *name, const char *version);
 void kt_register_child(pid_t pid, enum kt_made_by how, const char *name);
 /* A wait hook reaped PID; the wait started when kt_table_last_seq() was SEQ. */
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how);
+/* In a forked child, before it returns to the program: see registry.c. */
+void kt_child_forget_self(void);
 /* The identity mode in force, probing it if need be (from a live pidfd). */
 int kt_identity_mode(void);
 
