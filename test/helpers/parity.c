@@ -23,25 +23,28 @@
  * Lines starting with '#' are information that differs between the runs (libkt's
  * counters); the comparison skips them.
  *
- * Safety: only signal 0, SIGCONT, invalid signal numbers, and signals to our own
- * children are ever sent; pid -1 and foreign PIDs only ever get signal 0.
+ * Safety: terminating signals only ever go to our own live children (or to a
+ * zombie); pid -1 and foreign PIDs only ever get signal 0 or an invalid signal
+ * number, which the kernel rejects before delivery.  The one exception is
+ * SIGCONT to a just-reaped number (kill.reaped.SIGCONT), harmless even if the
+ * number had been reused within those microseconds.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <stddef.h>
-#include <sys/prctl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
