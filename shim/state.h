@@ -49,6 +49,10 @@ struct kt_state {
 	int log_fd;                  /* -1: no logging */
 	uint64_t log_dev, log_ino;   /* what log_fd must still be (KT_LOG=PATH) */
 	_Atomic int degraded_said[KT_DEGRADED_REASONS];
+	/* Registrations numbered above this were made by this process; those at
+	 * or below it came with the table from the parent at fork.  Only our own
+	 * children can be asked about with waitid. */
+	_Atomic uint64_t own_seq_floor;
 	struct kt_counters_atomic n;
 };
 
