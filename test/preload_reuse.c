@@ -118,13 +118,17 @@ static const struct combo in_handler[] = {
 /* Forced identity modes.  With KT_IDENTITY=none libkt holds no pidfd and
  * cannot recognise a stranger, but the wait hooks still know which children
  * were reaped, so a stale kill after a hooked reap must still be refused
- * (DESIGN §3, "Degradation").  SIG_IGN reaping is left out: nothing tells
- * libkt of it without an identity. */
+ * (DESIGN §3, "Degradation").  Even SIG_IGN auto-reaping is caught: at
+ * kill time libkt asks waitid(WNOWAIT) whether the number is still a child
+ * of ours, and a stranger is not. */
 static const struct combo by_identity[] = {
 	{ .creation = "fork", .reap = "waitpid", .hooked_reap = 1, .identity = "none" },
 	{ .creation = "posix_spawn", .reap = "sigchld", .hooked_reap = 1, .identity = "none" },
 	{ .creation = "fork", .reap = "thread", .hooked_reap = 1, .identity = "none" },
 	{ .creation = "_Fork", .reap = "waitid_all", .hooked_reap = 1, .identity = "none",
+	  .from = "handler" },
+	{ .creation = "fork", .reap = "sigign", .hooked_reap = 0, .identity = "none" },
+	{ .creation = "posix_spawn", .reap = "sigign", .hooked_reap = 0, .identity = "none",
 	  .from = "handler" },
 	{ .creation = "fork", .reap = "waitpid", .hooked_reap = 1, .identity = "inode" },
 	{ .creation = "posix_spawnp", .reap = "sigign", .hooked_reap = 0, .identity = "inode" },
