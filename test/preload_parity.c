@@ -262,6 +262,11 @@ static const char *const expected[] = {
 	"sigign.kill.live.sig0 0 unchanged",
 	"sigign.waitpid.killed -1 ECHILD",
 	"sigign.kill.killed_autoreaped.sig0 -1 ESRCH",
+	/* threads: a child forked by another thread; thread ids as targets */
+	"thread.kill.child_of_other_thread.sig0 0 unchanged",
+	"thread.waitpid.child_of_other_thread child/killed(SIGTERM) unchanged",
+	"thread.kill.child_of_other_thread_reaped.sig0 -1 ESRCH",
+	"thread.kill.live_thread_tid.sig0 0 unchanged",
 };
 
 /* A child that is init of a new PID namespace (needs a namespace). */

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -885,6 +886,81 @@ static void pid_namespace_cases(void)
 		;
 }
 
+/* Children and kills across threads: a child forked by one thread is a child
+ * of the whole process (wait and kill from another thread work), and a thread
+ * id is itself a valid kill() target that libkt never registered. */
+static void *fork_in_thread(void *arg)
+{
+	pid_t *c = arg;
+	*c = spawn_pausing();
+	return NULL;
+}
+
+static void *report_own_tid(void *arg)
+{
+	_Atomic pid_t *tid = arg;
+	*tid = gettid();
+	return NULL;
+}
+
+static void *report_tid_and_pause(void *arg)
+{
+	_Atomic pid_t *tid = arg;
+	*tid = gettid();
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Wait (bounded) until the thread TID has left the kernel: pthread_join
+ * returns when the thread cleared its tid, slightly before its task is gone. */
+static int wait_thread_gone(pid_t tid)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (syscall(SYS_tgkill, getpid(), tid, 0) < 0 && errno == ESRCH)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+static void thread_cases(void)
+{
+	pid_t c = 0;
+	pthread_t t;
+	if (pthread_create(&t, NULL, fork_in_thread, &c) != 0 || pthread_join(t, NULL) != 0) {
+		out("# pthread_create failed; thread cases left out\n");
+		return;
+	}
+	CASE("thread.kill.child_of_other_thread.sig0", c, kill(c, 0));
+	CASE("thread.kill.child_of_other_thread.SIGTERM", c, kill(c, SIGTERM));
+	int st = 0;
+	errno = SENTINEL;
+	long r = waitpid(c, &st, 0);
+	int e = errno;
+	report_status("thread.waitpid.child_of_other_thread", r, e, c, st);
+	CASE("thread.kill.child_of_other_thread_reaped.sig0", c, kill(c, 0));
+
+	/* A live thread's id is a valid kill() target (sig 0 here: it would
+	 * signal the whole process); an exited thread's id is ESRCH. */
+	_Atomic pid_t live_tid = 0, dead_tid = 0;
+	pthread_t live, dead;
+	if (pthread_create(&live, NULL, report_tid_and_pause, &live_tid) == 0) {
+		while (live_tid == 0)
+			sched_yield();
+		CASE("thread.kill.live_thread_tid.sig0", 0, kill(live_tid, 0));
+		pthread_cancel(live);
+		pthread_join(live, NULL);
+	}
+	if (pthread_create(&dead, NULL, report_own_tid, &dead_tid) == 0 &&
+	    pthread_join(dead, NULL) == 0) {
+		if (wait_thread_gone(dead_tid))
+			CASE("thread.kill.exited_thread_tid.sig0", 0, kill(dead_tid, 0));
+		else
+			out("thread.kill.exited_thread_tid.sig0 skip thread-did-not-go\n");
+	}
+}
+
 /* Informational: whether libkt is loaded and what it counted.  Differs between
  * the runs by design, hence the '#'. */
 static void libkt_info(void)
@@ -946,6 +1022,7 @@ int main(int argc, char **argv)
 	fd_exhaustion_cases();
 	sigchld_ignored_cases();
 	pid_namespace_cases();
+	thread_cases();
 	libkt_info();
 	out("# done\n");
 	return 0;
