@@ -75,10 +75,11 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 
 	int saved = errno;
 	if (ours) {
-		kt_register_child_pidfd(r, pidfd, KT_MADE_CLONE, NULL);
+		kt_register_child_pidfd(r, pidfd, KT_MADE_CLONE, NULL, flags & CLONE_PARENT);
 		kt_close(pidfd);
 	} else if (theirs && parent_tid) {
-		kt_register_child_pidfd(r, *(int *)parent_tid, KT_MADE_CLONE, NULL);
+		kt_register_child_pidfd(r, *(int *)parent_tid, KT_MADE_CLONE, NULL,
+		                        flags & CLONE_PARENT);
 	} else if (!(flags & CLONE_PARENT)) {
 		/* A CLONE_PARENT child is our sibling: waitid would call it "not
 		 * our child" and the after-the-fact check would bury it alive, so

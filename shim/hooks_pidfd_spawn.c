@@ -80,7 +80,7 @@ static int pidfd_spawn_common(pidfd_spawn_fn real, enum kt_made_by how, int *pid
 	 * kill by number could still reach. */
 	pid_t pid = pid_of_pidfd(*pidfd);
 	if (pid > 0)
-		kt_register_child_pidfd(pid, *pidfd, how, file);
+		kt_register_child_pidfd(pid, *pidfd, how, file, 0);
 	errno = saved;
 	return r;
 }

@@ -144,8 +144,25 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 	unsigned st = kt_word_state(w);
 	if (st == KT_SLOT_REAPED && !k->group)
 		return stale_send(k, mode);
+	if (st == KT_SLOT_LIVE_UNVERIFIED) {
+		/* No identity (no pidfds, or none could be opened): the number is
+		 * still ours to judge.  If no child of ours holds it, our child was
+		 * reaped where no hook saw it (SIGCHLD ignored) and the number may
+		 * be someone else's now.  Not asked: an entry inherited from our
+		 * parent (it names a sibling, which waitid cannot ask about), a
+		 * vfork child's view of its parent's table (same), and a group,
+		 * which may outlive its leader. */
+		if (!k->group &&
+		    atomic_load_explicit(&s->reg_seq, memory_order_relaxed) >
+		            atomic_load_explicit(&kt_state.own_seq_floor, memory_order_relaxed) &&
+		    !kt_in_vfork_child() && kt_pid_is_my_child(k->pid) == -ECHILD) {
+			retire_unseen(k->pid, s, w);
+			return stale_send(k, mode);
+		}
+		return set_errno(plain_send(k));
+	}
 	if (st != KT_SLOT_LIVE && st != KT_SLOT_REAPED)
-		return set_errno(plain_send(k)); /* never registered, or no identity */
+		return set_errno(plain_send(k)); /* never registered */
 
 	int fd = kt_pidfd_open(k->pid);
 	if (fd == -ESRCH) {

@@ -51,6 +51,10 @@ struct kt_state {
 	int log_fd;                  /* -1: no logging */
 	uint64_t log_dev, log_ino;   /* what log_fd must still be (KT_LOG=PATH) */
 	_Atomic int degraded_said[KT_DEGRADED_REASONS];
+	/* Registrations numbered above this were made by this process; those at
+	 * or below it came with the table from the parent at fork.  Only our own
+	 * children can be asked about with waitid. */
+	_Atomic uint64_t own_seq_floor;
 	struct kt_counters_atomic n;
 };
 
@@ -119,8 +123,10 @@ void *kt_real_get(void *_Atomic *slot, const char *name, const char *version);
  * runs (a path for the spawns; NULL for a fork, which runs our own image). */
 void kt_register_child(pid_t pid, enum kt_made_by how, const char *name);
 /* Register a child made together with PIDFD (CLONE_PIDFD, pidfd_spawn): the
- * identity comes from that fd, which is left open for the caller. */
-void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const char *name);
+ * identity comes from that fd, which is left open for the caller.  SIBLING:
+ * a CLONE_PARENT child, our parent's and not ours (tracked by inode only). */
+void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const char *name,
+                             int sibling);
 /* 1 if this process is a vfork child still sharing its parent's memory
  * (vfork.c): such a process must leave libkt's state as it found it. */
 int kt_in_vfork_child(void);
@@ -132,6 +138,8 @@ int kt_clone_pidfd_usable(void);
 void kt_clone_pidfd_refused(int err);
 /* A wait hook reaped PID; the wait started when kt_table_last_seq() was SEQ. */
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how);
+/* In a forked child, before it returns to the program: see registry.c. */
+void kt_child_forget_self(void);
 /* The identity mode in force, probing it if need be (from a live pidfd). */
 int kt_identity_mode(void);
 

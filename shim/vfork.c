@@ -157,7 +157,7 @@ long kt_vfork_finish(long ret, struct kt_vfork_slot *slot)
 		return -1;
 	}
 	if (fd >= 0) {
-		kt_register_child_pidfd((pid_t)ret, fd, KT_MADE_VFORK, NULL);
+		kt_register_child_pidfd((pid_t)ret, fd, KT_MADE_VFORK, NULL, 0);
 		kt_close(fd);
 	} else if (kt_mode() != KT_MODE_OFF) {
 		kt_register_child((pid_t)ret, KT_MADE_VFORK, NULL);

@@ -73,7 +73,7 @@ START_TEST(test_reuse)
 	char creation[64], reap[64], killarg[64];
 	snprintf(creation, sizeof creation, "--creation=%s", c->creation);
 	snprintf(reap, sizeof reap, "--reap=%s", c->reap);
-	snprintf(killarg, sizeof killarg, "--kill=%s", c->kill);
+	snprintf(killarg, sizeof killarg, "--send=%s", c->kill);
 	char *argv[] = { (char *)kt_test_helper("reuse"), creation, reap, killarg, NULL };
 	struct scenario s;
 
@@ -105,7 +105,7 @@ START_TEST(test_reuse_killpg_audit)
 		return;
 	char *env[] = { "KT_MODE=audit", NULL };
 	char *argv[] = { (char *)kt_test_helper("reuse"), "--creation=fork", "--reap=waitpid",
-	                 "--kill=killpg", NULL };
+	                 "--send=killpg", NULL };
 	struct scenario s;
 	if (!scenario_run(&s, 1, argv, env, what))
 		return;
@@ -123,7 +123,7 @@ static void check_stale_reported(const char *kill, const char *call_text)
 		return;
 	char *env[] = { "KT_LOG=stderr", NULL };
 	char killarg[64];
-	snprintf(killarg, sizeof killarg, "--kill=%s", kill);
+	snprintf(killarg, sizeof killarg, "--send=%s", kill);
 	char *argv[] = { (char *)kt_test_helper("reuse"), "--creation=vfork_exec",
 	                 "--reap=waitpid", killarg, NULL };
 	struct scenario s;

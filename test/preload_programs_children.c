@@ -160,7 +160,7 @@ START_TEST(test_dash_stale_group_kill)
 	if (!scenario_possible(what) || !installed("/bin/dash", what) ||
 	    !installed("/usr/bin/setsid", what))
 		return;
-	char *argv[] = { (char *)kt_test_helper("reuse"), "--kill=kill_neg", "--", "/bin/dash",
+	char *argv[] = { (char *)kt_test_helper("reuse"), "--", "/bin/dash",
 	                 "-c", SH_STALE_GROUP_KILL, NULL };
 	struct scenario s;
 	if (!scenario_run(&s, 0, argv, NULL, what))

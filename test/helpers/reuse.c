@@ -1,8 +1,21 @@
 /*
  * reuse — a deterministic PID-reuse scenario (DESIGN §5).
  *
- *   reuse --creation=C --reap=R [--kill=K] [--place=auto|clone3|ns_last_pid]
- *   reuse [--place=...] -- CMD [ARG...]
+ *   reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P]
+ *   reuse [--place=P] -- CMD [ARG...]
+ *
+ *   C  fork, _Fork, vfork, vfork_exec (vfork, then exec /bin/true, as shells
+ *      and CPython do), clone, posix_spawn, posix_spawnp
+ *   R  wait, waitpid, waitpid_any, wait3, wait4, waitid_pid, waitid_all,
+ *      waitid_pidfd, sigchld (waitpid(-1, WNOHANG) in a SIGCHLD handler),
+ *      thread (waitpid in another pthread), sigign (SIGCHLD ignored: the kernel
+ *      reaps)
+ *   S  how the stale signal is sent: kill (default), sigqueue, killpg,
+ *      kill_neg (kill(-pgid)); for the two group forms the child and the
+ *      stranger each lead a process group named by their PID
+ *   F  where it is sent from: main (default), or handler (a SIGUSR1 handler,
+ *      as coreutils timeout kills from SIGALRM)
+ *   P  auto (default: clone3 set_tid, else ns_last_pid), clone3, ns_last_pid
  *
  * Three processes take part, in a private PID namespace:
  *
@@ -13,10 +26,7 @@
  *               supervisor, never of the program) exactly on that PID.
  *   program     the program under test.  Creates a child by creation path C,
  *               reaps it by reap path R, reports the freed PID, waits for "ready",
- *               then calls kill(pid, SIGTERM) through the ordinary libc symbol
- *               (or, with --kill=K, killpg(pid), kill(-pid) or sigqueue(pid):
- *               for the group kills the child leads its own process group, and
- *               the stranger is made the leader of a group of that number).
+ *               then calls kill(pid, SIGTERM) through the ordinary libc symbol.
  *               In the second form the program is CMD instead (a shell, say),
  *               which speaks the same protocol on fds 3 and 4 (see below).
  *
@@ -30,7 +40,11 @@
  * REUSE_REPLY_FD (4 in CMD mode): "ready" once the stranger holds PID.
  *
  * Output, on success (exit 0), one line:
- *   creation=C reap=R pid=N kt_born=S kt_state=S kill_ret=R kill_errno=E stranger=alive|killed|...
+ *   creation=C reap=R send=S from=F pid=N kt_born=K kt_state=K kill_ret=R
+ *     kill_errno=E stranger=alive|killed|other-STATUS
+ * (in CMD mode: creation=cmd reap=cmd, then whatever the command reported
+ * after "result", then stranger=).  kill_ret/kill_errno are those of the send,
+ * whichever it was; kill_errno=0 after a success proves errno was left alone.
  * kt_born/kt_state are libkt's kt_pid_state() just after creation and just after
  * the reap ("none" when libkt is not loaded); stranger=killed means it died of
  * the program's SIGTERM, alive that it was still there to be SIGKILLed by us.
@@ -87,10 +101,11 @@ extern char **environ;
 
 struct opts {
 	const char *role;     /* NULL (outer) or "program" */
-	const char *creation; /* fork, _Fork, vfork, clone, posix_spawn, posix_spawnp */
+	const char *creation; /* fork, _Fork, vfork, vfork_exec, clone, posix_spawn(p) */
 	const char *reap;     /* see reap_child() */
-	const char *kill;     /* kill, killpg, kill_neg (kill(-pid)), sigqueue */
 	const char *place;    /* auto, clone3, ns_last_pid */
+	const char *send;     /* kill, sigqueue, killpg, kill_neg */
+	const char *from;     /* main, handler */
 	const char *preload;  /* LD_PRELOAD for the program, or NULL */
 	char **cmd;           /* CMD mode: the program's argv */
 };
@@ -172,28 +187,22 @@ static const char *kt_state_name(pid_t pid)
 	}
 }
 
-/* Set for the group kills: the child leads a process group of its own,
- * as a shell job or the seed's setpgid(0,0) child does. */
+/* Set for the group send paths: the child leads a process group of its own, so
+ * its PID is also a process-group ID that a killpg can name. */
 static int child_leads_group;
 
-/* The kill under test names a process group rather than a process. */
-static int kill_is_group(const char *how)
+static void child_body(void)
 {
-	return strcmp(how, "killpg") == 0 || strcmp(how, "kill_neg") == 0;
-}
-
-static void child_group(void)
-{
-	/* Raw: in a vfork child, only syscalls. */
 	if (child_leads_group)
-		syscall(SYS_setpgid, 0, 0);
+		setpgid(0, 0);
+	_exit(0);
 }
 
-static int exit_now(void *arg)
+static int clone_child(void *arg)
 {
 	(void)arg;
-	child_group();
-	_exit(0);
+	child_body();
+	return 0;
 }
 
 static pid_t create_child(const char *how)
@@ -201,10 +210,8 @@ static pid_t create_child(const char *how)
 	pid_t pid = -1;
 	if (strcmp(how, "fork") == 0) {
 		pid = fork();
-		if (pid == 0) {
-			child_group();
-			_exit(0);
-		}
+		if (pid == 0)
+			child_body();
 	} else if (strcmp(how, "_Fork") == 0) {
 		/* Through dlsym, as a program built against an older glibc header
 		 * would; RTLD_DEFAULT still finds libkt's hook first. */
@@ -212,29 +219,25 @@ static pid_t create_child(const char *how)
 		if (!real_Fork)
 			die(EXIT_SETUP, "_Fork not found");
 		pid = real_Fork();
-		if (pid == 0) {
-			child_group();
-			_exit(0);
-		}
+		if (pid == 0)
+			child_body();
 	} else if (strcmp(how, "vfork") == 0) {
 		pid = vfork();
-		if (pid == 0) {
-			child_group();
-			_exit(0);
-		}
+		if (pid == 0)
+			child_body(); /* setpgid and _exit only: both fine in a vfork child */
 	} else if (strcmp(how, "vfork_exec") == 0) {
-		/* What shells and CPython do: vfork, then exec at once. */
 		static char *const argv[] = { "true", NULL };
 		pid = vfork();
 		if (pid == 0) {
-			child_group();
+			if (child_leads_group)
+				setpgid(0, 0);
 			execve("/bin/true", argv, environ);
 			_exit(127);
 		}
 	} else if (strcmp(how, "clone") == 0) {
 		/* A process-creating clone (no CLONE_VM sharing of threads). */
 		static char stack[64 * 1024] __attribute__((aligned(16)));
-		pid = clone(exit_now, stack + sizeof stack, SIGCHLD, NULL);
+		pid = clone(clone_child, stack + sizeof stack, SIGCHLD, NULL);
 	} else if (strcmp(how, "posix_spawn") == 0 || strcmp(how, "posix_spawnp") == 0) {
 		char *argv[] = { "true", NULL };
 		posix_spawnattr_t attr;
@@ -256,6 +259,10 @@ static pid_t create_child(const char *how)
 	}
 	if (pid < 0)
 		die(EXIT_SETUP, "%s: %s", how, strerror(errno));
+	/* From the parent too, the usual way to leave no window; it may fail
+	 * harmlessly if the child got there (or exec'd) first. */
+	if (child_leads_group)
+		setpgid(pid, pid);
 	return pid;
 }
 
@@ -383,6 +390,62 @@ static void reap_child(const char *how, pid_t pid, const sigset_t *old_mask)
 		die(EXIT_SETUP, "reap %s: pid %d still in use after the reap", how, (int)pid);
 }
 
+/* The send under test, through the ordinary libc symbols so libkt's hooks
+ * (if loaded) see it.  Returns the call's result; errno as it left it. */
+static int send_signal(const char *how, pid_t pid)
+{
+	if (strcmp(how, "kill") == 0)
+		return kill(pid, SIGTERM);
+	if (strcmp(how, "sigqueue") == 0)
+		return sigqueue(pid, SIGTERM, (union sigval){ .sival_int = 1 });
+	if (strcmp(how, "killpg") == 0)
+		return killpg(pid, SIGTERM);
+	if (strcmp(how, "kill_neg") == 0)
+		return kill(-pid, SIGTERM);
+	die(EXIT_SETUP, "unknown send path '%s'", how);
+	return -1;
+}
+
+/* For --from=handler: the send runs inside a SIGUSR1 handler, where libkt may
+ * use only async-signal-safe means (DESIGN §3). */
+static const char *handler_send;
+static pid_t handler_pid;
+static volatile sig_atomic_t handler_ret, handler_errno;
+
+static void send_in_handler(int sig)
+{
+	int saved = errno;
+	(void)sig;
+	errno = 0;
+	handler_ret = send_signal(handler_send, handler_pid);
+	handler_errno = errno;
+	errno = saved;
+}
+
+static int send_from(const char *from, const char *how, pid_t pid, int *err)
+{
+	if (strcmp(from, "main") == 0) {
+		errno = 0;
+		int ret = send_signal(how, pid);
+		*err = errno;
+		return ret;
+	}
+	if (strcmp(from, "handler") != 0)
+		die(EXIT_SETUP, "unknown --from '%s'", from);
+	struct sigaction sa = { .sa_handler = send_in_handler };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	handler_send = how;
+	handler_pid = pid;
+	handler_errno = -1;
+	/* raise() delivers to this thread before it returns. */
+	raise(SIGUSR1);
+	if (handler_errno == -1)
+		die(EXIT_SETUP, "SIGUSR1 handler did not run");
+	*err = handler_errno;
+	return handler_ret;
+}
+
 static int program_role(const struct opts *o)
 {
 	role_name = "program";
@@ -391,8 +454,8 @@ static int program_role(const struct opts *o)
 	sigset_t old_mask;
 	sigprocmask(SIG_SETMASK, NULL, &old_mask);
 
+	child_leads_group = strcmp(o->send, "killpg") == 0 || strcmp(o->send, "kill_neg") == 0;
 	prepare_reap(o->reap, &old_mask);
-	child_leads_group = kill_is_group(o->kill);
 	pid_t pid = create_child(o->creation);
 	const char *born = kt_state_name(pid);
 	reap_child(o->reap, pid, &old_mask);
@@ -403,21 +466,10 @@ static int program_role(const struct opts *o)
 	if (read_line(reply, line, sizeof line) < 0 || strcmp(line, "ready") != 0)
 		die(EXIT_SETUP, "supervisor did not say ready");
 
-	/* The call under test: an ordinary kill() of the number we were given
-	 * (or the --kill variant). */
-	errno = 0;
-	int ret;
-	if (strcmp(o->kill, "killpg") == 0) {
-		ret = killpg(pid, SIGTERM);
-	} else if (strcmp(o->kill, "kill_neg") == 0) {
-		ret = kill(-pid, SIGTERM);
-	} else if (strcmp(o->kill, "sigqueue") == 0) {
-		union sigval v = { .sival_int = 42 };
-		ret = sigqueue(pid, SIGTERM, v);
-	} else {
-		ret = kill(pid, SIGTERM);
-	}
-	int err = errno;
+	/* The call under test: an ordinary kill() (or sigqueue, killpg) of the
+	 * number we were given. */
+	int err;
+	int ret = send_from(o->from, o->send, pid, &err);
 	const char *ename = err ? strerrorname_np(err) : "0";
 
 	dprintf(ctl, "result pid=%d kt_born=%s kt_state=%s kill_ret=%d kill_errno=%s\n",
@@ -497,7 +549,7 @@ static pid_t place_with_ns_last_pid(pid_t want)
 	return pid;
 }
 
-static pid_t place_stranger(pid_t want, const char *how, int lead_group)
+static pid_t place_stranger(pid_t want, const char *how)
 {
 	pid_t got = -1;
 	if (strcmp(how, "auto") == 0 || strcmp(how, "clone3") == 0) {
@@ -513,9 +565,11 @@ static pid_t place_stranger(pid_t want, const char *how, int lead_group)
 		kill(got, SIGKILL);
 		die(EXIT_SETUP, "stranger landed on %d, not %d", (int)got, (int)want);
 	}
-	/* From the parent, so the group exists before we say "ready". */
-	if (lead_group && setpgid(got, got) < 0)
-		die(EXIT_SETUP, "setpgid(stranger): %s", strerror(errno));
+	/* Its own process group, named by the reused number, so the group send
+	 * paths (killpg, kill(-pgid)) have a stranger group to hit too.  Done here,
+	 * before "ready", so there is no window. */
+	if (setpgid(got, got) < 0)
+		die(EXIT_SETUP, "setpgid stranger: %s", strerror(errno));
 	return got;
 }
 
@@ -558,11 +612,12 @@ static pid_t start_program(const struct opts *o, const char *exe, int ctl_w, int
 		execvp(o->cmd[0], o->cmd);
 		die(127, "exec %s: %s", o->cmd[0], strerror(errno));
 	}
-	char creation[64], reap[64], killarg[64];
+	char creation[64], reap[64], send[64], from[64];
 	snprintf(creation, sizeof creation, "--creation=%s", o->creation);
 	snprintf(reap, sizeof reap, "--reap=%s", o->reap);
-	snprintf(killarg, sizeof killarg, "--kill=%s", o->kill);
-	char *argv[] = { (char *)exe, "--role=program", creation, reap, killarg, NULL };
+	snprintf(send, sizeof send, "--send=%s", o->send);
+	snprintf(from, sizeof from, "--from=%s", o->from);
+	char *argv[] = { (char *)exe, "--role=program", creation, reap, send, from, NULL };
 	execv(exe, argv);
 	die(127, "exec %s: %s", exe, strerror(errno));
 	return -1;
@@ -601,7 +656,7 @@ static int supervisor_role(const struct opts *o, const char *exe, int result_fd)
 		die(EXIT_SETUP, "program gave no freed pid (status 0x%x)", st);
 	}
 
-	pid_t stranger = place_stranger(freed, o->place, kill_is_group(o->kill));
+	pid_t stranger = place_stranger(freed, o->place);
 	if (write(reply[1], "ready\n", 6) != 6)
 		die(EXIT_SETUP, "write ready: %s", strerror(errno));
 
@@ -702,20 +757,23 @@ static int outer_role(const struct opts *o)
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || got < 0)
 		die(WIFEXITED(st) && WEXITSTATUS(st) ? WEXITSTATUS(st) : EXIT_SETUP,
 		    "supervisor failed (status 0x%x)", st);
-	printf("creation=%s reap=%s kill=%s %s\n", o->creation, o->reap, o->kill, line);
+	if (o->cmd)
+		printf("creation=%s reap=%s %s\n", o->creation, o->reap, line);
+	else
+		printf("creation=%s reap=%s send=%s from=%s %s\n", o->creation, o->reap,
+		       o->send, o->from, line);
 	return 0;
 }
 
 static void usage(void)
 {
-	die(EXIT_SETUP, "usage: reuse --creation=C --reap=R [--kill=kill|killpg|kill_neg|sigqueue]\n"
-	    "             [--place=auto|clone3|ns_last_pid]\n"
-	    "       reuse [--place=...] -- CMD [ARG...]");
+	die(EXIT_SETUP, "usage: reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P]\n"
+	    "       reuse [--place=P] -- CMD [ARG...]");
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .place = "auto", .kill = "kill" };
+	struct opts o = { .place = "auto", .send = "kill", .from = "main" };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -729,11 +787,10 @@ int main(int argc, char **argv)
 			o.creation = a + 11;
 		} else if (strncmp(a, "--reap=", 7) == 0) {
 			o.reap = a + 7;
-		} else if (strncmp(a, "--kill=", 7) == 0) {
-			o.kill = a + 7;
-			if (strcmp(o.kill, "kill") != 0 && strcmp(o.kill, "sigqueue") != 0 &&
-			    !kill_is_group(o.kill))
-				usage();
+		} else if (strncmp(a, "--send=", 7) == 0) {
+			o.send = a + 7;
+		} else if (strncmp(a, "--from=", 7) == 0) {
+			o.from = a + 7;
 		} else if (strncmp(a, "--place=", 8) == 0) {
 			o.place = a + 8;
 		} else if (strncmp(a, "--preload=", 10) == 0) {
