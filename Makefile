@@ -89,6 +89,14 @@ $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@
 
+# The glibc 2.39 stand-in defines versioned symbols: it needs its version script.
+$(BUILD)/test/helpers/libfake_glibc239.so: test/helpers/libfake_glibc239.c \
+		test/helpers/libfake_glibc239.map Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -shared -fPIC \
+		-Wl,--version-script=test/helpers/libfake_glibc239.map $< -o $@
+
 helpers: $(HELPER_BIN) $(HELPER_LIBS)
 
 # ---- aarch64 ---------------------------------------------------------------------

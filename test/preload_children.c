@@ -11,7 +11,8 @@
  *   signals    what the receiver's siginfo shows for kill, killpg, kill(-pgid)
  *              and sigqueue, with and without libkt, and group semantics
  *              (test/helpers/signaller.c);
- *   symbols    pidfd_spawn's export on a glibc that lacks it. */
+ *   symbols    pidfd_spawn's export on a glibc that lacks it (and its hook,
+ *              through a stand-in for glibc 2.39's, in "reuse"). */
 #include <check.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -94,6 +95,47 @@ START_TEST(test_reuse)
 	scenario_expect(&s, "stranger", "alive", what, 1);
 	if (c->hooked_reap)
 		scenario_expect(&s, "kt_state", "reaped", what, 1);
+}
+END_TEST
+
+/* pidfd_spawn and pidfd_spawnp, which this glibc may lack: a stand-in for
+ * glibc 2.39's (test/helpers/libfake_glibc239.so) is preloaded after libkt,
+ * where libkt's dlvsym(RTLD_NEXT) finds it, and the program binds to
+ * pidfd_spawn@GLIBC_2.39 as one linked against 2.39 would. */
+static const struct {
+	const char *creation, *reap;
+} pidfd_spawn_combos[] = {
+	{ "pidfd_spawn", "waitpid" },
+	{ "pidfd_spawn", "sigign" },
+	{ "pidfd_spawnp", "thread" },
+};
+
+START_TEST(test_reuse_pidfd_spawn)
+{
+	char what[128];
+	snprintf(what, sizeof what, "creation=%s reap=%s (glibc 2.39 stand-in)",
+	         pidfd_spawn_combos[_i].creation, pidfd_spawn_combos[_i].reap);
+	if (!scenario_possible(what))
+		return;
+	const char *fake = kt_test_helper("libfake_glibc239.so");
+	char without[4200], with[8400], creation[64], reap[64];
+	snprintf(without, sizeof without, "LD_PRELOAD=%s", fake);
+	snprintf(with, sizeof with, "LD_PRELOAD=%s %s", kt_test_lib(), fake);
+	snprintf(creation, sizeof creation, "--creation=%s", pidfd_spawn_combos[_i].creation);
+	snprintf(reap, sizeof reap, "--reap=%s", pidfd_spawn_combos[_i].reap);
+	char *argv[] = { (char *)kt_test_helper("reuse"), creation, reap, NULL };
+	char *env0[] = { without, NULL }, *env1[] = { with, NULL };
+	struct scenario s;
+	if (!scenario_run(&s, 0, argv, env0, what))
+		return;
+	scenario_expect(&s, "kill_ret", "0", what, 0);
+	scenario_expect(&s, "stranger", "killed", what, 0);
+	if (!scenario_run(&s, 0, argv, env1, what))
+		return;
+	scenario_expect(&s, "kt_born", "live", what, 1);
+	scenario_expect(&s, "kill_ret", "-1", what, 1);
+	scenario_expect(&s, "kill_errno", "ESRCH", what, 1);
+	scenario_expect(&s, "stranger", "alive", what, 1);
 }
 END_TEST
 
@@ -417,6 +459,7 @@ static Suite *children_suite(void)
 	tc = tcase_create("reuse");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_reuse, 0, N_OF(combos));
+	tcase_add_loop_test(tc, test_reuse_pidfd_spawn, 0, N_OF(pidfd_spawn_combos));
 	tcase_add_test(tc, test_reuse_killpg_audit);
 	tcase_add_test(tc, test_stale_killpg_reported);
 	tcase_add_test(tc, test_stale_kill_neg_reported);
