@@ -256,6 +256,7 @@ static pid_t create_child(const char *how)
 			errno = err;
 			pid = -1;
 		} else {
+			/* Fails (ESRCH) once the child is reaped: not with --reap=sigign. */
 			pid = getpid_of(fd);
 			/* Ours to close; libkt must not have touched it. */
 			if (close(fd) < 0)
