@@ -33,6 +33,26 @@ static int pick(const char *value, const char *const *words, int n)
 	return -1;
 }
 
+/* A descriptor number written in decimal, nothing else: 3 or more (0-2 are
+ * the program's own) and below 2^20 (no RLIMIT_NOFILE goes higher by
+ * default).  Returns the number and moves *S past it, or -1. */
+static int parse_fd(const char **s)
+{
+	const char *p = *s;
+	long v = 0;
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (*p++ - '0');
+		if (v >= (1L << 20))
+			return -1;
+	}
+	if (v < 3)
+		return -1;
+	*s = p;
+	return (int)v;
+}
+
 static const char *lookup(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
@@ -82,6 +102,44 @@ void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
 		} else {
 			c->log_target = KT_LOG_FILE;
 			c->log_path = v;
+		}
+	}
+
+	v = lookup(envp, "KT_LOG_FORMAT");
+	if (v) {
+		static const char *const words[] = { "text", "json" };
+		int i = pick(v, words, 2);
+		if (i >= 0)
+			c->log_format = (enum kt_log_format)i;
+		else
+			warn(c, "KT_LOG_FORMAT", v, "text or json", "text");
+	}
+
+	v = lookup(envp, "KT_STATS");
+	if (v) {
+		static const char *const words[] = { "0", "1" };
+		int i = pick(v, words, 2);
+		if (i >= 0)
+			c->stats = i;
+		else
+			warn(c, "KT_STATS", v, "0 or 1", "0");
+	}
+
+	v = lookup(envp, "KT_PROVOKE_FD");
+	if (v) {
+		const char *p = v;
+		int w = parse_fd(&p);
+		int r = -1;
+		if (w >= 0 && *p == ',') {
+			p++;
+			r = parse_fd(&p);
+		}
+		if (w >= 0 && r >= 0 && *p == '\0' && w != r) {
+			c->provoke_wfd = w;
+			c->provoke_rfd = r;
+		} else {
+			warn(c, "KT_PROVOKE_FD", v, "two descriptors W,R, each 3 or more",
+			     "no reuse provoker");
 		}
 	}
 }
