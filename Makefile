@@ -69,7 +69,11 @@ $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) test/testlib.h include/kt.h
 $(BUILD)/test/helpers/%: test/helpers/%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+
+# The report tests check that a stale kill's caller is named: symbols in
+# .dynsym and frame records to walk.
+$(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 
 helpers: $(HELPER_BIN)
 

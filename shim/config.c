@@ -128,18 +128,11 @@ void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
 	v = lookup(envp, "KT_PROVOKE_FD");
 	if (v) {
 		const char *p = v;
-		int w = parse_fd(&p);
-		int r = -1;
-		if (w >= 0 && *p == ',') {
-			p++;
-			r = parse_fd(&p);
-		}
-		if (w >= 0 && r >= 0 && *p == '\0' && w != r) {
-			c->provoke_wfd = w;
-			c->provoke_rfd = r;
-		} else {
-			warn(c, "KT_PROVOKE_FD", v, "two descriptors W,R, each 3 or more",
+		int fd = parse_fd(&p);
+		if (fd >= 0 && *p == '\0')
+			c->provoke_fd = fd;
+		else
+			warn(c, "KT_PROVOKE_FD", v, "a descriptor number, 3 or more",
 			     "no reuse provoker");
-		}
 	}
 }

@@ -19,16 +19,16 @@ struct kt_config {
 	const char *log_path; /* points into the environment; KT_LOG_FILE only */
 	enum kt_log_format log_format;
 	int stats;            /* KT_STATS=1: a summary event at exit */
-	/* KT_PROVOKE_FD=W,R: pipe ends to a reuse provoker (kt-run
-	 * --provoke-reuse): reaped PIDs are written to W, one ack byte read from
-	 * R.  -1 when unset. */
-	int provoke_wfd, provoke_rfd;
+	/* KT_PROVOKE_FD=N: a SOCK_SEQPACKET socket to a reuse provoker (kt-run
+	 * --provoke-reuse): reaped PIDs go out on it, one ack byte comes back
+	 * per PID.  -1 when unset. */
+	int provoke_fd;
 	int n_warnings;
 	char warnings[KT_CONFIG_MAX_WARNINGS][KT_CONFIG_WARNING_LEN];
 };
 
 /* The defaults: what every hook uses before the constructor has run. */
-#define KT_CONFIG_DEFAULTS { .mode = KT_MODE_ENFORCE, .provoke_wfd = -1, .provoke_rfd = -1 }
+#define KT_CONFIG_DEFAULTS { .mode = KT_MODE_ENFORCE, .provoke_fd = -1 }
 
 /* Fill C from ENVP (a NULL-terminated "NAME=value" array; NULL means empty).
  * SECURE: the process runs in secure-execution mode (AT_SECURE: set-user-ID
