@@ -432,6 +432,45 @@ START_TEST(test_provoke_statuses)
 }
 END_TEST
 
+/* The demo's job runner (test/helpers/legacy_worker): its SIGCHLD handler
+ * reaps the worker, and its cancel path kills the old number.  Driven line
+ * by line, waiting for "finished" before "cancel", so the kill is stale
+ * every time; ordinary runs still never hit anybody. */
+#define LEGACY_DRIVER \
+	"drive() { coproc W { \"$@\" 2>&1; }\n" \
+	"  local line; echo start >&${W[1]}\n" \
+	"  while IFS= read -r -t 5 line <&${W[0]}; do echo \"$line\";\n" \
+	"    case $line in *finished*) break ;; esac; done\n" \
+	"  echo cancel >&${W[1]}\n" \
+	"  while IFS= read -r -t 5 line <&${W[0]}; do echo \"$line\";\n" \
+	"    case $line in *cancel:*) break ;; esac; done\n" \
+	"  echo quit >&${W[1]}; wait $W_PID; echo \"status=$?\"; }\n"
+
+START_TEST(test_provoke_legacy_worker)
+{
+	if (!kt_test_can_pidns(NULL)) {
+		skip("--provoke-reuse on legacy_worker", "no PID namespace can be made here");
+		return;
+	}
+	struct run r;
+	sh(&r, LEGACY_DRIVER "drive \"$H/legacy_worker\"; drive \"$H/legacy_worker\"", NULL);
+	expect_exit(&r, 0, "legacy_worker, ordinary runs");
+	const char *first = strstr(r.out, ", SIGTERM) = -1 ESRCH");
+	ck_assert_msg(first && strstr(first + 1, ", SIGTERM) = -1 ESRCH"),
+	              "ordinary runs were not latent:\n%s", r.out);
+
+	sh(&r, LEGACY_DRIVER "drive \"$KTRUN\" --provoke-reuse --audit \"$H/legacy_worker\"", NULL);
+	expect_in(r.out, "was reaped by the SIGCHLD handler", "legacy_worker, provoked");
+	expect_in(r.out, "runner: cancel: kill(3, SIGTERM) = 0\n", "legacy_worker, provoked");
+	expect_in(r.out, "the signal hit another process: \"kt-decoy\" (parent 1, a decoy", "legacy_worker");
+	expect_in(r.out, "status=0\n", "legacy_worker, provoked");
+
+	sh(&r, LEGACY_DRIVER "drive \"$KTRUN\" --provoke-reuse \"$H/legacy_worker\"", NULL);
+	expect_in(r.out, "runner: cancel: kill(3, SIGTERM) = -1 ESRCH", "legacy_worker, enforce");
+	expect_in(r.out, "PID now held by another process: \"kt-decoy\"", "legacy_worker, enforce");
+}
+END_TEST
+
 /* ---- as an ordinary user ------------------------------------------------------ */
 
 #define TEST_USER "ktrun-test"
@@ -662,6 +701,7 @@ int main(void)
 	tcase_add_test(tc, test_provoke_enforce);
 	tcase_add_test(tc, test_provoke_through_shell);
 	tcase_add_test(tc, test_provoke_statuses);
+	tcase_add_test(tc, test_provoke_legacy_worker);
 	tcase_add_test(tc, test_provoke_unprivileged);
 	tcase_add_test(tc, test_provoke_forbidden);
 	suite_add_tcase(s, tc);
