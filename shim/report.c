@@ -233,12 +233,21 @@ static void json_begin(struct kt_buf *b, const char *event)
 	kt_buf_char(b, '}');
 }
 
-/* "libkt[PID]: " */
+/* Every text line starts "libkt: " (what people and scripts grep for) and
+ * ends naming the process, since one log collects every process that
+ * inherited KT_LOG: " [pid 1234 name]". */
 static void text_begin(struct kt_buf *b)
 {
-	kt_buf_str(b, "libkt[");
+	kt_buf_str(b, "libkt: ");
+}
+
+static void text_end(struct kt_buf *b)
+{
+	kt_buf_str(b, " [pid ");
 	kt_buf_i64(b, self_pid());
-	kt_buf_str(b, "]: ");
+	kt_buf_char(b, ' ');
+	kt_buf_quoted(b, program_invocation_short_name, 32);
+	kt_buf_char(b, ']');
 }
 
 static int json_wanted(void)
@@ -316,6 +325,7 @@ void kt_report_degraded(enum kt_degraded why, int err)
 			kt_buf_i64(&b, err);
 			kt_buf_char(&b, ')');
 		}
+		text_end(&b);
 	}
 	log_line(&b);
 	errno = saved;
@@ -363,6 +373,7 @@ void kt_report_summary(void)
 		kt_buf_str(&b, " stale kills let through, ");
 		kt_buf_u64(&b, fallbacks);
 		kt_buf_str(&b, " fallbacks");
+		text_end(&b);
 	}
 	log_line(&b);
 	errno = saved;
@@ -628,6 +639,7 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev)
 		kt_buf_char(b, ')');
 	}
 	text_caller(b, &ev->caller);
+	text_end(b);
 }
 
 void kt_report_stale(const struct kt_stale *ev)

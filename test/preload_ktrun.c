@@ -273,7 +273,7 @@ START_TEST(test_reports)
 	expect_in(r.out, "\"action\":\"refused\"", "--json");
 	expect_in(r.out, "{\"event\":\"summary\"", "--stats");
 	sh(&r, "\"$KTRUN\" --log stderr --audit \"$H/stale_kill\"", NULL);
-	expect_in(r.out, "]: stale kill(", "text");
+	expect_in(r.out, "libkt: stale kill(", "text");
 }
 END_TEST
 

@@ -129,9 +129,8 @@ START_TEST(test_text_stale_no_holder)
 	int audit = strcmp(mode, "audit") == 0;
 	int pid = job_pid(&r);
 	char want[160];
-	expect_in(r.out, "libkt[", mode);
-	snprintf(want, sizeof want, audit ? "]: stale kill(%d, SIGTERM), let through (audit mode): "
-	                                  : "]: refused stale kill(%d, SIGTERM) with ESRCH: ", pid);
+	snprintf(want, sizeof want, audit ? "libkt: stale kill(%d, SIGTERM), let through (audit mode): "
+	                                  : "libkt: refused stale kill(%d, SIGTERM) with ESRCH: ", pid);
 	expect_in(r.out, want, mode);
 	snprintf(want, sizeof want, "child %d (\"stale_kill\", fork ", pid);
 	expect_in(r.out, want, mode);
@@ -145,6 +144,8 @@ START_TEST(test_text_stale_no_holder)
 	expect_in(r.out, "/test/helpers/stale_kill+0x", mode);
 	expect_in(r.out, " <- 0x", mode);
 	expect_in(r.out, "(main+0x", mode);
+	expect_in(r.out, ") [pid ", mode);
+	expect_in(r.out, " stale_kill]\n", mode);
 	/* One line per event: the report is one line, the program's is another. */
 	int lines = 0;
 	for (const char *p = r.out; (p = strchr(p, '\n')); p++)
@@ -230,8 +231,8 @@ START_TEST(test_degraded)
 		ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
 		              "no stale_kill event in:\n%s", r.out);
 	} else {
-		expect_in(r.out, "]: degraded: could not open a pidfd for a new child", format);
-		expect_in(r.out, "(errno 24)", format);
+		expect_in(r.out, "libkt: degraded: could not open a pidfd for a new child", format);
+		expect_in(r.out, "(errno 24) [pid ", format);
 		expect_in(r.out, "refused stale kill(", format);
 	}
 	const char *first = strstr(r.out, "degraded");
@@ -266,10 +267,10 @@ START_TEST(test_summary)
 				expect_in(line, "\"reaps_seen\":1", exits[_i]);
 			}
 		} else {
-			const char *got = strstr(r.out, "]: summary (enforce mode): 1 children tracked, "
+			const char *got = strstr(r.out, "libkt: summary (enforce mode): 1 children tracked, "
 			                                "1 reaps seen, 0 kills delivered through pidfds, "
 			                                "1 stale kills refused, 0 stale kills let through, "
-			                                "0 fallbacks");
+			                                "0 fallbacks [pid ");
 			ck_assert_msg(!got == !expected, "%s: text summary %s:\n%s", exits[_i],
 			              expected ? "missing" : "written after _exit", r.out);
 		}

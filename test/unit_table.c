@@ -1,0 +1,223 @@
+/* Unit tests of the PID table (shim/table.c), linked without any hook. */
+#include <check.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "table.h"
+
+static void setup(void) { kt_table_reset_for_test(); }
+
+START_TEST(empty_table_finds_nothing_and_allocates_nothing)
+{
+	ck_assert_ptr_null(kt_table_find(1234));
+	ck_assert_ptr_null(kt_table_info(1234));
+	ck_assert_uint_eq(kt_table_bytes(), 0);
+}
+END_TEST
+
+START_TEST(out_of_range_pids_have_no_slot)
+{
+	ck_assert_ptr_null(kt_table_get(0));
+	ck_assert_ptr_null(kt_table_get(-1));
+	ck_assert_ptr_null(kt_table_get((pid_t)KT_PID_LIMIT));
+	ck_assert_ptr_null(kt_table_get(0x7fffffff));
+	ck_assert_ptr_nonnull(kt_table_get((pid_t)KT_PID_LIMIT - 1));
+}
+END_TEST
+
+START_TEST(memory_grows_with_the_pids_used)
+{
+	kt_table_get(100);
+	size_t one = kt_table_bytes();
+	ck_assert_uint_gt(one, 0);
+	kt_table_get(101); /* same leaf */
+	ck_assert_uint_eq(kt_table_bytes(), one);
+	kt_table_get(100 + KT_LEAF_PIDS); /* next leaf */
+	ck_assert_uint_eq(kt_table_bytes(), 2 * one);
+	/* A leaf is a few pages, not a table sized for pid_max. */
+	ck_assert_uint_le(one, 16384);
+}
+END_TEST
+
+START_TEST(publish_live_then_retire)
+{
+	struct kt_slot *s = kt_table_get(42);
+	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_EMPTY);
+	kt_slot_publish(s, 987654321, KT_SLOT_LIVE);
+	uint64_t w = atomic_load(&s->word);
+	ck_assert_uint_eq(kt_word_state(w), KT_SLOT_LIVE);
+	ck_assert_uint_eq(kt_word_ident(w), 987654321);
+	ck_assert_int_eq(kt_slot_retire(s, w), 1);
+	uint64_t r = atomic_load(&s->word);
+	ck_assert_uint_eq(kt_word_state(r), KT_SLOT_REAPED);
+	ck_assert_uint_eq(kt_word_ident(r), 987654321);
+	/* Retiring twice, or from a stale word, changes nothing. */
+	ck_assert_int_eq(kt_slot_retire(s, w), 0);
+	ck_assert_int_eq(kt_slot_retire(s, r), 0);
+}
+END_TEST
+
+START_TEST(unverified_registrations_are_distinct)
+{
+	struct kt_slot *s = kt_table_get(43);
+	kt_slot_publish(s, 5, KT_SLOT_LIVE_UNVERIFIED);
+	uint64_t a = atomic_load(&s->word);
+	kt_slot_publish(s, 5, KT_SLOT_LIVE_UNVERIFIED);
+	uint64_t b = atomic_load(&s->word);
+	ck_assert_uint_eq(kt_word_state(b), KT_SLOT_LIVE_UNVERIFIED);
+	/* The identity is the registration number, not the caller's value. */
+	ck_assert_uint_ne(kt_word_ident(a), kt_word_ident(b));
+	/* So a retire computed from the first registration cannot hit the second. */
+	ck_assert_int_eq(kt_slot_retire(s, a), 0);
+	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_LIVE_UNVERIFIED);
+}
+END_TEST
+
+START_TEST(tombstone_does_not_overwrite_a_newer_registration)
+{
+	struct kt_slot *s = kt_table_get(44);
+	uint64_t before = atomic_load(&s->word);
+	kt_slot_publish(s, 777, KT_SLOT_LIVE); /* another thread's fork got the PID */
+	kt_slot_publish_tombstone(s, before);
+	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_LIVE);
+	ck_assert_uint_eq(kt_word_ident(atomic_load(&s->word)), 777);
+
+	before = atomic_load(&s->word);
+	kt_slot_publish_tombstone(s, before);
+	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_REAPED);
+}
+END_TEST
+
+static int holder_answer;
+static int holder_calls;
+static int fake_holder_is(pid_t pid, uint64_t ident)
+{
+	(void)pid;
+	(void)ident;
+	holder_calls++;
+	return holder_answer;
+}
+
+START_TEST(reap_of_a_child_registered_before_the_wait_marks_without_asking)
+{
+	struct kt_slot *s = kt_table_get(45);
+	kt_slot_publish(s, 1000, KT_SLOT_LIVE);
+	uint64_t seq = kt_table_last_seq(); /* the wait starts after registration */
+	holder_calls = 0;
+	holder_answer = 1;
+	ck_assert_int_eq(kt_slot_mark_reaped(s, 45, seq, fake_holder_is), 1);
+	ck_assert_int_eq(holder_calls, 0);
+	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_REAPED);
+}
+END_TEST
+
+START_TEST(reap_racing_a_new_registration_asks_the_identity)
+{
+	struct kt_slot *s = kt_table_get(46);
+	uint64_t seq = kt_table_last_seq(); /* the wait starts first */
+	kt_slot_publish(s, 2000, KT_SLOT_LIVE); /* then a child is registered */
+
+	/* The registered process still holds the PID: it is not the one reaped. */
+	holder_calls = 0;
+	holder_answer = 1;
+	ck_assert_int_eq(kt_slot_mark_reaped(s, 46, seq, fake_holder_is), 0);
+	ck_assert_int_eq(holder_calls, 1);
+	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_LIVE);
+
+	/* It does not: it is the child this wait reaped. */
+	holder_answer = 0;
+	ck_assert_int_eq(kt_slot_mark_reaped(s, 46, seq, fake_holder_is), 1);
+	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_REAPED);
+}
+END_TEST
+
+START_TEST(reap_without_identity_assumes_the_reaped_child)
+{
+	struct kt_slot *s = kt_table_get(47);
+	uint64_t seq = kt_table_last_seq();
+	kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+	holder_calls = 0;
+	ck_assert_int_eq(kt_slot_mark_reaped(s, 47, seq, fake_holder_is), 1);
+	ck_assert_int_eq(holder_calls, 0);
+	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_REAPED);
+}
+END_TEST
+
+START_TEST(reap_of_empty_or_reaped_slot_is_a_no_op)
+{
+	struct kt_slot *s = kt_table_get(48);
+	ck_assert_int_eq(kt_slot_mark_reaped(s, 48, 0, NULL), 0);
+	ck_assert_uint_eq(atomic_load(&s->word), 0);
+	kt_slot_publish(s, 9, KT_SLOT_LIVE);
+	ck_assert_int_eq(kt_slot_mark_reaped(s, 48, kt_table_last_seq(), NULL), 1);
+	uint64_t w = atomic_load(&s->word);
+	ck_assert_int_eq(kt_slot_mark_reaped(s, 48, kt_table_last_seq(), NULL), 0);
+	ck_assert_uint_eq(atomic_load(&s->word), w);
+}
+END_TEST
+
+/* Many threads creating leaves at once: every slot pointer must be stable and
+ * the byte count exact (a lost CAS race must unmap, not leak or double-count). */
+#define RACE_THREADS 8
+static pthread_barrier_t race_barrier;
+static struct kt_slot *race_result[RACE_THREADS][64];
+
+static void *race_leaf_creation(void *arg)
+{
+	long t = (long)arg;
+	pthread_barrier_wait(&race_barrier);
+	for (int i = 0; i < 64; i++)
+		race_result[t][i] = kt_table_get(1 + i * (int)KT_LEAF_PIDS);
+	return NULL;
+}
+
+START_TEST(concurrent_leaf_creation_agrees)
+{
+	pthread_t th[RACE_THREADS];
+	pthread_barrier_init(&race_barrier, NULL, RACE_THREADS);
+	for (long t = 0; t < RACE_THREADS; t++)
+		pthread_create(&th[t], NULL, race_leaf_creation, (void *)t);
+	for (int t = 0; t < RACE_THREADS; t++)
+		pthread_join(th[t], NULL);
+	for (int i = 0; i < 64; i++)
+		for (int t = 1; t < RACE_THREADS; t++)
+			ck_assert_ptr_eq(race_result[t][i], race_result[0][i]);
+	kt_table_reset_for_test();
+	kt_table_get(1);
+	size_t leaf = kt_table_bytes();
+	kt_table_reset_for_test();
+	for (int i = 0; i < 64; i++)
+		kt_table_get(1 + i * (int)KT_LEAF_PIDS);
+	ck_assert_uint_eq(kt_table_bytes(), 64 * leaf);
+	pthread_barrier_destroy(&race_barrier);
+}
+END_TEST
+
+static Suite *table_suite(void)
+{
+	Suite *s = suite_create("table");
+	TCase *tc = tcase_create("table");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, empty_table_finds_nothing_and_allocates_nothing);
+	tcase_add_test(tc, out_of_range_pids_have_no_slot);
+	tcase_add_test(tc, memory_grows_with_the_pids_used);
+	tcase_add_test(tc, publish_live_then_retire);
+	tcase_add_test(tc, unverified_registrations_are_distinct);
+	tcase_add_test(tc, tombstone_does_not_overwrite_a_newer_registration);
+	tcase_add_test(tc, reap_of_a_child_registered_before_the_wait_marks_without_asking);
+	tcase_add_test(tc, reap_racing_a_new_registration_asks_the_identity);
+	tcase_add_test(tc, reap_without_identity_assumes_the_reaped_child);
+	tcase_add_test(tc, reap_of_empty_or_reaped_slot_is_a_no_op);
+	tcase_add_test(tc, concurrent_leaf_creation_agrees);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(table_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
