@@ -57,6 +57,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -255,8 +256,13 @@ static pid_t start_command(char **cmd, const char *preload, int sock)
 		return pid;
 	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
 	prctl(PR_SET_PDEATHSIG, 0);
-	char num[16];
-	snprintf(num, sizeof num, "%d", sock);
+	/* FD:INODE, so libkt can tell our socket from whatever later takes the
+	 * number in a process that closed it. */
+	struct stat st;
+	char num[48];
+	if (fstat(sock, &st) < 0)
+		die(EXIT_SETUP, "fstat: %s", strerror(errno));
+	snprintf(num, sizeof num, "%d:%llu", sock, (unsigned long long)st.st_ino);
 	setenv("KT_PROVOKE_FD", num, 1);
 	if (preload && *preload)
 		setenv("LD_PRELOAD", preload, 1);

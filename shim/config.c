@@ -129,10 +129,19 @@ void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
 	if (v) {
 		const char *p = v;
 		int fd = parse_fd(&p);
-		if (fd >= 0 && *p == '\0')
+		unsigned long long ino = 0;
+		int ok = fd >= 0 && *p == ':' && p[1] >= '0' && p[1] <= '9';
+		for (p += ok; ok && *p; p++) {
+			if (*p < '0' || *p > '9' || ino > (~0ULL - 9) / 10)
+				ok = 0;
+			else
+				ino = ino * 10 + (unsigned)(*p - '0');
+		}
+		if (ok && ino) {
 			c->provoke_fd = fd;
-		else
-			warn(c, "KT_PROVOKE_FD", v, "a descriptor number, 3 or more",
-			     "no reuse provoker");
+			c->provoke_ino = ino;
+		} else {
+			warn(c, "KT_PROVOKE_FD", v, "FD:INODE, FD 3 or more", "no reuse provoker");
+		}
 	}
 }

@@ -19,10 +19,13 @@ struct kt_config {
 	const char *log_path; /* points into the environment; KT_LOG_FILE only */
 	enum kt_log_format log_format;
 	int stats;            /* KT_STATS=1: a summary event at exit */
-	/* KT_PROVOKE_FD=N: a SOCK_SEQPACKET socket to a reuse provoker (kt-run
-	 * --provoke-reuse): reaped PIDs go out on it, one ack byte comes back
-	 * per PID.  -1 when unset. */
+	/* KT_PROVOKE_FD=N:INODE: a SOCK_SEQPACKET socket to a reuse provoker
+	 * (kt-run --provoke-reuse) and its inode number: reaped PIDs go out on
+	 * it, one ack byte comes back per PID.  The inode proves descriptor N
+	 * is still that socket in a process that inherited the variable but
+	 * not the descriptor.  -1 when unset. */
 	int provoke_fd;
+	unsigned long long provoke_ino;
 	int n_warnings;
 	char warnings[KT_CONFIG_MAX_WARNINGS][KT_CONFIG_WARNING_LEN];
 };

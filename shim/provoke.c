@@ -1,8 +1,8 @@
 /* The reuse provoker's side inside libkt (kt-run --provoke-reuse).
  *
  * kt-run starts the program under a supervisor (kt-decoy, pid 1 of a private
- * PID namespace) and hands it one end of a SOCK_SEQPACKET socketpair as
- * KT_PROVOKE_FD.  Whenever a wait hook reaps a child, we send the freed PID
+ * PID namespace) and hands it one end of a SOCK_SEQPACKET socketpair, named
+ * with its inode number in KT_PROVOKE_FD=FD:INODE.  Whenever a wait hook reaps a child, we send the freed PID
  * ("1234\n", one message) and wait for one ack byte: by then the supervisor
  * has put a decoy process of its own on that PID, so a stale kill that
  * follows always meets a stranger instead of, usually, nobody.
@@ -50,9 +50,11 @@ void kt_provoke_open(void)
 	if (fd < 0)
 		return;
 	struct stat st;
-	if (kt_syscall(SYS_fstat, fd, (long)&st, 0, 0, 0) != 0 || !S_ISSOCK(st.st_mode)) {
-		/* Not what kt-run handed down (closed, or the variable leaked into
-		 * a process that never had the socket): no provoking. */
+	if (kt_syscall(SYS_fstat, fd, (long)&st, 0, 0, 0) != 0 || !S_ISSOCK(st.st_mode) ||
+	    st.st_ino != kt_state.config.provoke_ino) {
+		/* Not the socket kt-decoy handed down: closed, or the number
+		 * reused by a process that inherited the variable but closed our
+		 * descriptor (a daemon's close-all loop).  No provoking. */
 		kt_state.config.provoke_fd = -1;
 		return;
 	}

@@ -432,6 +432,25 @@ START_TEST(test_provoke_statuses)
 }
 END_TEST
 
+/* A KT_PROVOKE_FD whose descriptor is not the provoker's socket (closed, or
+ * the number reused for a file) is ignored: nothing is written to it, the
+ * program runs as usual. */
+START_TEST(test_provoke_fd_not_ours)
+{
+	struct run r;
+	char lib[4300];
+	snprintf(lib, sizeof lib, "LIB=%s", kt_test_lib());
+	sh(&r, "f=$(mktemp); exec 7>>\"$f\"; "
+	       "KT_PROVOKE_FD=7:$(stat -c %i \"$f\") LD_PRELOAD=$LIB \"$H/stale_kill\"; "
+	       "KT_PROVOKE_FD=9:12345 LD_PRELOAD=$LIB \"$H/stale_kill\"; "
+	       "echo \"size=$(stat -c %s \"$f\")\"; rm -f \"$f\"", lib);
+	expect_exit(&r, 0, "KT_PROVOKE_FD not a socket");
+	const char *first = strstr(r.out, "kill=-1 errno=ESRCH\n");
+	ck_assert_msg(first && strstr(first + 1, "kill=-1 errno=ESRCH\n"), "%s", r.out);
+	expect_in(r.out, "size=0\n", "nothing written to a file on that number");
+}
+END_TEST
+
 /* The demo's job runner (test/helpers/legacy_worker): its SIGCHLD handler
  * reaps the worker, and its cancel path kills the old number.  Driven line
  * by line, waiting for "finished" before "cancel", so the kill is stale
@@ -697,6 +716,7 @@ int main(void)
 
 	tc = tcase_create("provoke-reuse");
 	tcase_add_test(tc, test_latent_without_provoking);
+	tcase_add_test(tc, test_provoke_fd_not_ours);
 	tcase_add_test(tc, test_provoke_audit);
 	tcase_add_test(tc, test_provoke_enforce);
 	tcase_add_test(tc, test_provoke_through_shell);

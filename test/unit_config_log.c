@@ -91,15 +91,17 @@ END_TEST
 
 START_TEST(test_provoke_fd)
 {
-	char *ok[] = { "KT_PROVOKE_FD=1000", NULL };
+	char *ok[] = { "KT_PROVOKE_FD=1000:123456789012", NULL };
 	struct kt_config c = parse(ok);
 	ck_assert_int_eq(c.provoke_fd, 1000);
+	ck_assert_uint_eq(c.provoke_ino, 123456789012ULL);
 	ck_assert_int_eq(c.n_warnings, 0);
 }
 END_TEST
 
 static const char *const bad_fds[] = {
-	"", "2", "0", "1000,", " 1000", "1000 ", "-5", "+5", "99999999", "a", "0x10",
+	"", "1000", "2:5", "0:5", "1000:", ":5", "1000:0", " 1000:5", "1000:5 ", "-5:5",
+	"+5:5", "99999999:5", "a:5", "1000:x", "1000:5:6", "1000:99999999999999999999999",
 };
 
 START_TEST(test_provoke_fd_bad)
