@@ -89,6 +89,7 @@ int kt_counters(struct kt_counters *out, size_t size);
 /* ---- lookup helpers (header-only; not part of libkt itself) --------------- */
 #ifndef KT_NO_LOOKUP_HELPERS
 #include <dlfcn.h>
+#include <string.h>
 
 /* RTLD_DEFAULT without requiring _GNU_SOURCE from the includer: the value
  * is (void *)0 on glibc and musl alike. */
@@ -105,14 +106,22 @@ struct kt_api {
 	int (*counters)(struct kt_counters *out, size_t size);
 };
 
+/* dlsym's object pointer into a function pointer slot.  Copied, not cast:
+ * ISO C has no conversion between the two (POSIX guarantees the
+ * representation), and a copy compiles cleanly under -pedantic and C++. */
+static inline void kt_lookup_(void *slot, const char *name)
+{
+	void *p = dlsym(KT_RTLD_DEFAULT_, name);
+	memcpy(slot, &p, sizeof p);
+}
+
 /* Fill *API and return 1 if libkt is loaded in this process; otherwise set
  * every pointer to NULL and return 0.  Not async-signal-safe (dlsym). */
 static inline int kt_api_load(struct kt_api *api)
 {
-	api->version = (const char *(*)(void))dlsym(KT_RTLD_DEFAULT_, "kt_version");
-	api->pid_state = (int (*)(pid_t))dlsym(KT_RTLD_DEFAULT_, "kt_pid_state");
-	api->counters = (int (*)(struct kt_counters *, size_t))dlsym(KT_RTLD_DEFAULT_,
-	                                                           "kt_counters");
+	kt_lookup_(&api->version, "kt_version");
+	kt_lookup_(&api->pid_state, "kt_pid_state");
+	kt_lookup_(&api->counters, "kt_counters");
 	if (!api->version || !api->pid_state || !api->counters) {
 		api->version = 0;
 		api->pid_state = 0;

@@ -120,7 +120,7 @@ END_TEST
 
 static const char *const bad_options[] = {
 	"--bogus true", "-x true", "--log", "", "--audit --off true", "--off --provoke-reuse true",
-	"--json", "--jsonx true",
+	"--json", "--jsonx true", "--log '' true", "--log= true",
 };
 
 START_TEST(test_bad_option)
