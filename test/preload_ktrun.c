@@ -96,7 +96,8 @@ START_TEST(test_help)
 	struct run r;
 	sh(&r, "\"$KTRUN\" --help", NULL);
 	expect_exit(&r, 0, "--help");
-	expect_in(r.out, "Usage: kt-run [OPTION]... [--] COMMAND [ARG]...", "--help");
+	expect_in(r.out, "Usage: kt-run [--audit|--off] [--log FILE] [--json] [--stats] "
+	                  "[--provoke-reuse]\n              [--] COMMAND [ARG]...\n", "--help");
 	static const char *const flags[] = { "--audit", "--off", "--log FILE", "--json",
 		                             "--stats", "--provoke-reuse", "--help", "--version" };
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
