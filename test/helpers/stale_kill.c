@@ -2,7 +2,7 @@
  * stale_kill — a small job runner with a latent PID-reuse bug, for the report
  * and kt-run tests.
  *
- *   stale_kill [--emfile] [--exit=return|exit|_exit] [--sig=N]
+ *   stale_kill [--emfile] [--deny-pidfd] [--exit=return|exit|_exit] [--sig=N]
  *
  * It starts a job (fork; the job exits at once), reaps it with waitpid, then
  * "cancels" it: kill(job_pid, SIG) with the old number, from cancel_job().
@@ -13,6 +13,8 @@
  * Prints one line: "job=PID kill=RET errno=NAME".
  *   --emfile   lower RLIMIT_NOFILE to the descriptors already open before the
  *              fork, so libkt cannot open a pidfd (its "degraded" event)
+ *   --deny-pidfd  a seccomp filter makes pidfd_open fail with ENOSYS, as on a
+ *              kernel without pidfds (libkt's "degraded" event, reason no_pidfd)
  *   --exit=    how the program ends: return from main (default), exit(0),
  *              or _exit(0) (which runs no destructor: no summary event)
  *
@@ -20,6 +22,11 @@
  * caller frames can name cancel_job and main.
  */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,24 +62,45 @@ static void limit_fds(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+static int deny_pidfd_open(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
 int main(int argc, char **argv)
 {
 	const char *how_exit = "return";
-	int sig = SIGTERM, emfile = 0;
+	int sig = SIGTERM, emfile = 0, deny = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--emfile") == 0)
 			emfile = 1;
+		else if (strcmp(argv[i], "--deny-pidfd") == 0)
+			deny = 1;
 		else if (strncmp(argv[i], "--exit=", 7) == 0)
 			how_exit = argv[i] + 7;
 		else if (strncmp(argv[i], "--sig=", 6) == 0)
 			sig = atoi(argv[i] + 6);
 		else {
-			fprintf(stderr, "usage: stale_kill [--emfile] [--exit=return|exit|_exit] [--sig=N]\n");
+			fprintf(stderr, "usage: stale_kill [--emfile] [--deny-pidfd] [--exit=return|exit|_exit] "
+			        "[--sig=N]\n");
 			return 2;
 		}
 	}
 	if (emfile)
 		limit_fds();
+	if (deny && deny_pidfd_open() < 0) {
+		perror("seccomp");
+		return 1;
+	}
 	pid_t job = fork();
 	if (job < 0) {
 		perror("fork");
