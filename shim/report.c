@@ -427,10 +427,24 @@ static int holder_is_decoy(const struct kt_stale *ev)
 	return ev->holder == 1 && strcmp(ev->holder_comm, KT_DECOY_COMM) == 0;
 }
 
-/* Room kept free at the end of a JSON line so it can always be closed. */
+/* Room kept free after the caller frames: a JSON line must still close
+ * ("]}"), a text line still name its process (text_end). */
 #define KT_JSON_TAIL 8
+#define KT_TEXT_TAIL 160
 /* Bytes a module path may take in a report; longer ones keep their end. */
 #define KT_MODULE_MAX 160
+
+/* A frame is written whole or not at all: if it left less than TAIL bytes
+ * free, take it back (to MARK, where it began) and say so.  Escaping makes a
+ * frame's length unknowable in advance (a byte can become six). */
+static int frame_fits(struct kt_buf *b, size_t mark, size_t tail)
+{
+	if (b->cap - 1 - b->len >= tail)
+		return 1;
+	b->len = mark;
+	b->p[mark] = '\0';
+	return 0;
+}
 
 static void where_module(struct kt_buf *b, const char *path, int json)
 {
@@ -447,9 +461,7 @@ static void json_caller(struct kt_buf *b, const struct kt_caller *c)
 	json_key(b, "caller");
 	kt_buf_char(b, '[');
 	for (int i = 0; i < c->n; i++) {
-		/* A frame that would not fit is left out, never cut in half. */
-		if (b->cap - b->len < KT_MODULE_MAX + 160 + KT_JSON_TAIL)
-			break;
+		size_t mark = b->len;
 		struct kt_where w;
 		int known = kt_caller_where(c->pc[i], &w);
 		if (i)
@@ -480,6 +492,8 @@ static void json_caller(struct kt_buf *b, const struct kt_caller *c)
 			kt_buf_str(b, "null");
 		}
 		kt_buf_char(b, '}');
+		if (!frame_fits(b, mark, KT_JSON_TAIL))
+			break;
 	}
 	kt_buf_char(b, ']');
 }
@@ -490,14 +504,16 @@ static void text_caller(struct kt_buf *b, const struct kt_caller *c)
 		return;
 	kt_buf_str(b, "; called from ");
 	for (int i = 0; i < c->n; i++) {
-		if (b->cap - b->len < KT_MODULE_MAX + 120)
-			break;
+		size_t mark = b->len;
 		struct kt_where w;
 		if (i)
 			kt_buf_str(b, " <- ");
 		kt_buf_hex(b, c->pc[i]);
-		if (!kt_caller_where(c->pc[i], &w))
+		if (!kt_caller_where(c->pc[i], &w)) {
+			if (!frame_fits(b, mark, KT_TEXT_TAIL))
+				break;
 			continue;
+		}
 		kt_buf_str(b, " (");
 		if (w.symbol) {
 			kt_buf_quoted(b, w.symbol, w.symbol_len < 64 ? w.symbol_len : 64);
@@ -509,6 +525,8 @@ static void text_caller(struct kt_buf *b, const struct kt_caller *c)
 		kt_buf_char(b, '+');
 		kt_buf_hex(b, w.offset);
 		kt_buf_char(b, ')');
+		if (!frame_fits(b, mark, KT_TEXT_TAIL))
+			break;
 	}
 }
 

@@ -356,6 +356,69 @@ START_TEST(test_warning_json)
 }
 END_TEST
 
+/* A program whose path is long and full of bytes that escape to six
+ * characters each: the JSON line must stay one valid object (frames that do
+ * not fit are left out whole, never cut), the text line one line. */
+START_TEST(test_hostile_path_stays_valid)
+{
+	char dir[] = "/tmp/kt-report-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char sub[512], exe[1024];
+	char name[201];
+	memset(name, '\x01', 200);
+	name[0] = '"';
+	name[1] = '\n';
+	name[200] = '\0';
+	snprintf(sub, sizeof sub, "%s/%s", dir, name);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(exe, sizeof exe, "%s/stale_kill", sub);
+	int in = open(kt_test_helper("stale_kill"), O_RDONLY), out = open(exe, O_WRONLY | O_CREAT, 0700);
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_ge(out, 0);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+
+	for (int json = 0; json <= 1; json++) {
+		char *env[] = { "KT_LOG=stderr", json ? "KT_LOG_FORMAT=json" : "KT_LOG_FORMAT=text",
+			        NULL };
+		/* Six frames in the hostile module: more than a line can hold. */
+		char *argv[] = { exe, "--depth=5", NULL };
+		struct run r;
+		r.status = kt_test_run(1, argv, env, r.out, sizeof r.out, 1, 10);
+		ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "status 0x%x:\n%s",
+		              r.status, r.out);
+		int lines = 0;
+		for (const char *p = r.out; (p = strchr(p, '\n')); p++)
+			lines++;
+		ck_assert_msg(lines == 2, "expected 2 lines, got %d:\n%s", lines, r.out);
+		if (json) {
+			char line[4096];
+			expect_valid_json(r.out);
+			ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
+			              "no stale_kill event in:\n%s", r.out);
+			expect_in(line, "\"symbol\":\"cancel_job+0x", "hostile path");
+			expect_in(line, "\\u0001\\u0001", "hostile path");
+			expect_in(line, "}]}", "hostile path");
+			int frames = 0;
+			for (const char *p = line; (p = strstr(p, "{\"pc\":")); p++)
+				frames++;
+			ck_assert_msg(frames >= 1 && frames < 6, "%d frames: none left out?\n%s", frames,
+			              line);
+		} else {
+			expect_in(r.out, "(cancel_job+0x", "hostile path");
+			expect_in(r.out, " stale_kill]\n", "hostile path");
+		}
+	}
+	unlink(exe);
+	rmdir(sub);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -382,6 +445,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_summary_audit_counts);
 	tcase_add_test(tc, test_log_file);
 	tcase_add_test(tc, test_warning_json);
+	tcase_add_test(tc, test_hostile_path_stays_valid);
 	suite_add_tcase(s, tc);
 	return s;
 }

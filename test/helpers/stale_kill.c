@@ -2,7 +2,7 @@
  * stale_kill — a small job runner with a latent PID-reuse bug, for the report
  * and kt-run tests.
  *
- *   stale_kill [--emfile] [--deny-pidfd] [--exit=return|exit|_exit] [--sig=N]
+ *   stale_kill [--emfile] [--deny-pidfd] [--depth=N] [--exit=return|exit|_exit] [--sig=N]
  *
  * It starts a job (fork; the job exits at once), reaps it with waitpid, then
  * "cancels" it: kill(job_pid, SIG) with the old number, from cancel_job().
@@ -13,6 +13,8 @@
  * Prints one line: "job=PID kill=RET errno=NAME".
  *   --emfile   lower RLIMIT_NOFILE to the descriptors already open before the
  *              fork, so libkt cannot open a pidfd (its "degraded" event)
+ *   --depth=N  call cancel_job through N more frames (nest), so a report has
+ *              more caller frames to name
  *   --deny-pidfd  a seccomp filter makes pidfd_open fail with ENOSYS, as on a
  *              kernel without pidfds (libkt's "degraded" event, reason no_pidfd)
  *   --exit=    how the program ends: return from main (default), exit(0),
@@ -44,6 +46,15 @@ __attribute__((noinline)) int cancel_job(pid_t pid, int sig)
 	/* Keeps this frame from becoming a tail call (its return address is
 	 * what the report must name). */
 	__asm__ volatile("" ::: "memory");
+	return r;
+}
+
+int nest(int depth, pid_t pid, int sig);
+
+__attribute__((noinline)) int nest(int depth, pid_t pid, int sig)
+{
+	int r = depth > 0 ? nest(depth - 1, pid, sig) : cancel_job(pid, sig);
+	__asm__ volatile("" ::: "memory"); /* a real frame each, no tail call */
 	return r;
 }
 
@@ -79,7 +90,7 @@ static int deny_pidfd_open(void)
 int main(int argc, char **argv)
 {
 	const char *how_exit = "return";
-	int sig = SIGTERM, emfile = 0, deny = 0;
+	int sig = SIGTERM, emfile = 0, deny = 0, depth = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--emfile") == 0)
 			emfile = 1;
@@ -87,10 +98,12 @@ int main(int argc, char **argv)
 			deny = 1;
 		else if (strncmp(argv[i], "--exit=", 7) == 0)
 			how_exit = argv[i] + 7;
+		else if (strncmp(argv[i], "--depth=", 8) == 0)
+			depth = atoi(argv[i] + 8);
 		else if (strncmp(argv[i], "--sig=", 6) == 0)
 			sig = atoi(argv[i] + 6);
 		else {
-			fprintf(stderr, "usage: stale_kill [--emfile] [--deny-pidfd] [--exit=return|exit|_exit] "
+			fprintf(stderr, "usage: stale_kill [--emfile] [--deny-pidfd] [--depth=N] [--exit=return|exit|_exit] "
 			        "[--sig=N]\n");
 			return 2;
 		}
@@ -113,7 +126,7 @@ int main(int argc, char **argv)
 		perror("waitpid");
 		return 1;
 	}
-	int r = cancel_job(job, sig);
+	int r = depth > 0 ? nest(depth - 1, job, sig) : cancel_job(job, sig);
 	int e = errno;
 	printf("job=%d kill=%d errno=%s\n", (int)job, r, e ? strerrorname_np(e) : "0");
 	fflush(stdout);
