@@ -4,6 +4,8 @@
 #   make test       build and run every Check suite (unit + preload), both CK_FORK modes
 #   make demo       build, then show a PID-reuse bug without and with libkt
 #   make asan       build build/asan/libkt.so with ASan+UBSan (for the sanitizer runs)
+#   make install    install under PREFIX (default /usr/local), staged under DESTDIR
+#   make uninstall  remove what install put there
 #   make clean
 
 CC      ?= cc
@@ -29,7 +31,9 @@ SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 SHIM_LDFLAGS := -shared -Wl,--version-script=shim/libkt.map -Wl,-z,relro \
 	-Wl,--no-undefined
 
-all: $(LIB) helpers
+DECOY   := $(BUILD)/kt-decoy
+
+all: $(LIB) $(DECOY) helpers
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -39,6 +43,13 @@ $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/kt.h Makefile
 $(LIB): $(SHIM_OBJ) shim/libkt.map
 	@$(if $(Q),echo "  LD      $@";)
 	$(Q)$(CC) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) $(SHIM_OBJ) -o $@
+
+# The reuse provoker behind kt-run --provoke-reuse (a plain program, never
+# preloaded; installed to libexec).
+$(DECOY): scripts/kt-decoy.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 
 # ---- tests ---------------------------------------------------------------------
 # test/unit_*.c     Check suites of the pure parts; they link UNIT_DEPS, never the hooks
@@ -60,7 +71,13 @@ TESTLIB      := test/testlib.c
 $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(wildcard shim/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(TEST_CFLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) -o $@ $(CHECK_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) -o $@ $(CHECK_LIBS)
+
+# The caller-naming code is pure too (no hooks), but only its own suite links
+# it; frame records and .dynsym symbols give that suite something to find.
+$(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c shim/sys.c
+$(BUILD)/test/unit_caller: UNIT_FLAGS := -rdynamic -fno-omit-frame-pointer
+$(BUILD)/test/unit_caller: shim/caller.c shim/sys.c
 
 $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -70,7 +87,11 @@ $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) includ
 $(BUILD)/test/helpers/%: test/helpers/%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+
+# The report tests check that a stale kill's caller is named: symbols in
+# .dynsym and frame records to walk.
+$(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -80,13 +101,42 @@ $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
 helpers: $(HELPER_BIN) $(HELPER_LIBS)
 
 TEST_TIMEOUT ?= 600
-test: $(LIB) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
+test: $(LIB) $(DECOY) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) TEST_TIMEOUT=$(TEST_TIMEOUT) scripts/run-tests $(UNIT_BIN) -- $(PRELOAD_BIN)
 
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
+# ---- install ------------------------------------------------------------------
+# PREFIX is where things will live; DESTDIR (for packagers) is prepended to
+# every path written, never to paths kt-run looks at: kt-run finds libkt.so
+# and kt-decoy relative to itself (../lib, ../libexec/libkt).
+PREFIX     ?= /usr/local
+BINDIR     := $(PREFIX)/bin
+LIBDIR     := $(PREFIX)/lib
+LIBEXECDIR := $(PREFIX)/libexec/libkt
+INCLUDEDIR := $(PREFIX)/include
+MANDIR     := $(PREFIX)/share/man
+INSTALL    ?= install
+
+INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(LIBEXECDIR)/kt-decoy \
+	$(INCLUDEDIR)/kt.h $(MANDIR)/man1/kt-run.1 $(MANDIR)/man7/libkt.7
+
+install: $(LIB) $(DECOY)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libkt.so
+	$(INSTALL) -m 755 scripts/kt-run $(DESTDIR)$(BINDIR)/kt-run
+	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
+	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
+	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1
+	$(INSTALL) -m 644 man/libkt.7 $(DESTDIR)$(MANDIR)/man7/libkt.7
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test demo clean helpers
+.PHONY: all test demo clean helpers install uninstall

@@ -24,13 +24,17 @@ static int plain_kill(pid_t pid, int sig)
 
 /* A kill whose registered target is gone.  Enforce: refuse with ESRCH, as
  * the kernel would have if the PID had not been reused.  Audit: let it
- * through unchanged and say what it hit. */
-static int stale_kill(pid_t pid, int sig, enum kt_mode mode)
+ * through unchanged and say what it hit.  CALL is the public entry point,
+ * WHERE the program code that called it (see KT_STALE below). */
+static int stale_kill(pid_t pid, int sig, enum kt_mode mode, const char *call,
+                      const struct kt_caller *where)
 {
-	struct kt_stale ev = { .pid = pid, .sig = sig, .call = "kill", .holder = -1 };
+	struct kt_stale ev = { .pid = pid, .sig = sig, .call = call, .holder = -1 };
 	int want = kt_report_wanted();
-	if (want)
+	if (want) {
 		kt_report_find_holder(&ev);
+		ev.caller = *where;
+	}
 	if (mode == KT_MODE_AUDIT) {
 		int r = kt_kill(pid, sig);
 		kt_count(&kt_state.n.stale_delivered);
@@ -64,6 +68,20 @@ static void retire_unseen(pid_t pid, struct kt_slot *s, uint64_t w)
 	}
 }
 
+/* stale_kill() from inside an exported hook: the caller is captured right
+ * here, in the hook's own frame (a level deeper, the return address names
+ * libkt, and a tail call to stale_kill would already have popped the frame
+ * record the walk starts from).  Passing the local's address keeps the
+ * compiler from turning the call into a tail call. */
+#define KT_STALE(pid, sig, mode, call)                                                     \
+	({                                                                                 \
+		struct kt_caller where_ = { 0 };                                           \
+		if (kt_report_wanted())                                                    \
+			kt_caller_capture(&where_, __builtin_return_address(0),            \
+			                  __builtin_frame_address(0));                     \
+		stale_kill((pid), (sig), (mode), (call), &where_);                         \
+	})
+
 KT_EXPORT int kill(pid_t pid, int sig)
 {
 	enum kt_mode mode = kt_mode();
@@ -79,7 +97,7 @@ KT_EXPORT int kill(pid_t pid, int sig)
 	case KT_SLOT_LIVE:
 		break;
 	case KT_SLOT_REAPED:
-		return stale_kill(pid, sig, mode);
+		return KT_STALE(pid, sig, mode, "kill");
 	case KT_SLOT_LIVE_UNVERIFIED:
 		/* No identity (no pidfds, or none could be opened): the number is
 		 * still ours to judge.  If no child of ours holds it, our child was
@@ -90,7 +108,7 @@ KT_EXPORT int kill(pid_t pid, int sig)
 		            atomic_load_explicit(&kt_state.own_seq_floor, memory_order_relaxed) &&
 		    kt_pid_is_my_child(pid) == -ECHILD) {
 			retire_unseen(pid, s, w);
-			return stale_kill(pid, sig, mode);
+			return KT_STALE(pid, sig, mode, "kill");
 		}
 		return plain_kill(pid, sig);
 	default: /* never registered */
@@ -102,7 +120,7 @@ KT_EXPORT int kill(pid_t pid, int sig)
 		/* Nobody holds the PID, or only a thread of some other process
 		 * does: our child was reaped where no hook of ours saw it. */
 		retire_unseen(pid, s, w);
-		return stale_kill(pid, sig, mode);
+		return KT_STALE(pid, sig, mode, "kill");
 	}
 	if (fd < 0) {
 		/* EMFILE and friends: we cannot check, so do what libc does. */
@@ -119,7 +137,7 @@ KT_EXPORT int kill(pid_t pid, int sig)
 	if ((uint64_t)ino != kt_word_ident(w)) {
 		kt_close(fd);
 		retire_unseen(pid, s, w);
-		return stale_kill(pid, sig, mode);
+		return KT_STALE(pid, sig, mode, "kill");
 	}
 	if (mode == KT_MODE_AUDIT) {
 		/* Audit mode changes nothing, not even the delivery path. */
