@@ -238,10 +238,11 @@ static int held_place(int fd)
 	return g;
 }
 
-uint64_t kt_held_adopt(int pidfd, pid_t pid)
+uint64_t kt_held_adopt(int pidfd, pid_t pid, int borrowed)
 {
 	if (!held_setup()) {
-		kt_close(pidfd);
+		if (!borrowed)
+			kt_close(pidfd);
 		return 0;
 	}
 	/* Each registration looks at a few held children, so fds of children
@@ -252,7 +253,8 @@ uint64_t kt_held_adopt(int pidfd, pid_t pid)
 		kt_held_sweep(held_count);
 		g = held_place(pidfd);
 	}
-	kt_close(pidfd);
+	if (!borrowed)
+		kt_close(pidfd);
 	if (g < 0) {
 		kt_report_degraded(KT_DEGRADED_FD_BUDGET, -g);
 		return 0;
@@ -318,14 +320,22 @@ int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t 
 	return KT_HELD_NOFD;
 }
 
+/* Is the process behind held fd FD reaped?  Asked with signal 0, not
+ * waitid: a forked child inherits its parent's held fds, which name its
+ * siblings, and waitid would call every one of them "not my child". */
+static int held_gone(int fd)
+{
+	return kt_pidfd_send_signal(fd, 0, NULL, 0) == -ESRCH;
+}
+
 int kt_held_names_live_child(uint64_t id)
 {
 	int fd = held_get(id);
 	if (fd < 0)
 		return 0;
-	int r = kt_pidfd_is_my_child(fd);
+	int gone = held_gone(fd);
 	held_put(id);
-	return r == 0;
+	return !gone;
 }
 
 #define SWEEP_BATCH 16
@@ -335,10 +345,9 @@ static void sweep_batch(struct pollfd *pf, uint64_t *ids, int n)
 	struct timespec zero = { 0, 0 };
 	long r = kt_syscall(SYS_ppoll, (long)pf, n, (long)&zero, 0, 0);
 	for (int i = 0; i < n; i++) {
-		/* POLLIN: the process exited.  Only a look that reaps nothing
-		 * tells a zombie (still ours, still killable) from a reaped one. */
-		if (r > 0 && (pf[i].revents & (POLLIN | POLLHUP)) &&
-		    kt_pidfd_is_my_child(pf[i].fd) == -ECHILD) {
+		/* POLLIN: the process exited.  A zombie still takes signals (and
+		 * kills of it still succeed); only a reaped one answers ESRCH. */
+		if (r > 0 && (pf[i].revents & (POLLIN | POLLHUP)) && held_gone(pf[i].fd)) {
 			struct held_entry *e = entry_for(pf[i].fd);
 			pid_t pid = atomic_load_explicit(&e->pid, memory_order_relaxed);
 			struct kt_slot *s = kt_table_find(pid);

@@ -40,10 +40,11 @@
 
 #include "table.h"
 
-/* Take ownership of PIDFD, a pidfd already verified to name our child PID.
+/* Hold a copy of PIDFD, a pidfd already verified to name our child PID.
  * Returns the identity to publish with KT_SLOT_LIVE, or 0 if no fd can be
- * held for it (PIDFD is closed either way). */
-uint64_t kt_held_adopt(int pidfd, pid_t pid);
+ * held for it.  PIDFD itself is closed, unless BORROWED (the caller's own,
+ * e.g. from CLONE_PIDFD). */
+uint64_t kt_held_adopt(int pidfd, pid_t pid, int borrowed);
 
 /* The slot no longer names IDENT: give its fd up (closed now, or by the
  * last kill still using it).  Idempotent. */
@@ -59,8 +60,8 @@ void kt_held_release(uint64_t ident);
 int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t *info,
                    unsigned flags);
 
-/* 1 if IDENT's held fd names a process that is still our child (running or
- * a zombie, not reaped); 0 otherwise. */
+/* 1 if IDENT's held fd names a process that is not reaped (running or a
+ * zombie); 0 otherwise. */
 int kt_held_names_live_child(uint64_t ident);
 
 /* Look for held children that were reaped where no hook saw it (SIGCHLD

@@ -119,8 +119,11 @@ static int dup_guarded(int oldfd, int newfd, int flags, int is_dup3)
 	long r = 0;
 	if (kt_held_owns(oldfd))
 		r = -EBADF;
-	else if (oldfd != newfd && kt_held_owns(newfd))
+	else if (oldfd != newfd && kt_held_owns(newfd) && !kt_in_vfork_child())
 		r = kt_held_evict(newfd); /* 0, or -EBUSY */
+	/* A vfork child has its own copy of the fd table but its parent's
+	 * memory: replacing the number there leaves the parent's fd alone, and
+	 * moving it would rewrite the parent's bookkeeping for nothing. */
 	if (r < 0) {
 		/* refused: r says why */
 	} else if (is_dup3) {

@@ -1,10 +1,10 @@
-/* Child creation: fork, _Fork, posix_spawn, posix_spawnp.
+/* Child creation: fork, _Fork, posix_spawn, posix_spawnp (and pidfd_spawn*).
  *
  * Each hook calls the real function and registers the child in the parent
  * (how registration is made race-free is explained in registry.c).  fork
  * stays glibc's own: a raw clone would skip the program's atfork handlers
- * and glibc's child-side bookkeeping.  vfork and clone are not hooked here:
- * they pass through to libc untouched. */
+ * and glibc's child-side bookkeeping.  vfork is an assembly trampoline
+ * (vfork_*.S, vfork.c); clone is hooks_clone.c. */
 #include <errno.h>
 
 #include "state.h"
@@ -22,6 +22,10 @@ static pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
 	int saved = errno;
 	if (pid > 0)
 		kt_register_child(pid, how, NULL);
+	else if (pid == 0) {
+		kt_vfork_forget();
+		kt_child_forget_self();
+	}
 	errno = saved;
 	return pid;
 }

@@ -54,6 +54,10 @@ void kt_real_resolve(void)
 	RESOLVE(wait3);
 	RESOLVE(wait4);
 	RESOLVE(waitid);
+	RESOLVE(clone);
+	kt_real_get((void *_Atomic *)&kt_real.pidfd_spawn, "pidfd_spawn", "GLIBC_2.39");
+	kt_real_get((void *_Atomic *)&kt_real.pidfd_spawnp, "pidfd_spawnp", "GLIBC_2.39");
+	kt_real_get((void *_Atomic *)&kt_real.pidfd_getpid, "pidfd_getpid", "GLIBC_2.39");
 #if defined(__x86_64__)
 	kt_real_get((void *_Atomic *)&kt_real.posix_spawn, "posix_spawn", "GLIBC_2.15");
 	kt_real_get((void *_Atomic *)&kt_real.posix_spawnp, "posix_spawnp", "GLIBC_2.15");

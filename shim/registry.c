@@ -81,23 +81,95 @@ static void mark_gone_at_birth(pid_t pid, struct kt_slot *s, uint64_t before)
 	}
 }
 
-void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
+/* Without an identity, the number is all we have: still, a child that is
+ * already not ours (reaped, maybe replaced) is known dead. */
+static void publish_unverified(pid_t pid, struct kt_slot *s, uint64_t before)
 {
-	if (pid <= 0)
-		return;
+	if (kt_pid_is_my_child(pid) == -ECHILD)
+		mark_gone_at_birth(pid, s, before);
+	else
+		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+}
+
+/* The slot for a child about to be registered, or NULL if it goes untracked.
+ * A vfork child runs in its parent's memory: anything it wrote here would be
+ * its parent's table, describing a grandchild the parent cannot reap, so a
+ * process in that state registers nothing (see vfork.c). */
+static struct kt_slot *slot_for_new_child(pid_t pid, enum kt_made_by how, const char *name)
+{
+	if (pid <= 0 || kt_in_vfork_child())
+		return NULL;
 	struct kt_slot *s = kt_table_get(pid);
 	if (!s) {
 		kt_count(&kt_state.n.fallbacks);
 		kt_report_degraded(KT_DEGRADED_NO_MEMORY, ENOMEM);
-		return;
+		return NULL;
 	}
 	kt_count(&kt_state.n.children_tracked);
 	fill_info(pid, how, name);
+	return s;
+}
+
+void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const char *name,
+                             int sibling)
+{
+	if (pid <= 0 || kt_in_vfork_child())
+		return;
+	int mode = kt_identity_mode();
+	if (mode == KT_IDMODE_UNPROBED)
+		mode = probe_identity(pidfd);
+	/* A sibling (CLONE_PARENT) can only be told by its inode: the waitid
+	 * checks used without one would call it "not our child", i.e. dead. */
+	if (sibling && mode != KT_IDENTITY_INODE)
+		return;
+	struct kt_slot *s = slot_for_new_child(pid, how, name);
+	if (!s)
+		return;
+	/* No race to check for, unlike kt_register_child: this pidfd was made by
+	 * the clone that made the child (CLONE_PIDFD, pidfd_spawn), so it names
+	 * that child whatever has happened to the PID since.  Had the child been
+	 * reaped already and the number reused, the inode we record is still the
+	 * child's, and the first kill finds the difference and refuses. */
+	if (mode != KT_IDENTITY_INODE) {
+		/* No identity: the pidfd still tells exactly whether the child is
+		 * already reaped. */
+		uint64_t before = atomic_load(&s->word);
+		if (kt_pidfd_is_my_child(pidfd) == -ECHILD) {
+			mark_gone_at_birth(pid, s, before);
+			return;
+		}
+		/* Fd mode: hold a copy (the caller keeps its own pidfd). */
+		uint64_t ident = mode == KT_IDENTITY_FD ? kt_held_adopt(pidfd, pid, 1) : 0;
+		if (ident) {
+			kt_slot_publish(s, ident, KT_SLOT_LIVE);
+		} else {
+			if (mode == KT_IDENTITY_FD)
+				kt_count(&kt_state.n.fallbacks);
+			kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		}
+		if (mode == KT_IDENTITY_FD && kt_word_state(before) != KT_SLOT_EMPTY)
+			kt_held_release(kt_word_ident(before));
+		return;
+	}
+	int64_t ino = kt_fd_inode(pidfd);
+	if (ino < 0) {
+		kt_count(&kt_state.n.fallbacks);
+		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		return;
+	}
+	kt_slot_publish(s, (uint64_t)ino, KT_SLOT_LIVE);
+}
+
+void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
+{
+	struct kt_slot *s = slot_for_new_child(pid, how, name);
+	if (!s)
+		return;
 	uint64_t before = atomic_load_explicit(&s->word, memory_order_acquire);
 
 	int mode = kt_identity_mode();
 	if (mode == KT_IDENTITY_NONE) {
-		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		publish_unverified(pid, s, before);
 		return;
 	}
 
@@ -116,7 +188,7 @@ void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
 			kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -fd);
 		}
 		kt_count(&kt_state.n.fallbacks);
-		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		publish_unverified(pid, s, before);
 		return;
 	}
 	if (mode == KT_IDMODE_UNPROBED)
@@ -130,7 +202,7 @@ void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
 	}
 	uint64_t ident = 0;
 	if (mine == 0 && mode == KT_IDENTITY_FD) {
-		ident = kt_held_adopt(fd, pid); /* closes fd */
+		ident = kt_held_adopt(fd, pid, 0); /* closes fd */
 	} else {
 		int64_t ino = mine == 0 ? kt_fd_inode(fd) : -1;
 		kt_close(fd);
@@ -171,6 +243,9 @@ static int holder_is_held(pid_t pid, uint64_t ident)
 
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
 {
+	/* A vfork child reaps only its own children, which it never registered. */
+	if (kt_in_vfork_child())
+		return;
 	struct kt_slot *s = kt_table_find(pid);
 	if (!s)
 		return;
@@ -194,4 +269,17 @@ void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
 		KT_INFO_SET(info->reaped_ns, kt_now_ns());
 		KT_INFO_SET(info->reaped_by, (uint8_t)how);
 	}
+}
+
+/* In a forked child: the table is the parent's.  Its entries describe the
+ * parent's children (see own_seq_floor), and it may hold a tombstone
+ * for the very PID this child was given (a child of the parent that was
+ * reaped before the number came round again).  Left there, the child's own
+ * kill(getpid(), sig) would be refused as stale. */
+void kt_child_forget_self(void)
+{
+	atomic_store_explicit(&kt_state.own_seq_floor, kt_table_last_seq(), memory_order_relaxed);
+	struct kt_slot *s = kt_table_find((pid_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0));
+	if (s)
+		atomic_store_explicit(&s->word, kt_word(0, KT_SLOT_EMPTY), memory_order_release);
 }

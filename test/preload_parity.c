@@ -22,11 +22,12 @@
 
 /* Runs the parity helper; asserts it finished cleanly and returns its output
  * (static storage: one per slot so two runs can be compared). */
-static const char *run_parity(int slot, int preload, char *const extra_env[], const char *what)
+static const char *run_parity(int slot, int preload, char *const extra_env[],
+                              const char *arg, const char *what)
 {
 	static char outs[2][OUTSZ];
 	char *out = outs[slot & 1];
-	char *argv[] = { (char *)kt_test_helper("parity"), NULL };
+	char *argv[] = { (char *)kt_test_helper("parity"), (char *)arg, NULL };
 	int st = kt_test_run(preload, argv, extra_env, out, OUTSZ, 0, 60);
 	ck_assert_msg(st != -1, "could not start %s", argv[0]);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
@@ -93,30 +94,59 @@ START_TEST(test_libkt_loaded)
 END_TEST
 
 /* The modes: enforce is the default; audit and off change nothing either for
- * cases that are not stale.  KT_LOG=stderr must not touch stdout. */
+ * cases that are not stale.  KT_LOG=stderr must not touch stdout.  And libkt
+ * without pidfds (seccomp says ENOSYS or EPERM, from the start or from a
+ * program that sandboxes itself later) must degrade to exactly plain answers. */
 static const struct {
 	const char *name;
 	const char *env[3];
+	const char *arg;     /* helper option, or NULL */
+	int expect_fallback; /* libkt must count a fallback (DESIGN §2.7) */
 } modes[] = {
-	{ "default (enforce)", { NULL } },
-	{ "KT_MODE=enforce KT_LOG=stderr", { "KT_MODE=enforce", "KT_LOG=stderr", NULL } },
-	{ "KT_MODE=audit", { "KT_MODE=audit", NULL } },
-	{ "KT_MODE=off", { "KT_MODE=off", NULL } },
+	{ "default (enforce)", { NULL }, NULL, 0 },
+	{ "KT_MODE=enforce KT_LOG=stderr", { "KT_MODE=enforce", "KT_LOG=stderr", NULL }, NULL, 0 },
+	{ "KT_MODE=audit", { "KT_MODE=audit", NULL }, NULL, 0 },
+	{ "KT_MODE=off", { "KT_MODE=off", NULL }, NULL, 0 },
+	{ "KT_IDENTITY=inode", { "KT_IDENTITY=inode", NULL }, NULL, 0 },
+	{ "KT_IDENTITY=none", { "KT_IDENTITY=none", NULL }, NULL, 0 },
+	{ "KT_IDENTITY=none KT_MODE=audit", { "KT_IDENTITY=none", "KT_MODE=audit", NULL }, NULL, 0 },
+	{ "seccomp: pidfd calls fail ENOSYS", { NULL }, "--deny-pidfd=ENOSYS", 1 },
+	{ "seccomp: pidfd calls fail EPERM", { NULL }, "--deny-pidfd=EPERM", 1 },
+	{ "seccomp installed late: ENOSYS", { NULL }, "--deny-pidfd-late=ENOSYS", 1 },
+	{ "seccomp installed late: EPERM", { NULL }, "--deny-pidfd-late=EPERM", 1 },
 };
 
 START_TEST(test_identical_to_plain)
 {
-	const char *plain = run_parity(0, 0, NULL, "without libkt");
-	const char *with = run_parity(1, 1, (char *const *)modes[_i].env, modes[_i].name);
-	ck_assert_msg(strstr(with, "# libkt loaded") != NULL,
-	              "libkt not loaded in the parity helper (%s):\n%s", modes[_i].name, with);
+	const char *plain = run_parity(0, 0, NULL, NULL, "without libkt");
+	const char *with = run_parity(1, 1, (char *const *)modes[_i].env, modes[_i].arg,
+	                              modes[_i].name);
+	const char *info = strstr(with, "# libkt loaded");
+	ck_assert_msg(info != NULL, "libkt not loaded in the parity helper (%s):\n%s",
+	              modes[_i].name, with);
 	assert_same_lines(plain, with, modes[_i].name);
+	if (modes[_i].expect_fallback) {
+		const char *f = strstr(info, "fallbacks=");
+		ck_assert_msg(f && strtoull(f + 10, NULL, 10) > 0,
+		              "libkt ran without pidfds (%s) but counted no fallback: %.*s",
+		              modes[_i].name, (int)strcspn(info, "\n"), info);
+	}
 }
 END_TEST
 
 /* Lines whose answer is a kernel/glibc fact on Linux, whoever runs the test.
  * Exact text, so a change of the helper's format shows here first. */
 static const char *const expected[] = {
+	/* fork/_Fork leave errno alone on both sides */
+	"fork.parent_errno child unchanged",
+	"fork.child_errno unchanged",
+	"_Fork.parent_errno child unchanged",
+	"_Fork.child_errno unchanged",
+	/* a forked process inherits the table, not the children */
+	"inherited.kill.sibling.sig0 0 unchanged",
+	"inherited.waitpid.sibling -1 ECHILD",
+	"inherited.kill.sibling_after_wait.sig0 0 unchanged",
+	"inherited.kill.own_child.sig0 0 unchanged",
 	/* live child */
 	"kill.live.sig0 0 unchanged",
 	"kill.live.SIGCONT 0 unchanged",
@@ -215,6 +245,41 @@ static const char *const expected[] = {
 	"waitid.P_ALL.echild -1 ECHILD",
 	"waitid.P_ALL.NULL_infop.echild -1 ECHILD",
 	"waitpid.-1.WNOWAIT.einval_before_echild -1 EINVAL",
+	/* every fd slot in use: libkt must fall back, not fail */
+	"emfile.confirm_open -1 EMFILE",
+	"emfile.kill.live.sig0 0 unchanged",
+	"emfile.kill.live.sig65 -1 EINVAL",
+	"emfile.kill.zombie.sig0 0 unchanged",
+	"emfile.kill.reaped.sig0 -1 ESRCH",
+	"emfile.fork.parent_errno child unchanged",
+	"emfile.fork.child_errno unchanged",
+	"emfile.kill.born_without_fd.sig0 0 unchanged",
+	"emfile.waitpid.born_without_fd.reap child/killed(SIGTERM) unchanged",
+	"emfile.kill.born_without_fd_reaped.sig0 -1 ESRCH",
+	"emfile.waitpid.live.reap child/killed(SIGTERM) unchanged",
+	/* SIGCHLD ignored: the kernel reaps, no hook sees it */
+	"sigign.waitpid.autoreaped -1 ECHILD",
+	"sigign.kill.autoreaped.sig0 -1 ESRCH",
+	"sigign.kill.autoreaped.sig65 -1 ESRCH",
+	"sigign.kill.live.sig0 0 unchanged",
+	"sigign.waitpid.killed -1 ECHILD",
+	"sigign.kill.killed_autoreaped.sig0 -1 ESRCH",
+	/* threads: a child forked by another thread; thread ids as targets */
+	"thread.kill.child_of_other_thread.sig0 0 unchanged",
+	"thread.waitpid.child_of_other_thread child/killed(SIGTERM) unchanged",
+	"thread.kill.child_of_other_thread_reaped.sig0 -1 ESRCH",
+	"thread.kill.live_thread_tid.sig0 0 unchanged",
+};
+
+/* A child that is init of a new PID namespace (needs a namespace). */
+static const char *const expected_pidns[] = {
+	"pidns.kill.init_child.sig0 0 unchanged",
+	/* init without a handler: SIGTERM is dropped, the call still succeeds */
+	"pidns.kill.init_child.SIGTERM 0 unchanged",
+	"pidns.waitpid.init_child.WNOHANG 0 unchanged",
+	"pidns.kill.init_child.SIGKILL 0 unchanged",
+	"pidns.waitpid.init_child.reap child/killed(SIGKILL) unchanged",
+	"pidns.kill.init_child_reaped.sig0 -1 ESRCH",
 };
 
 /* Root sees different answers for a few cases; the rest of the matrix is the
@@ -279,20 +344,23 @@ static void check_expected(const char *out, const char *who)
 		assert_expected(out, expected_root, N_OF(expected_root), who);
 	else
 		assert_expected(out, expected_user, N_OF(expected_user), who);
+	const char *why;
+	if (kt_test_can_pidns(&why))
+		assert_expected(out, expected_pidns, N_OF(expected_pidns), who);
 }
 
 /* Without libkt these are plain kernel answers: a failure here means the
  * expectation (or the kernel) is off, not libkt. */
 START_TEST(test_expected_without_libkt)
 {
-	check_expected(run_parity(0, 0, NULL, "without libkt"),
+	check_expected(run_parity(0, 0, NULL, NULL, "without libkt"),
 	               "differ from the kernel's answer WITHOUT libkt (fix the expectation)");
 }
 END_TEST
 
 START_TEST(test_expected_with_libkt)
 {
-	check_expected(run_parity(1, 1, NULL, "with libkt"), "are wrong WITH libkt");
+	check_expected(run_parity(1, 1, NULL, NULL, "with libkt"), "are wrong WITH libkt");
 }
 END_TEST
 
@@ -305,7 +373,7 @@ START_TEST(test_eperm_through_registered_child)
 		fflush(stdout);
 		return;
 	}
-	const char *out = run_parity(1, 1, NULL, "with libkt");
+	const char *out = run_parity(1, 1, NULL, NULL, "with libkt");
 	char line[256];
 	ck_assert_msg(find_case(out, "eperm.root_child.sig0", line, sizeof line) &&
 	              strcmp(line, "eperm.root_child.sig0 -1 EPERM") == 0,
@@ -318,7 +386,7 @@ END_TEST
  * through pidfds. */
 START_TEST(test_hooks_fired)
 {
-	const char *out = run_parity(1, 1, NULL, "with libkt");
+	const char *out = run_parity(1, 1, NULL, NULL, "with libkt");
 	const char *info = strstr(out, "# libkt loaded:");
 	ck_assert_msg(info != NULL, "no libkt counters in the helper's output:\n%s", out);
 	unsigned long long tracked = 0, via_pidfd = 0, reaps = 0;

@@ -31,6 +31,7 @@ struct combo {
 	const char *place; /* --place= of the helper; NULL: auto */
 	int logged;        /* with libkt, also run with KT_LOG=stderr and expect a
 	                      report naming the pid */
+	const char *identity; /* KT_IDENTITY= for the with-libkt run; NULL: unset */
 };
 
 /* Every creation path, reaped by waitpid(pid). */
@@ -116,15 +117,37 @@ static const struct combo in_handler[] = {
 	  .from = "handler" },
 };
 
+/* Forced identity modes.  With KT_IDENTITY=none libkt holds no pidfd and
+ * cannot recognise a stranger, but the wait hooks still know which children
+ * were reaped, so a stale kill after a hooked reap must still be refused
+ * (DESIGN §3, "Degradation").  Even SIG_IGN auto-reaping is caught: at
+ * kill time libkt asks waitid(WNOWAIT) whether the number is still a child
+ * of ours, and a stranger is not. */
+static const struct combo by_identity[] = {
+	{ .creation = "fork", .reap = "waitpid", .hooked_reap = 1, .identity = "none" },
+	{ .creation = "posix_spawn", .reap = "sigchld", .hooked_reap = 1, .identity = "none" },
+	{ .creation = "fork", .reap = "thread", .hooked_reap = 1, .identity = "none" },
+	{ .creation = "_Fork", .reap = "waitid_all", .hooked_reap = 1, .identity = "none",
+	  .from = "handler" },
+	{ .creation = "fork", .reap = "sigign", .hooked_reap = 0, .identity = "none" },
+	{ .creation = "posix_spawn", .reap = "sigign", .hooked_reap = 0, .identity = "none",
+	  .from = "handler" },
+	{ .creation = "fork", .reap = "waitpid", .hooked_reap = 1, .identity = "inode" },
+	{ .creation = "posix_spawnp", .reap = "sigign", .hooked_reap = 0, .identity = "inode" },
+};
+
 /* Runs one combination both ways and asserts both halves. */
 static void check_combo(const struct combo *c)
 {
 	const char *send = c->send ? c->send : "kill";
 	const char *from = c->from ? c->from : "main";
 	const char *place = c->place ? c->place : "auto";
-	char what[192];
-	snprintf(what, sizeof what, "creation=%s reap=%s send=%s from=%s place=%s%s",
-	         c->creation, c->reap, send, from, place, c->logged ? " KT_LOG=stderr" : "");
+	char what[224], identity[64] = "";
+	if (c->identity)
+		snprintf(identity, sizeof identity, " KT_IDENTITY=%s", c->identity);
+	snprintf(what, sizeof what, "creation=%s reap=%s send=%s from=%s place=%s%s%s",
+	         c->creation, c->reap, send, from, place, c->logged ? " KT_LOG=stderr" : "",
+	         identity);
 	if (!scenario_possible(what))
 		return;
 	if (strcmp(c->reap, "waitid_pidfd") == 0 && !kt_test_have_pidfd()) {
@@ -140,7 +163,12 @@ static void check_combo(const struct combo *c)
 	snprintf(placearg, sizeof placearg, "--place=%s", place);
 	char *argv[] = { (char *)kt_test_helper("reuse"), creation, reap, sendarg, fromarg,
 	                 placearg, NULL };
-	char *log_env[] = { "KT_LOG=stderr", NULL };
+	char *env[3] = { NULL };
+	int n_env = 0;
+	if (c->logged)
+		env[n_env++] = "KT_LOG=stderr";
+	if (c->identity)
+		env[n_env++] = identity + 1; /* without the leading space */
 	struct scenario s;
 
 	/* Without libkt: proves the scenario really reuses the PID. */
@@ -151,7 +179,7 @@ static void check_combo(const struct combo *c)
 	scenario_expect(&s, "stranger", "killed", what, 0);
 
 	/* With libkt: the stale kill is refused and nothing is sent. */
-	if (!scenario_run(&s, 1, argv, c->logged ? log_env : NULL, what))
+	if (!scenario_run(&s, 1, argv, env, what))
 		return;
 	/* Registered at birth.  Under SIG_IGN the kernel may have reaped the child
 	 * before we ask, and libkt may already know that. */
@@ -214,6 +242,12 @@ END_TEST
 START_TEST(test_in_handler)
 {
 	check_combo(&in_handler[_i]);
+}
+END_TEST
+
+START_TEST(test_by_identity)
+{
+	check_combo(&by_identity[_i]);
 }
 END_TEST
 
@@ -291,6 +325,10 @@ static Suite *reuse_suite(void)
 
 	tc = tcase_create("handler");
 	tcase_add_loop_test(tc, test_in_handler, 0, N_OF(in_handler));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("identity");
+	tcase_add_loop_test(tc, test_by_identity, 0, N_OF(by_identity));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("placement");

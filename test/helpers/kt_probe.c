@@ -217,6 +217,43 @@ static int cmd_spawn_versions(const char *dir)
 	return 0;
 }
 
+static volatile sig_atomic_t got_usr1;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+/* A forked child whose PID equals a reaped sibling's (a tombstone in the
+ * table it inherited) must still be able to kill(getpid()).  Needs to run as
+ * PID 1's child in a private PID namespace with its own /proc, so that
+ * ns_last_pid steers the next fork onto the freed number. */
+static int cmd_self_kill(void)
+{
+	pid_t old = child_that_exits(0);
+	int st;
+	waitpid(old, &st, 0);
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+	if (fd < 0) {
+		printf("setup=no_ns_last_pid\n");
+		return 0;
+	}
+	char num[16];
+	int n = snprintf(num, sizeof num, "%d", (int)old - 1);
+	int w = (int)write(fd, num, (size_t)n);
+	close(fd);
+	pid_t p = fork();
+	if (p == 0) {
+		signal(SIGUSR1, on_usr1);
+		int r = kill(getpid(), SIGUSR1);
+		_exit(r == 0 && got_usr1 ? 0 : 1);
+	}
+	waitpid(p, &st, 0);
+	printf("setup=%s reused=%d self_kill_ok=%d\n", w == n ? "ok" : "write_failed",
+	       p == old, WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -226,6 +263,8 @@ int main(int argc, char **argv)
 		return cmd_waits();
 	if (argc >= 2 && strcmp(argv[1], "errno") == 0)
 		return cmd_errno();
+	if (argc >= 2 && strcmp(argv[1], "self-kill") == 0)
+		return cmd_self_kill();
 	if (argc >= 3 && strcmp(argv[1], "spawn-versions") == 0)
 		return cmd_spawn_versions(argv[2]);
 	fprintf(stderr, "usage: kt_probe stale|waits|errno|spawn-versions DIR\n");

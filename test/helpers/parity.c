@@ -13,21 +13,39 @@
  * so a run with libkt and a run without compare equal line by line
  * (test/preload_parity.c does that).
  *
+ * Options (the case lines must stay the same under each, with or without libkt):
+ *   --deny-pidfd=ENOSYS|EPERM       install a seccomp filter that fails
+ *                                   pidfd_open and pidfd_send_signal, then
+ *                                   re-exec, so libkt starts without pidfds
+ *   --deny-pidfd-late=ENOSYS|EPERM  the same filter, installed after libkt
+ *                                   started (a program that sandboxes itself)
+ *
  * Lines starting with '#' are information that differs between the runs (libkt's
  * counters); the comparison skips them.
  *
- * Safety: only signal 0, SIGCONT, invalid signal numbers, and signals to our own
- * children are ever sent; pid -1 and foreign PIDs only ever get signal 0.
+ * Safety: terminating signals only ever go to our own live children (or to a
+ * zombie); pid -1 and foreign PIDs only ever get signal 0 or an invalid signal
+ * number, which the kernel rejects before delivery.  The one exception is
+ * SIGCONT to a just-reaped number (kill.reaped.SIGCONT), harmless even if the
+ * number had been reused within those microseconds.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -235,6 +253,59 @@ static pid_t free_pid(void)
 }
 
 /* ---- the matrix ------------------------------------------------------------------ */
+
+/* fork and _Fork leave errno alone on success, in the parent and in the
+ * child; libkt's registration work (pidfd_open, fstat, a check that may fail)
+ * must not show through.  The child reports by its exit code. */
+static void report_fork(const char *name, pid_t (*fork_fn)(void))
+{
+	char n1[96], n2[96];
+	errno = SENTINEL;
+	pid_t c = fork_fn();
+	int e = errno;
+	if (c == 0)
+		_exit(e == SENTINEL ? 0 : 1);
+	snprintf(n1, sizeof n1, "%s.parent_errno", name);
+	out("%s %s %s\n", n1, c > 0 ? "child" : "-1", errno_token(c > 0 ? e : errno));
+	if (c < 0)
+		return;
+	int st = 0;
+	while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+		;
+	snprintf(n2, sizeof n2, "%s.child_errno", name);
+	out("%s %s\n", n2, WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "unchanged" : "CHANGED");
+}
+
+static pid_t call_fork(void)
+{
+	return fork();
+}
+
+static pid_t call_Fork(void)
+{
+	return _Fork();
+}
+
+/* A forked process inherits libkt's table (DESIGN §3) but not the children:
+ * signalling a sibling the parent registered is an ordinary kill, and
+ * waiting for it is ECHILD. */
+static void inherited_table_cases(void)
+{
+	pid_t sib = spawn_pausing();
+	pid_t p = fork();
+	if (p == 0) {
+		int st;
+		CASE("inherited.kill.sibling.sig0", sib, kill(sib, 0));
+		CASE("inherited.kill.sibling.SIGCONT", sib, kill(sib, SIGCONT));
+		CASE("inherited.waitpid.sibling", sib, waitpid(sib, &st, WNOHANG));
+		CASE("inherited.kill.sibling_after_wait.sig0", sib, kill(sib, 0));
+		_exit(0);
+	}
+	while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+		;
+	CASE("inherited.kill.own_child.sig0", sib, kill(sib, 0));
+	kill_and_reap(sib);
+}
 
 static void kill_to_live_child(void)
 {
@@ -661,6 +732,248 @@ static void permission_cases(void)
 	report_status("waitpid.child_dropped_uid.reap", r, e, c, st);
 }
 
+/* Every fd slot taken (RLIMIT_NOFILE reached): libkt cannot open a pidfd, and
+ * must fall back rather than fail (DESIGN §2.7: no new failure modes). */
+static void fd_exhaustion_cases(void)
+{
+	struct rlimit old, low;
+	if (getrlimit(RLIMIT_NOFILE, &old) < 0)
+		return;
+	/* A low limit keeps the number of fillers small. */
+	low = old;
+	low.rlim_cur = 64;
+	if (old.rlim_cur < low.rlim_cur || setrlimit(RLIMIT_NOFILE, &low) < 0) {
+		out("# could not lower RLIMIT_NOFILE; fd exhaustion cases left out\n");
+		return;
+	}
+	/* Fork before filling, so the child exists; then fill every slot. */
+	pid_t c = spawn_pausing();
+	pid_t z = spawn_exiting(2);
+	wait_zombie(z);
+	int fillers[64], nfill = 0;
+	while (nfill < 64) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		fillers[nfill++] = fd;
+	}
+	CASE("emfile.confirm_open", 0, open("/dev/null", O_RDONLY | O_CLOEXEC));
+	CASE("emfile.kill.live.sig0", c, kill(c, 0));
+	CASE("emfile.kill.live.SIGCONT", c, kill(c, SIGCONT));
+	CASE("emfile.kill.live.sig65", c, kill(c, 65));
+	CASE("emfile.kill.zombie.sig0", z, kill(z, 0));
+	int st = 0;
+	errno = SENTINEL;
+	long r = waitpid(z, &st, 0);
+	int e = errno;
+	report_status("emfile.waitpid.zombie.reap", r, e, z, st);
+	CASE("emfile.kill.reaped.sig0", z, kill(z, 0));
+
+	/* A child born while no fd is free: registration cannot open a pidfd. */
+	report_fork("emfile.fork", call_fork);
+	pid_t b = spawn_pausing();
+	CASE("emfile.kill.born_without_fd.sig0", b, kill(b, 0));
+	CASE("emfile.kill.born_without_fd.SIGTERM", b, kill(b, SIGTERM));
+	errno = SENTINEL;
+	r = waitpid(b, &st, 0);
+	e = errno;
+	report_status("emfile.waitpid.born_without_fd.reap", r, e, b, st);
+	CASE("emfile.kill.born_without_fd_reaped.sig0", b, kill(b, 0));
+
+	CASE("emfile.kill.live.SIGTERM", c, kill(c, SIGTERM));
+	errno = SENTINEL;
+	r = waitpid(c, &st, 0);
+	e = errno;
+	report_status("emfile.waitpid.live.reap", r, e, c, st);
+
+	while (nfill > 0)
+		close(fillers[--nfill]);
+	setrlimit(RLIMIT_NOFILE, &old);
+}
+
+/* A seccomp filter making pidfd_open and pidfd_send_signal fail with ERR, as
+ * container runtimes with old profiles do.  Returns 0 on success. */
+static int deny_pidfd(int err)
+{
+#if defined(__x86_64__)
+	const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+	const unsigned arch = AUDIT_ARCH_AARCH64;
+#else
+#error "add this architecture's AUDIT_ARCH_* here"
+#endif
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof filter / sizeof filter[0]),
+		.filter = filter,
+	};
+	/* no_new_privs lets an ordinary user install a filter; it does not stop
+	 * root's setresuid in the EPERM cases. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+static int parse_err(const char *s)
+{
+	if (strcmp(s, "ENOSYS") == 0)
+		return ENOSYS;
+	if (strcmp(s, "EPERM") == 0)
+		return EPERM;
+	fprintf(stderr, "parity: --deny-pidfd takes ENOSYS or EPERM, not %s\n", s);
+	exit(2);
+}
+
+/* With SIGCHLD ignored, waitpid's ECHILD can come a moment before the kernel
+ * has finished releasing the child (the parent is woken inside the child's
+ * exit, before the release), so kill(pid, 0) right after it may still find
+ * the dying process — in a plain run as much as under libkt.  Wait, with the
+ * raw syscall (not the hook), until the number is really free. */
+static void wait_until_pid_free(pid_t pid)
+{
+	for (int i = 0; i < 2000 && syscall(SYS_kill, pid, 0) == 0; i++)
+		usleep(1000);
+}
+
+/* SIGCHLD ignored: the kernel reaps children itself, no wait call to hook.
+ * waitpid blocks until the child is gone and then says ECHILD. */
+static void sigchld_ignored_cases(void)
+{
+	struct sigaction ign, old;
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGCHLD, &ign, &old);
+	pid_t c = spawn_exiting(0);
+	int st;
+	CASE("sigign.waitpid.autoreaped", c, waitpid(c, &st, 0));
+	wait_until_pid_free(c);
+	CASE("sigign.kill.autoreaped.sig0", c, kill(c, 0));
+	CASE("sigign.kill.autoreaped.sig65", c, kill(c, 65));
+	pid_t l = spawn_pausing();
+	CASE("sigign.kill.live.sig0", l, kill(l, 0));
+	CASE("sigign.kill.live.SIGTERM", l, kill(l, SIGTERM));
+	CASE("sigign.waitpid.killed", l, waitpid(l, &st, 0));
+	wait_until_pid_free(l);
+	CASE("sigign.kill.killed_autoreaped.sig0", l, kill(l, 0));
+	sigaction(SIGCHLD, &old, NULL);
+}
+
+/* A child that is PID 1 of a new PID namespace: the parent names it by its
+ * number in the parent's namespace, and (as for any namespace init) a signal
+ * it has no handler for is dropped unless it is SIGKILL/SIGSTOP from outside.
+ * Needs root or an unprivileged user namespace; runs in a sub-process so the
+ * matrix's own process keeps its namespaces. */
+static void pid_namespace_cases(void)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		if (unshare(CLONE_NEWPID) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0) {
+			out("pidns.setup skip no-namespace\n");
+			_exit(0);
+		}
+		pid_t c = spawn_pausing();
+		int st = 0;
+		CASE("pidns.kill.init_child.sig0", c, kill(c, 0));
+		/* Dropped by the kernel (init without a handler): 0, child lives. */
+		CASE("pidns.kill.init_child.SIGTERM", c, kill(c, SIGTERM));
+		CASE("pidns.waitpid.init_child.WNOHANG", c, waitpid(c, &st, WNOHANG));
+		CASE("pidns.kill.init_child.SIGKILL", c, kill(c, SIGKILL));
+		errno = SENTINEL;
+		long r = waitpid(c, &st, 0);
+		int e = errno;
+		report_status("pidns.waitpid.init_child.reap", r, e, c, st);
+		CASE("pidns.kill.init_child_reaped.sig0", c, kill(c, 0));
+		_exit(0);
+	}
+	while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Children and kills across threads: a child forked by one thread is a child
+ * of the whole process (wait and kill from another thread work), and a thread
+ * id is itself a valid kill() target that libkt never registered. */
+static void *fork_in_thread(void *arg)
+{
+	pid_t *c = arg;
+	*c = spawn_pausing();
+	return NULL;
+}
+
+static void *report_own_tid(void *arg)
+{
+	_Atomic pid_t *tid = arg;
+	*tid = gettid();
+	return NULL;
+}
+
+static void *report_tid_and_pause(void *arg)
+{
+	_Atomic pid_t *tid = arg;
+	*tid = gettid();
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Wait (bounded) until the thread TID has left the kernel: pthread_join
+ * returns when the thread cleared its tid, slightly before its task is gone. */
+static int wait_thread_gone(pid_t tid)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (syscall(SYS_tgkill, getpid(), tid, 0) < 0 && errno == ESRCH)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+static void thread_cases(void)
+{
+	pid_t c = 0;
+	pthread_t t;
+	if (pthread_create(&t, NULL, fork_in_thread, &c) != 0 || pthread_join(t, NULL) != 0) {
+		out("# pthread_create failed; thread cases left out\n");
+		return;
+	}
+	CASE("thread.kill.child_of_other_thread.sig0", c, kill(c, 0));
+	CASE("thread.kill.child_of_other_thread.SIGTERM", c, kill(c, SIGTERM));
+	int st = 0;
+	errno = SENTINEL;
+	long r = waitpid(c, &st, 0);
+	int e = errno;
+	report_status("thread.waitpid.child_of_other_thread", r, e, c, st);
+	CASE("thread.kill.child_of_other_thread_reaped.sig0", c, kill(c, 0));
+
+	/* A live thread's id is a valid kill() target (sig 0 here: it would
+	 * signal the whole process); an exited thread's id is ESRCH. */
+	_Atomic pid_t live_tid = 0, dead_tid = 0;
+	pthread_t live, dead;
+	if (pthread_create(&live, NULL, report_tid_and_pause, &live_tid) == 0) {
+		while (live_tid == 0)
+			sched_yield();
+		CASE("thread.kill.live_thread_tid.sig0", 0, kill(live_tid, 0));
+		pthread_cancel(live);
+		pthread_join(live, NULL);
+	}
+	if (pthread_create(&dead, NULL, report_own_tid, &dead_tid) == 0 &&
+	    pthread_join(dead, NULL) == 0) {
+		if (wait_thread_gone(dead_tid))
+			CASE("thread.kill.exited_thread_tid.sig0", 0, kill(dead_tid, 0));
+		else
+			out("thread.kill.exited_thread_tid.sig0 skip thread-did-not-go\n");
+	}
+}
+
 /* Informational: whether libkt is loaded and what it counted.  Differs between
  * the runs by design, hence the '#'. */
 static void libkt_info(void)
@@ -685,16 +998,44 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--pause") == 0)
 		child_pause();
+	if (argc > 1 && strncmp(argv[1], "--deny-pidfd=", 13) == 0) {
+		if (deny_pidfd(parse_err(argv[1] + 13)) < 0) {
+			perror("parity: seccomp");
+			return 2;
+		}
+		/* Re-exec so that libkt (if preloaded) starts under the filter. */
+		char *again[] = { argv[0], NULL };
+		execv("/proc/self/exe", again);
+		perror("parity: re-exec");
+		return 2;
+	}
+	if (argc > 1 && strncmp(argv[1], "--deny-pidfd-late=", 18) == 0) {
+		if (deny_pidfd(parse_err(argv[1] + 18)) < 0) {
+			perror("parity: seccomp");
+			return 2;
+		}
+		/* Prove the filter is in force, for the reader of the output. */
+		errno = 0;
+		out("# pidfd_open now fails: %s\n",
+		    syscall(SYS_pidfd_open, getpid(), 0) < 0 ? errno_token(errno) : "no!");
+	}
 
 	/* Leftover children (e.g. from a test harness) would change what wait(-1)
 	 * finds; we start with none of our own. */
+	report_fork("fork", call_fork);
+	report_fork("_Fork", call_Fork);
 	kill_to_live_child();
+	inherited_table_cases();
 	kill_to_stopped_child();
 	kill_to_zombie_and_reaped();
 	group_leader();
 	spawn_family(argv[0]);
 	permission_cases();
 	wait_family();
+	fd_exhaustion_cases();
+	sigchld_ignored_cases();
+	pid_namespace_cases();
+	thread_cases();
 	libkt_info();
 	out("# done\n");
 	return 0;
