@@ -155,6 +155,20 @@ static int group_send_pidfd(const struct kt_send *k, int fd)
 	return r;
 }
 
+/* The number-only judgement (see the LIVE_UNVERIFIED case below): 1 if
+ * the registered child behind K->pid (or its group) is certainly gone.  A
+ * group outlives its leader, but never while a process holds the leader's
+ * number: the kernel reuses no number that still names a group, so a
+ * holder that is not our child means the group is gone too. */
+static int gone_by_number(const struct kt_send *k, struct kt_slot *s)
+{
+	if (atomic_load_explicit(&s->reg_seq, memory_order_relaxed) <=
+	            atomic_load_explicit(&kt_state.own_seq_floor, memory_order_relaxed) ||
+	    kt_in_vfork_child() || kt_pid_is_my_child(k->pid) != -ECHILD)
+		return 0;
+	return !k->group || kt_kill(k->pid, 0) != -ESRCH;
+}
+
 /* Fd mode (heldfd.c): the live child's own pidfd is held, and the send
  * borrows it.  Audit mode, and group sends on a kernel without
  * PIDFD_SIGNAL_PROCESS_GROUP, only ask it whether the child is still there
@@ -211,12 +225,9 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 		 * reaped where no hook saw it (SIGCHLD ignored) and the number may
 		 * be someone else's now.  Not asked: an entry inherited from our
 		 * parent (it names a sibling, which waitid cannot ask about), a
-		 * vfork child's view of its parent's table (same), and a group,
-		 * which may outlive its leader. */
-		if (!k->group &&
-		    atomic_load_explicit(&s->reg_seq, memory_order_relaxed) >
-		            atomic_load_explicit(&kt_state.own_seq_floor, memory_order_relaxed) &&
-		    !kt_in_vfork_child() && kt_pid_is_my_child(k->pid) == -ECHILD) {
+		 * vfork child's view of its parent's table (same).  A group may
+		 * outlive its leader: see gone_by_number. */
+		if (gone_by_number(k, s)) {
 			retire_unseen(k->pid, s, w);
 			return stale_send(k, mode);
 		}
@@ -242,9 +253,18 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 		return stale_send(k, mode);
 	}
 	if (fd < 0) {
-		/* EMFILE and friends: we cannot check, so do what libc does. */
+		/* EMFILE, or pidfd_open refused outright (a seccomp profile that
+		 * still let CLONE_PIDFD register the child with an inode): judge by
+		 * number, as without an identity, else do what libc does. */
 		kt_count(&kt_state.n.fallbacks);
-		kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -fd);
+		if (fd == -ENOSYS || fd == -EPERM)
+			kt_report_degraded(KT_DEGRADED_NO_PIDFD, -fd);
+		else
+			kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -fd);
+		if (st == KT_SLOT_LIVE && gone_by_number(k, s)) {
+			retire_unseen(k->pid, s, w);
+			return stale_send(k, mode);
+		}
 		return set_errno(plain_send(k));
 	}
 	if (st == KT_SLOT_REAPED) {

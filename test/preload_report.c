@@ -19,16 +19,42 @@
 #include "scenario.h"
 #include "testlib.h"
 
+#include <kt.h>
+
 struct run {
 	char out[16384];
 	int status;
 };
+
+/* Where pidfds are refused (the suite's seccomp runs) libkt says so once,
+ * in one "degraded" event of its own: these tests count and parse the other
+ * lines, so that one is taken out.  test_degraded checks the events. */
+static void drop_no_pidfd_event(char *out)
+{
+	if (kt_test_have_pidfd())
+		return;
+	char *line = out;
+	while (*line) {
+		char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line + 1) : strlen(line);
+		if (strstr(line, "degraded") &&
+		    (strstr(line, "pidfd_open is unavailable") || strstr(line, "no_pidfd")) &&
+		    (!end || strstr(line, "degraded") < end))
+			memmove(line, line + len, strlen(line + len) + 1);
+		else
+			line += len;
+	}
+}
+
+/* Fallbacks counted in a stale_kill run: the refused pidfd_open is one. */
+#define FALLBACKS (kt_test_have_pidfd() ? "0" : "1")
 
 /* stale_kill with libkt, ENV added, output (stdout+stderr) captured. */
 static void run_stale(struct run *r, char *const env[], const char *arg)
 {
 	char *argv[] = { (char *)kt_test_helper("stale_kill"), (char *)arg, NULL };
 	r->status = kt_test_run(1, argv, env, r->out, sizeof r->out, 1, 10);
+	drop_no_pidfd_event(r->out);
 	ck_assert_msg(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0,
 	              "stale_kill failed, status 0x%x:\n%s", r->status, r->out);
 }
@@ -221,6 +247,11 @@ static const struct {
 
 START_TEST(test_degraded)
 {
+	if (kt_test_identity() == KT_IDENTITY_NONE) {
+		/* These degradations are provoked on top of working pidfds. */
+		printf("SKIP: test_degraded: no pidfds in this run\n");
+		return;
+	}
 	for (int json = 0; json <= 1; json++) {
 		const char *what = degradations[_i].arg;
 		char *env[] = { "KT_LOG=stderr", json ? "KT_LOG_FORMAT=json" : "KT_LOG_FORMAT=text",
@@ -278,14 +309,19 @@ START_TEST(test_summary)
 				expect_in(line, "\"kills_via_pidfd\":0", exits[_i]);
 				expect_in(line, "\"stale_refused\":1", exits[_i]);
 				expect_in(line, "\"stale_delivered\":0", exits[_i]);
-				expect_in(line, "\"fallbacks\":0", exits[_i]);
+				char fb[32];
+				snprintf(fb, sizeof fb, "\"fallbacks\":%s", FALLBACKS);
+				expect_in(line, fb, exits[_i]);
 				expect_in(line, "\"reaps_seen\":1", exits[_i]);
 			}
 		} else {
-			const char *got = strstr(r.out, "libkt: summary (enforce mode): 1 children tracked, "
-			                                "1 reaps seen, 0 kills delivered through pidfds, "
-			                                "1 stale kills refused, 0 stale kills let through, "
-			                                "0 fallbacks [pid ");
+			char want[256];
+			snprintf(want, sizeof want,
+			         "libkt: summary (enforce mode): 1 children tracked, "
+			         "1 reaps seen, 0 kills delivered through pidfds, "
+			         "1 stale kills refused, 0 stale kills let through, "
+			         "%s fallbacks [pid ", FALLBACKS);
+			const char *got = strstr(r.out, want);
 			ck_assert_msg(!got == !expected, "%s: text summary %s:\n%s", exits[_i],
 			              expected ? "missing" : "written after _exit", r.out);
 		}
@@ -391,6 +427,7 @@ START_TEST(test_hostile_path_stays_valid)
 		r.status = kt_test_run(1, argv, env, r.out, sizeof r.out, 1, 10);
 		ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "status 0x%x:\n%s",
 		              r.status, r.out);
+		drop_no_pidfd_event(r.out);
 		int lines = 0;
 		for (const char *p = r.out; (p = strchr(p, '\n')); p++)
 			lines++;
