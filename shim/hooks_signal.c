@@ -265,6 +265,10 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 			retire_unseen(k->pid, s, w);
 			return stale_send(k, mode);
 		}
+		/* A group kill after the leader's hooked reap: stale if a process
+		 * holds the number again (as below, without a pidfd to say so). */
+		if (st == KT_SLOT_REAPED && kt_kill(k->pid, 0) != -ESRCH)
+			return stale_send(k, mode);
 		return set_errno(plain_send(k));
 	}
 	if (st == KT_SLOT_REAPED) {

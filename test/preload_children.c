@@ -96,14 +96,6 @@ START_TEST(test_reuse)
 	/* Under SIG_IGN the kernel may have reaped the child before we ask. */
 	if (c->hooked_reap || strcmp(born, "reaped") != 0)
 		scenario_expect(&s, "kt_born", "live", what, 1);
-	/* A group kill is judged through a pidfd of the number's holder: where
-	 * pidfds are refused it goes by number, as plain libc. */
-	if (!kt_test_have_pidfd() &&
-	    (strcmp(c->kill, "killpg") == 0 || strcmp(c->kill, "kill_neg") == 0)) {
-		scenario_expect(&s, "kill_ret", "0", what, 1);
-		scenario_expect(&s, "stranger", "killed", what, 1);
-		return;
-	}
 	scenario_expect(&s, "kill_ret", "-1", what, 1);
 	scenario_expect(&s, "kill_errno", "ESRCH", what, 1);
 	scenario_expect(&s, "stranger", "alive", what, 1);
@@ -187,11 +179,6 @@ static void check_stale_reported(const char *kill, const char *call_text)
 	struct scenario s;
 	if (!scenario_run(&s, 1, argv, env, what))
 		return;
-	if (!kt_test_have_pidfd() && strcmp(kill, "sigqueue") != 0) {
-		/* No pidfd, no judging a group: by number, as plain libc. */
-		scenario_expect(&s, "stranger", "killed", what, 1);
-		return;
-	}
 	scenario_expect(&s, "stranger", "alive", what, 1);
 	ck_assert_msg(strstr(s.out, call_text) != NULL && strstr(s.out, "stale") != NULL,
 	              "%s: no report naming \"%s\" in:\n%s", what, call_text, s.out);

@@ -169,13 +169,6 @@ START_TEST(test_dash_stale_group_kill)
 	scenario_expect(&s, "stranger", "killed", what, 0);
 	if (!scenario_run(&s, 1, argv, NULL, what))
 		return;
-	if (!kt_test_have_pidfd()) {
-		/* A group is judged through a pidfd of the number's holder; where
-		 * pidfds are refused the kill goes by number, as without libkt. */
-		scenario_expect(&s, "kill_status", "0", what, 1);
-		scenario_expect(&s, "stranger", "killed", what, 1);
-		return;
-	}
 	scenario_expect(&s, "kill_status", "1", what, 1);
 	scenario_expect(&s, "stranger", "alive", what, 1);
 }

@@ -187,14 +187,6 @@ static void check_combo(const struct combo *c)
 	scenario_field(&s, "kt_born", born, sizeof born);
 	if (c->hooked_reap || strcmp(born, "reaped") != 0)
 		scenario_expect(&s, "kt_born", "live", what, 1);
-	/* A group kill needs a pidfd of the leader to be judged: where pidfds
-	 * are refused (the suite's seccomp runs) libkt lets it go by number,
-	 * exactly as plain libc.  (KT_IDENTITY=none still opens one to look.) */
-	if (!kt_test_have_pidfd() && (strcmp(send, "killpg") == 0 || strcmp(send, "kill_neg") == 0)) {
-		scenario_expect(&s, "kill_ret", "0", what, 1);
-		scenario_expect(&s, "stranger", "killed", what, 1);
-		return;
-	}
 	scenario_expect(&s, "kill_ret", "-1", what, 1);
 	scenario_expect(&s, "kill_errno", "ESRCH", what, 1);
 	scenario_expect(&s, "stranger", "alive", what, 1);
