@@ -4,6 +4,7 @@
 #   make test       build and run every Check suite (unit + preload), both CK_FORK modes
 #   make demo       build, then show a PID-reuse bug without and with libkt
 #   make asan       build build/asan/libkt.so with ASan+UBSan (for the sanitizer runs)
+#   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make clean
 
 CC      ?= cc
@@ -80,7 +81,30 @@ test: $(LIB) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN)
 demo: $(LIB) $(HELPER_BIN)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
+# ---- bench ---------------------------------------------------------------------
+# Measured, never asserted: prints one table of medians and ratios (BENCH.md).
+# empty.so is the floor any LD_PRELOAD shim pays, built with the library's flags;
+# exit0 is static so the spawn cycles measure hooks, not the child's start-up.
+BENCH_ARGS ?=
+$(BUILD)/bench/empty.so: test/bench/empty.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) -shared -Wl,-z,relro $< -o $@
+
+$(BUILD)/bench/exit0: test/bench/exit0.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@";)
+	$(Q)$(CC) -O2 $(WARN) -static -nostdlib -fno-stack-protector $< -o $@
+
+$(BUILD)/bench/bench: test/bench/bench.c include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+
+bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
+	$(Q)$(BUILD)/bench/bench -b $(BUILD) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test demo clean helpers
+.PHONY: all test demo clean helpers bench
