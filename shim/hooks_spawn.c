@@ -22,7 +22,7 @@ static pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
 	int saved = errno;
 	if (pid > 0)
 		kt_register_child(pid, how, NULL);
-	errno = saved;
+	KT_ERRNO_RESTORE(saved);
 	return pid;
 }
 
@@ -57,7 +57,7 @@ static int spawn_common(spawn_fn real, enum kt_made_by how, pid_t *pid, const ch
 	saved = errno;
 	if (r == 0)
 		kt_register_child(*out, how, file);
-	errno = saved;
+	KT_ERRNO_RESTORE(saved);
 	return r;
 }
 

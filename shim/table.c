@@ -3,10 +3,23 @@
 
 #include <sys/mman.h>
 
+/* A PID's slot and its report facts side by side, padded to one cache line,
+ * so a registration (and a reap) writes one page of the leaf, not two.  Right
+ * after fork() every page the parent writes is a copy-on-write fault while
+ * the child lives; with the slots and the facts in separate arrays each
+ * registration paid two page copies (measured with perf's minor-faults
+ * events).  The kill path still reads one cache line, and a leaf is still
+ * 16 KiB. */
+struct kt_entry {
+	struct kt_slot slot;
+	struct kt_slot_info info;
+} __attribute__((aligned(64)));
+
 struct kt_leaf {
-	struct kt_slot slot[KT_LEAF_PIDS];     /* hot: the kill path reads only these */
-	struct kt_slot_info info[KT_LEAF_PIDS]; /* cold: reports */
+	struct kt_entry entry[KT_LEAF_PIDS];
 };
+
+_Static_assert(sizeof(struct kt_entry) == 64, "a PID's entry is one cache line");
 
 static struct kt_leaf *_Atomic kt_leaves[KT_PID_LIMIT >> KT_LEAF_BITS];
 static _Atomic uint64_t kt_seq;
@@ -42,19 +55,19 @@ static struct kt_leaf *leaf_for(pid_t pid, int create)
 struct kt_slot *kt_table_find(pid_t pid)
 {
 	struct kt_leaf *leaf = leaf_for(pid, 0);
-	return leaf ? &leaf->slot[(uint32_t)pid & (KT_LEAF_PIDS - 1)] : NULL;
+	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
 }
 
 struct kt_slot *kt_table_get(pid_t pid)
 {
 	struct kt_leaf *leaf = leaf_for(pid, 1);
-	return leaf ? &leaf->slot[(uint32_t)pid & (KT_LEAF_PIDS - 1)] : NULL;
+	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
 }
 
 struct kt_slot_info *kt_table_info(pid_t pid)
 {
 	struct kt_leaf *leaf = leaf_for(pid, 0);
-	return leaf ? &leaf->info[(uint32_t)pid & (KT_LEAF_PIDS - 1)] : NULL;
+	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].info : NULL;
 }
 
 uint64_t kt_table_next_seq(void)
