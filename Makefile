@@ -51,7 +51,8 @@ TEST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ishim -Ite
 UNIT_DEPS    := shim/table.c shim/config.c shim/fmt.c
 UNIT_SRC     := $(wildcard test/unit_*.c)
 PRELOAD_SRC  := $(wildcard test/preload_*.c)
-HELPER_SRC   := $(wildcard test/helpers/*.c)
+HELPER_SRC   := $(filter-out test/helpers/lib%,$(wildcard test/helpers/*.c))
+HELPER_LIBS  := $(patsubst test/helpers/%.c,$(BUILD)/test/helpers/%.so,$(wildcard test/helpers/lib*.c))
 UNIT_BIN     := $(UNIT_SRC:test/%.c=$(BUILD)/test/%)
 PRELOAD_BIN  := $(PRELOAD_SRC:test/%.c=$(BUILD)/test/%)
 HELPER_BIN   := $(HELPER_SRC:test/helpers/%.c=$(BUILD)/test/helpers/%)
@@ -62,7 +63,7 @@ $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(wildcard shim/*.h) Makefile
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(TEST_CFLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) -o $@ $(CHECK_LIBS)
 
-$(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) test/testlib.h include/kt.h Makefile
+$(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB) -o $@ $(CHECK_LIBS)
@@ -72,13 +73,18 @@ $(BUILD)/test/helpers/%: test/helpers/%.c include/kt.h Makefile
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
 
-helpers: $(HELPER_BIN)
+$(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@
+
+helpers: $(HELPER_BIN) $(HELPER_LIBS)
 
 TEST_TIMEOUT ?= 600
-test: $(LIB) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN)
+test: $(LIB) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) TEST_TIMEOUT=$(TEST_TIMEOUT) scripts/run-tests $(UNIT_BIN) -- $(PRELOAD_BIN)
 
-demo: $(LIB) $(HELPER_BIN)
+demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
 # ---- bench ---------------------------------------------------------------------

@@ -80,7 +80,20 @@ KT_EXPORT int kill(pid_t pid, int sig)
 		break;
 	case KT_SLOT_REAPED:
 		return stale_kill(pid, sig, mode);
-	default: /* never registered, or registered without an identity */
+	case KT_SLOT_LIVE_UNVERIFIED:
+		/* No identity (no pidfds, or none could be opened): the number is
+		 * still ours to judge.  If no child of ours holds it, our child was
+		 * reaped where no hook saw it (SIGCHLD ignored) and the number may
+		 * be someone else's now.  (An entry inherited from our parent names
+		 * a sibling, which waitid cannot ask about.) */
+		if (atomic_load_explicit(&s->reg_seq, memory_order_relaxed) >
+		            atomic_load_explicit(&kt_state.own_seq_floor, memory_order_relaxed) &&
+		    kt_pid_is_my_child(pid) == -ECHILD) {
+			retire_unseen(pid, s, w);
+			return stale_kill(pid, sig, mode);
+		}
+		return plain_kill(pid, sig);
+	default: /* never registered */
 		return plain_kill(pid, sig);
 	}
 

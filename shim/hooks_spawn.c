@@ -22,6 +22,8 @@ static pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
 	int saved = errno;
 	if (pid > 0)
 		kt_register_child(pid, how, NULL);
+	else if (pid == 0)
+		kt_child_forget_self();
 	KT_ERRNO_RESTORE(saved);
 	return pid;
 }

@@ -76,6 +76,16 @@ static void mark_gone_at_birth(pid_t pid, struct kt_slot *s, uint64_t before)
 	}
 }
 
+/* Without an identity, the number is all we have: still, a child that is
+ * already not ours (reaped, maybe replaced) is known dead. */
+static void publish_unverified(pid_t pid, struct kt_slot *s, uint64_t before)
+{
+	if (kt_pid_is_my_child(pid) == -ECHILD)
+		mark_gone_at_birth(pid, s, before);
+	else
+		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+}
+
 void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
 {
 	if (pid <= 0)
@@ -92,7 +102,7 @@ void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
 
 	int mode = kt_identity_mode();
 	if (mode == KT_IDENTITY_NONE) {
-		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		publish_unverified(pid, s, before);
 		return;
 	}
 
@@ -111,14 +121,14 @@ void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
 			kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -fd);
 		}
 		kt_count(&kt_state.n.fallbacks);
-		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		publish_unverified(pid, s, before);
 		return;
 	}
 	if (mode == KT_IDMODE_UNPROBED)
 		mode = probe_identity(fd);
 	if (mode != KT_IDENTITY_INODE) {
 		kt_close(fd);
-		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		publish_unverified(pid, s, before);
 		return;
 	}
 
@@ -162,4 +172,17 @@ void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
 		info->reaped_ns = kt_now_ns();
 		info->reaped_by = (uint8_t)how;
 	}
+}
+
+/* In a forked child: the table is the parent's.  Its entries describe the
+ * parent's children (see own_seq_floor), and it may hold a tombstone
+ * for the very PID this child was given (a child of the parent that was
+ * reaped before the number came round again).  Left there, the child's own
+ * kill(getpid(), sig) would be refused as stale. */
+void kt_child_forget_self(void)
+{
+	atomic_store_explicit(&kt_state.own_seq_floor, kt_table_last_seq(), memory_order_relaxed);
+	struct kt_slot *s = kt_table_find((pid_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0));
+	if (s)
+		atomic_store_explicit(&s->word, kt_word(0, KT_SLOT_EMPTY), memory_order_release);
 }

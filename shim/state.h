@@ -49,6 +49,10 @@ struct kt_state {
 	int log_fd;                  /* -1: no logging */
 	uint64_t log_dev, log_ino;   /* what log_fd must still be (KT_LOG=PATH) */
 	_Atomic int degraded_said[KT_DEGRADED_REASONS];
+	/* Registrations numbered above this were made by this process; those at
+	 * or below it came with the table from the parent at fork.  Only our own
+	 * children can be asked about with waitid. */
+	_Atomic uint64_t own_seq_floor;
 	struct kt_counters_atomic n;
 };
 
@@ -122,6 +126,8 @@ void *kt_real_get(void *_Atomic *slot, const char *name, const char *version);
 void kt_register_child(pid_t pid, enum kt_made_by how, const char *name);
 /* A wait hook reaped PID; the wait started when kt_table_last_seq() was SEQ. */
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how);
+/* In a forked child, before it returns to the program: see registry.c. */
+void kt_child_forget_self(void);
 /* The identity mode in force, probing it if need be (from a live pidfd). */
 int kt_identity_mode(void);
 

@@ -40,3 +40,10 @@ int kt_pidfd_is_my_child(int pidfd)
 	return (int)kt_syscall(SYS_waitid, KT_P_PIDFD, pidfd, (long)&si,
 	                       WEXITED | WNOHANG | WNOWAIT | __WALL, 0);
 }
+
+int kt_pid_is_my_child(pid_t pid)
+{
+	siginfo_t si;
+	return (int)kt_syscall(SYS_waitid, P_PID, pid, (long)&si,
+	                       WEXITED | WNOHANG | WNOWAIT | __WALL, 0);
+}

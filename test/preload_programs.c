@@ -55,6 +55,27 @@
 	"    st = 1\n"                                                   \
 	"os.write(3, b'result pid=%d kill_status=%d\\n' % (p.pid, st))\n"
 
+/* Job control (set -m): the job's subshell leads process group $p and leaves
+ * a `sleep 30` behind in it; bash reaps the leader, then kills the group.  The
+ * group still exists, so its number cannot have been reused: this kill is not
+ * stale and must reach the orphan, with libkt as without.  The orphan is not
+ * bash's child, so its death is read from /proc (gone or a zombie). */
+#define SH_GROUP_OUTLIVES_LEADER                                          \
+	"set -m\n"                                                         \
+	"T=$(mktemp)\n"                                                    \
+	"(sleep 30 & echo $! >\"$T\"; sleep 0.05) & p=$!\n"                \
+	"wait $p\n"                                                        \
+	"q=$(cat \"$T\"); rm -f \"$T\"\n"                                  \
+	"[ \"$(cut -d' ' -f5 /proc/$q/stat)\" = \"$p\" ] || echo not-in-group\n" \
+	"kill -TERM -- -$p; echo kill_status=$?\n"                         \
+	"for i in $(seq 200); do\n"                                        \
+	"  s=$(cut -d' ' -f3 /proc/$q/stat 2>/dev/null)\n"                 \
+	"  { [ -z \"$s\" ] || [ \"$s\" = Z ]; } && break\n"                 \
+	"  sleep 0.01\n"                                                   \
+	"done\n"                                                           \
+	"if [ -z \"$s\" ] || [ \"$s\" = Z ]; then echo orphan=dead;\n"      \
+	"else echo orphan=alive; kill $q; fi\n"
+
 static double now_s(void)
 {
 	struct timespec t;
@@ -185,6 +206,26 @@ START_TEST(test_timeout_kills_from_handler)
 }
 END_TEST
 
+START_TEST(test_bash_group_outlives_leader)
+{
+	char *argv[] = { "/bin/bash", "-c", SH_GROUP_OUTLIVES_LEADER, NULL };
+	char out[2048];
+	double secs;
+	for (int preload = 0; preload <= 1; preload++) {
+		int st = run_plain(preload, argv, out, sizeof out, &secs);
+		const char *how = preload ? "with" : "without";
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		              "bash (%s libkt): status 0x%x, output:\n%s", how, st, out);
+		ck_assert_msg(strstr(out, "not-in-group") == NULL,
+		              "bash (%s libkt): the orphan is not in the job's group; "
+		              "the scenario is broken:\n%s", how, out);
+		ck_assert_msg(strstr(out, "kill_status=0") && strstr(out, "orphan=dead"),
+		              "bash (%s libkt): kill -- -$p of a live group whose leader "
+		              "was reaped must reach the group; output:\n%s", how, out);
+	}
+}
+END_TEST
+
 START_TEST(test_bash_stale_kill_after_wait)
 {
 	char *cmd[] = { "/bin/bash", "-c", SH_STALE_AFTER_WAIT, NULL };
@@ -272,6 +313,7 @@ static Suite *programs_suite(void)
 	tc = tcase_create("live kills");
 	tcase_add_test(tc, test_bash_kill_live_job);
 	tcase_add_test(tc, test_timeout_kills_from_handler);
+	tcase_add_test(tc, test_bash_group_outlives_leader);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stale kills");

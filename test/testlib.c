@@ -1,5 +1,7 @@
 #include "testlib.h"
 
+#include <kt.h>
+
 #include <check.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -154,4 +156,24 @@ int kt_test_can_pidns(const char **why)
 		return 0;
 	}
 	return 1;
+}
+
+void *kt_test_api(const char *name)
+{
+	return dlsym(RTLD_DEFAULT, name);
+}
+
+int kt_test_pid_state(pid_t pid)
+{
+	int (*fn)(pid_t) = (int (*)(pid_t))kt_test_api("kt_pid_state");
+	return fn ? fn(pid) : -1;
+}
+
+void kt_test_counters(struct kt_counters *out)
+{
+	int (*fn)(struct kt_counters *, size_t) =
+		(int (*)(struct kt_counters *, size_t))kt_test_api("kt_counters");
+	memset(out, 0, sizeof *out);
+	if (fn)
+		fn(out, sizeof *out);
 }

@@ -22,6 +22,14 @@ int kt_test_run(int preload, char *const argv[], char *const extra_env[],
 /* ck_assert that the hooked kill() in this process comes from libkt.so. */
 void kt_test_assert_loaded(void);
 
+/* libkt's API through dlsym(RTLD_DEFAULT), the way a program that is not
+ * linked against libkt reaches it.  kt_test_pid_state returns -1 and
+ * kt_test_counters all zeroes when libkt is not loaded. */
+struct kt_counters;
+int kt_test_pid_state(pid_t pid);
+void kt_test_counters(struct kt_counters *out);
+void *kt_test_api(const char *name);
+
 /* 1 if this machine can create a private PID namespace for a test (as root, or
  * through an unprivileged user namespace); 0 with *why set otherwise. */
 int kt_test_can_pidns(const char **why);

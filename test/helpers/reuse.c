@@ -1,8 +1,20 @@
 /*
  * reuse — a deterministic PID-reuse scenario (DESIGN §5).
  *
- *   reuse --creation=C --reap=R [--place=auto|clone3|ns_last_pid]
- *   reuse [--place=...] -- CMD [ARG...]
+ *   reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P]
+ *   reuse [--place=P] -- CMD [ARG...]
+ *
+ *   C  fork, _Fork, vfork, clone, posix_spawn, posix_spawnp
+ *   R  wait, waitpid, waitpid_any, wait3, wait4, waitid_pid, waitid_all,
+ *      waitid_pidfd, sigchld (waitpid(-1, WNOHANG) in a SIGCHLD handler),
+ *      thread (waitpid in another pthread), sigign (SIGCHLD ignored: the kernel
+ *      reaps)
+ *   S  how the stale signal is sent: kill (default), sigqueue, killpg,
+ *      kill_neg (kill(-pgid)); for the two group forms the child and the
+ *      stranger each lead a process group named by their PID
+ *   F  where it is sent from: main (default), or handler (a SIGUSR1 handler,
+ *      as coreutils timeout kills from SIGALRM)
+ *   P  auto (default: clone3 set_tid, else ns_last_pid), clone3, ns_last_pid
  *
  * Three processes take part, in a private PID namespace:
  *
@@ -27,7 +39,11 @@
  * REUSE_REPLY_FD (4 in CMD mode): "ready" once the stranger holds PID.
  *
  * Output, on success (exit 0), one line:
- *   creation=C reap=R pid=N kt_born=S kt_state=S kill_ret=R kill_errno=E stranger=alive|killed|...
+ *   creation=C reap=R send=S from=F pid=N kt_born=K kt_state=K kill_ret=R
+ *     kill_errno=E stranger=alive|killed|other-STATUS
+ * (in CMD mode: creation=cmd reap=cmd, then whatever the command reported
+ * after "result", then stranger=).  kill_ret/kill_errno are those of the send,
+ * whichever it was; kill_errno=0 after a success proves errno was left alone.
  * kt_born/kt_state are libkt's kt_pid_state() just after creation and just after
  * the reap ("none" when libkt is not loaded); stranger=killed means it died of
  * the program's SIGTERM, alive that it was still there to be SIGKILLed by us.
@@ -87,6 +103,8 @@ struct opts {
 	const char *creation; /* fork, _Fork, vfork, clone, posix_spawn, posix_spawnp */
 	const char *reap;     /* see reap_child() */
 	const char *place;    /* auto, clone3, ns_last_pid */
+	const char *send;     /* kill, sigqueue, killpg, kill_neg */
+	const char *from;     /* main, handler */
 	const char *preload;  /* LD_PRELOAD for the program, or NULL */
 	char **cmd;           /* CMD mode: the program's argv */
 };
@@ -168,10 +186,22 @@ static const char *kt_state_name(pid_t pid)
 	}
 }
 
-static int exit_now(void *arg)
+/* Set for the group send paths: the child leads a process group of its own, so
+ * its PID is also a process-group ID that a killpg can name. */
+static int child_leads_group;
+
+static void child_body(void)
+{
+	if (child_leads_group)
+		setpgid(0, 0);
+	_exit(0);
+}
+
+static int clone_child(void *arg)
 {
 	(void)arg;
-	_exit(0);
+	child_body();
+	return 0;
 }
 
 static pid_t create_child(const char *how)
@@ -180,7 +210,7 @@ static pid_t create_child(const char *how)
 	if (strcmp(how, "fork") == 0) {
 		pid = fork();
 		if (pid == 0)
-			_exit(0);
+			child_body();
 	} else if (strcmp(how, "_Fork") == 0) {
 		/* Through dlsym, as a program built against an older glibc header
 		 * would; RTLD_DEFAULT still finds libkt's hook first. */
@@ -189,20 +219,27 @@ static pid_t create_child(const char *how)
 			die(EXIT_SETUP, "_Fork not found");
 		pid = real_Fork();
 		if (pid == 0)
-			_exit(0);
+			child_body();
 	} else if (strcmp(how, "vfork") == 0) {
 		pid = vfork();
 		if (pid == 0)
-			_exit(0);
+			child_body(); /* setpgid and _exit only: both fine in a vfork child */
 	} else if (strcmp(how, "clone") == 0) {
 		/* A process-creating clone (no CLONE_VM sharing of threads). */
 		static char stack[64 * 1024] __attribute__((aligned(16)));
-		pid = clone(exit_now, stack + sizeof stack, SIGCHLD, NULL);
+		pid = clone(clone_child, stack + sizeof stack, SIGCHLD, NULL);
 	} else if (strcmp(how, "posix_spawn") == 0 || strcmp(how, "posix_spawnp") == 0) {
 		char *argv[] = { "true", NULL };
+		posix_spawnattr_t attr;
+		posix_spawnattr_init(&attr);
+		if (child_leads_group) {
+			posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+			posix_spawnattr_setpgroup(&attr, 0);
+		}
 		int err = how[11] == 'p'
-			? posix_spawnp(&pid, "true", NULL, NULL, argv, environ)
-			: posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ);
+			? posix_spawnp(&pid, "true", NULL, &attr, argv, environ)
+			: posix_spawn(&pid, "/bin/true", NULL, &attr, argv, environ);
+		posix_spawnattr_destroy(&attr);
 		if (err) {
 			errno = err;
 			pid = -1;
@@ -212,6 +249,10 @@ static pid_t create_child(const char *how)
 	}
 	if (pid < 0)
 		die(EXIT_SETUP, "%s: %s", how, strerror(errno));
+	/* From the parent too, the usual way to leave no window; it may fail
+	 * harmlessly if the child got there (or exec'd) first. */
+	if (child_leads_group)
+		setpgid(pid, pid);
 	return pid;
 }
 
@@ -339,6 +380,62 @@ static void reap_child(const char *how, pid_t pid, const sigset_t *old_mask)
 		die(EXIT_SETUP, "reap %s: pid %d still in use after the reap", how, (int)pid);
 }
 
+/* The send under test, through the ordinary libc symbols so libkt's hooks
+ * (if loaded) see it.  Returns the call's result; errno as it left it. */
+static int send_signal(const char *how, pid_t pid)
+{
+	if (strcmp(how, "kill") == 0)
+		return kill(pid, SIGTERM);
+	if (strcmp(how, "sigqueue") == 0)
+		return sigqueue(pid, SIGTERM, (union sigval){ .sival_int = 1 });
+	if (strcmp(how, "killpg") == 0)
+		return killpg(pid, SIGTERM);
+	if (strcmp(how, "kill_neg") == 0)
+		return kill(-pid, SIGTERM);
+	die(EXIT_SETUP, "unknown send path '%s'", how);
+	return -1;
+}
+
+/* For --from=handler: the send runs inside a SIGUSR1 handler, where libkt may
+ * use only async-signal-safe means (DESIGN §3). */
+static const char *handler_send;
+static pid_t handler_pid;
+static volatile sig_atomic_t handler_ret, handler_errno;
+
+static void send_in_handler(int sig)
+{
+	int saved = errno;
+	(void)sig;
+	errno = 0;
+	handler_ret = send_signal(handler_send, handler_pid);
+	handler_errno = errno;
+	errno = saved;
+}
+
+static int send_from(const char *from, const char *how, pid_t pid, int *err)
+{
+	if (strcmp(from, "main") == 0) {
+		errno = 0;
+		int ret = send_signal(how, pid);
+		*err = errno;
+		return ret;
+	}
+	if (strcmp(from, "handler") != 0)
+		die(EXIT_SETUP, "unknown --from '%s'", from);
+	struct sigaction sa = { .sa_handler = send_in_handler };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	handler_send = how;
+	handler_pid = pid;
+	handler_errno = -1;
+	/* raise() delivers to this thread before it returns. */
+	raise(SIGUSR1);
+	if (handler_errno == -1)
+		die(EXIT_SETUP, "SIGUSR1 handler did not run");
+	*err = handler_errno;
+	return handler_ret;
+}
+
 static int program_role(const struct opts *o)
 {
 	role_name = "program";
@@ -347,6 +444,7 @@ static int program_role(const struct opts *o)
 	sigset_t old_mask;
 	sigprocmask(SIG_SETMASK, NULL, &old_mask);
 
+	child_leads_group = strcmp(o->send, "killpg") == 0 || strcmp(o->send, "kill_neg") == 0;
 	prepare_reap(o->reap, &old_mask);
 	pid_t pid = create_child(o->creation);
 	const char *born = kt_state_name(pid);
@@ -358,10 +456,10 @@ static int program_role(const struct opts *o)
 	if (read_line(reply, line, sizeof line) < 0 || strcmp(line, "ready") != 0)
 		die(EXIT_SETUP, "supervisor did not say ready");
 
-	/* The call under test: an ordinary kill() of the number we were given. */
-	errno = 0;
-	int ret = kill(pid, SIGTERM);
-	int err = errno;
+	/* The call under test: an ordinary kill() (or sigqueue, killpg) of the
+	 * number we were given. */
+	int err;
+	int ret = send_from(o->from, o->send, pid, &err);
 	const char *ename = err ? strerrorname_np(err) : "0";
 
 	dprintf(ctl, "result pid=%d kt_born=%s kt_state=%s kill_ret=%d kill_errno=%s\n",
@@ -457,6 +555,11 @@ static pid_t place_stranger(pid_t want, const char *how)
 		kill(got, SIGKILL);
 		die(EXIT_SETUP, "stranger landed on %d, not %d", (int)got, (int)want);
 	}
+	/* Its own process group, named by the reused number, so the group send
+	 * paths (killpg, kill(-pgid)) have a stranger group to hit too.  Done here,
+	 * before "ready", so there is no window. */
+	if (setpgid(got, got) < 0)
+		die(EXIT_SETUP, "setpgid stranger: %s", strerror(errno));
 	return got;
 }
 
@@ -499,10 +602,12 @@ static pid_t start_program(const struct opts *o, const char *exe, int ctl_w, int
 		execvp(o->cmd[0], o->cmd);
 		die(127, "exec %s: %s", o->cmd[0], strerror(errno));
 	}
-	char creation[64], reap[64];
+	char creation[64], reap[64], send[64], from[64];
 	snprintf(creation, sizeof creation, "--creation=%s", o->creation);
 	snprintf(reap, sizeof reap, "--reap=%s", o->reap);
-	char *argv[] = { (char *)exe, "--role=program", creation, reap, NULL };
+	snprintf(send, sizeof send, "--send=%s", o->send);
+	snprintf(from, sizeof from, "--from=%s", o->from);
+	char *argv[] = { (char *)exe, "--role=program", creation, reap, send, from, NULL };
 	execv(exe, argv);
 	die(127, "exec %s: %s", exe, strerror(errno));
 	return -1;
@@ -642,19 +747,23 @@ static int outer_role(const struct opts *o)
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || got < 0)
 		die(WIFEXITED(st) && WEXITSTATUS(st) ? WEXITSTATUS(st) : EXIT_SETUP,
 		    "supervisor failed (status 0x%x)", st);
-	printf("creation=%s reap=%s %s\n", o->creation, o->reap, line);
+	if (o->cmd)
+		printf("creation=%s reap=%s %s\n", o->creation, o->reap, line);
+	else
+		printf("creation=%s reap=%s send=%s from=%s %s\n", o->creation, o->reap,
+		       o->send, o->from, line);
 	return 0;
 }
 
 static void usage(void)
 {
-	die(EXIT_SETUP, "usage: reuse --creation=C --reap=R [--place=auto|clone3|ns_last_pid]\n"
-	    "       reuse [--place=...] -- CMD [ARG...]");
+	die(EXIT_SETUP, "usage: reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P]\n"
+	    "       reuse [--place=P] -- CMD [ARG...]");
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .place = "auto" };
+	struct opts o = { .place = "auto", .send = "kill", .from = "main" };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -668,6 +777,10 @@ int main(int argc, char **argv)
 			o.creation = a + 11;
 		} else if (strncmp(a, "--reap=", 7) == 0) {
 			o.reap = a + 7;
+		} else if (strncmp(a, "--send=", 7) == 0) {
+			o.send = a + 7;
+		} else if (strncmp(a, "--from=", 7) == 0) {
+			o.from = a + 7;
 		} else if (strncmp(a, "--place=", 8) == 0) {
 			o.place = a + 8;
 		} else if (strncmp(a, "--preload=", 10) == 0) {

@@ -1,0 +1,344 @@
+/* preload_core: the library itself, run under LD_PRELOAD=libkt.so.
+ * Exports and dependencies, errno, every wait entry point, the modes, the
+ * log, bad configuration, and hooks that run before libkt's constructor. */
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <kt.h>
+
+#include "testlib.h"
+
+static char out[16384];
+
+START_TEST(libkt_is_loaded)
+{
+	kt_test_assert_loaded();
+}
+END_TEST
+
+/* Runs a shell pipeline and returns its stdout (trimmed). */
+static const char *shell(const char *cmd)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)cmd, NULL };
+	int st = kt_test_run(0, argv, NULL, out, sizeof out, 0, 30);
+	ck_assert_msg(st == 0, "'%s' failed with status %d", cmd, st);
+	size_t n = strlen(out);
+	while (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	return out;
+}
+
+START_TEST(exports_exactly_the_hooks_and_the_api)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd,
+	         "nm -D --defined-only '%s' | awk '{print $3}' | sort | tr '\\n' ' '",
+	         kt_test_lib());
+	ck_assert_str_eq(shell(cmd),
+	                 "GLIBC_2.15 GLIBC_2.2.5 _Fork fork kill kt_counters kt_pid_state "
+	                 "kt_version posix_spawn@@GLIBC_2.15 posix_spawn@GLIBC_2.2.5 "
+	                 "posix_spawnp@@GLIBC_2.15 posix_spawnp@GLIBC_2.2.5 wait wait3 "
+	                 "wait4 waitid waitpid ");
+}
+END_TEST
+
+START_TEST(needs_nothing_but_libc)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd,
+	         "readelf -d '%s' | awk '/NEEDED/ {print $5}' | tr '\\n' ' '", kt_test_lib());
+	ck_assert_str_eq(shell(cmd), "[libc.so.6] ");
+}
+END_TEST
+
+typedef int (*counters_fn)(struct kt_counters *, size_t);
+#define kt_counters(o, n) (((counters_fn)kt_test_api("kt_counters"))((o), (n)))
+#define kt_pid_state kt_test_pid_state
+
+START_TEST(version_and_counters_api)
+{
+	const char *(*version)(void) = (const char *(*)(void))kt_test_api("kt_version");
+	ck_assert_str_eq(version(), "0.1.0");
+	struct kt_counters c;
+	ck_assert_int_eq(kt_counters(NULL, sizeof c), -1);
+	ck_assert_int_eq(kt_counters(&c, sizeof c), (int)sizeof c);
+	/* A caller built against an older, shorter struct gets only its part. */
+	unsigned char small[8];
+	memset(small, 0xAA, sizeof small);
+	ck_assert_int_eq(kt_counters((struct kt_counters *)small, 4), (int)sizeof c);
+	ck_assert_uint_eq(small[4], 0xAA);
+	ck_assert_uint_eq(c.mode, 2);
+	ck_assert_int_eq(kt_pid_state(-5), KT_PID_UNTRACKED);
+	ck_assert_int_eq(kt_pid_state(0x7fffffff), KT_PID_UNTRACKED);
+}
+END_TEST
+
+/* In this very process (preloaded): the canonical stale kill. */
+START_TEST(stale_kill_in_process_is_refused)
+{
+	struct kt_counters before, after;
+	kt_counters(&before, sizeof before);
+	pid_t p = fork();
+	if (p == 0)
+		_exit(0);
+	ck_assert_int_eq(kt_pid_state(p), KT_PID_LIVE);
+	int st;
+	ck_assert_int_eq(waitpid(p, &st, 0), p);
+	ck_assert_int_eq(kt_pid_state(p), KT_PID_REAPED);
+	errno = 0;
+	ck_assert_int_eq(kill(p, SIGTERM), -1);
+	ck_assert_int_eq(errno, ESRCH);
+	kt_counters(&after, sizeof after);
+	ck_assert_uint_eq(after.stale_refused, before.stale_refused + 1);
+	ck_assert_uint_ge(after.children_tracked, before.children_tracked + 1);
+}
+END_TEST
+
+START_TEST(live_kill_goes_through_a_pidfd)
+{
+	struct kt_counters before, after;
+	kt_counters(&before, sizeof before);
+	pid_t p = fork();
+	if (p == 0) {
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(kill(p, SIGKILL), 0);
+	int st;
+	ck_assert_int_eq(waitpid(p, &st, 0), p);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	kt_counters(&after, sizeof after);
+	ck_assert_uint_eq(after.kills_via_pidfd, before.kills_via_pidfd + 1);
+	ck_assert_uint_eq(after.identity_mode, KT_IDENTITY_INODE);
+}
+END_TEST
+
+/* Facts printed by kt_probe under libkt, compared with the same run without. */
+static void probe(int preload, const char *cmd, char *const env[], char *buf, size_t n)
+{
+	char *argv[] = { (char *)kt_test_helper("kt_probe"), (char *)cmd, "/tmp", NULL };
+	int st = kt_test_run(preload, argv, env, buf, n, 0, 30);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "kt_probe %s: status %d", cmd, st);
+}
+
+static char plain[16384], hooked[16384];
+
+START_TEST(every_wait_entry_point_marks_reaped_and_only_reaps)
+{
+	probe(1, "waits", NULL, hooked, sizeof hooked);
+	static const char *const want[] = {
+		"before_wait=1\n", "wait=2\n", "wait_null=2\n", "waitpid=2\n",
+		"waitpid_any_null=2\n", "wait3=2\n", "wait4_null=2\n", "waitid=2\n",
+		"waitid_all_null=2\n", "waitid_nowait=1\n", "after_nowait_reaped=2\n",
+		"stop_report=1\n", "stopped=1\n", "killed_reaped=2\n", "wnohang=0\n",
+		"wnohang_state=1\n",
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		ck_assert_msg(strstr(hooked, want[i]), "missing %s in:\n%s", want[i], hooked);
+	/* And without libkt the program sees the same wait results. */
+	probe(0, "waits", NULL, plain, sizeof plain);
+	ck_assert_ptr_nonnull(strstr(plain, "stop_report=1\nstopped=-1\n"));
+	ck_assert_ptr_nonnull(strstr(plain, "wnohang=0\n"));
+}
+END_TEST
+
+START_TEST(errno_is_what_libc_leaves)
+{
+	probe(0, "errno", NULL, plain, sizeof plain);
+	probe(1, "errno", NULL, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, plain);
+	ck_assert_ptr_nonnull(strstr(hooked, "fork ok=1 errno_kept=1"));
+	ck_assert_ptr_nonnull(strstr(hooked, "kill0 ok=1 errno_kept=1"));
+	ck_assert_ptr_nonnull(strstr(hooked, "killterm ok=1 errno_kept=1"));
+	ck_assert_ptr_nonnull(strstr(hooked, "waitpid ok=1 errno_kept=1"));
+	ck_assert_ptr_nonnull(strstr(hooked, "kill_einval=-1 EINVAL"));
+}
+END_TEST
+
+START_TEST(both_posix_spawn_versions_keep_their_behaviour)
+{
+	probe(0, "spawn-versions", NULL, plain, sizeof plain);
+	probe(1, "spawn-versions", NULL, hooked, sizeof hooked);
+	/* The compat version runs a #!-less script through /bin/sh; the current
+	 * one reports ENOEXEC.  Both with and without libkt. */
+	ck_assert_str_eq(plain, "old_ret=0 old_state=-1 old_exit=7 old_reaped_state=-1\n"
+	                        "new_ret=ENOEXEC\n");
+	ck_assert_str_eq(hooked, "old_ret=0 old_state=1 old_exit=7 old_reaped_state=2\n"
+	                         "new_ret=ENOEXEC\n");
+}
+END_TEST
+
+START_TEST(modes_enforce_audit_off)
+{
+	char *off[] = { "KT_MODE=off", NULL };
+	char *audit[] = { "KT_MODE=audit", NULL };
+	probe(1, "stale", NULL, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=1 delivered=0\n");
+	/* Off: every hook passes through, nothing is even registered. */
+	probe(1, "stale", off, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=0 refused=0 delivered=0\n");
+	/* Audit: the kill goes to the kernel as it would without libkt (here
+	 * nobody holds the PID, so ESRCH from the kernel) and is counted. */
+	probe(1, "stale", audit, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=0 delivered=1\n");
+}
+END_TEST
+
+static void run_stale_with(char *const env[], int merge_stderr, char *buf, size_t n)
+{
+	char *argv[] = { (char *)kt_test_helper("kt_probe"), "stale", NULL };
+	int st = kt_test_run(1, argv, env, buf, n, merge_stderr, 30);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+}
+
+START_TEST(silent_unless_asked)
+{
+	char *bad[] = { "KT_MODE=bogus", "KT_IDENTITY=???", NULL };
+	run_stale_with(NULL, 1, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=1 delivered=0\n");
+	/* Bad values with no log configured: the defaults, and not a word. */
+	run_stale_with(bad, 1, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=1 delivered=0\n");
+}
+END_TEST
+
+START_TEST(log_to_stderr_reports_each_stale_kill_and_bad_values_once)
+{
+	char *env[] = { "KT_LOG=stderr", "KT_MODE=bogus", NULL };
+	run_stale_with(env, 1, hooked, sizeof hooked);
+	ck_assert_msg(strstr(hooked, "libkt: ignoring KT_MODE=\"bogus\" (expected enforce, "
+	                             "audit or off); using enforce\n"),
+	              "%s", hooked);
+	const char *rep = strstr(hooked, "libkt: refused stale kill(");
+	ck_assert_msg(rep != NULL, "%s", hooked);
+	ck_assert_ptr_nonnull(strstr(rep, ", SIGTERM) with ESRCH: child "));
+	ck_assert_ptr_nonnull(strstr(rep, "(\"kt_probe\", fork "));
+	ck_assert_ptr_nonnull(strstr(rep, "ago by waitpid()"));
+	ck_assert_ptr_nonnull(strstr(rep, "; no process holds PID "));
+	/* Exactly one warning and one report. */
+	ck_assert_ptr_null(strstr(strstr(hooked, "ignoring") + 8, "ignoring"));
+	ck_assert_ptr_null(strstr(rep + 20, "refused stale"));
+}
+END_TEST
+
+START_TEST(log_file_is_private_appended_and_never_a_symlink)
+{
+	char dir[] = "/tmp/kt-log-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[256], env_kv[300], link[256];
+	snprintf(path, sizeof path, "%s/kt.log", dir);
+	snprintf(env_kv, sizeof env_kv, "KT_LOG=%s", path);
+	char *env[] = { env_kv, NULL };
+	run_stale_with(env, 1, hooked, sizeof hooked);
+	run_stale_with(env, 1, hooked, sizeof hooked);
+	/* Nothing on the program's own output. */
+	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=1 delivered=0\n");
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	FILE *f = fopen(path, "r");
+	int lines = 0;
+	char line[1024];
+	while (fgets(line, sizeof line, f))
+		lines += strstr(line, "libkt: refused stale kill(") != NULL;
+	fclose(f);
+	ck_assert_int_eq(lines, 2); /* appended, not truncated */
+
+	/* A symlink planted at the log path is not followed. */
+	snprintf(link, sizeof link, "%s/link.log", dir);
+	char target[256];
+	snprintf(target, sizeof target, "%s/target", dir);
+	ck_assert_int_eq(symlink(target, link), 0);
+	snprintf(env_kv, sizeof env_kv, "KT_LOG=%s", link);
+	run_stale_with(env, 1, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=1 delivered=0\n");
+	ck_assert_int_eq(access(target, F_OK), -1);
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(hooks_work_before_the_constructor)
+{
+	/* libearly_fork's constructor runs before libkt's (preload order is
+	 * initialisation order reversed) and forks, reaps and kills. */
+	char preload[8400];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s %s", kt_test_lib(),
+	         kt_test_helper("libearly_fork.so"));
+	char *env[] = { preload, "KT_MODE=audit", NULL };
+	char *argv[] = { "/bin/true", NULL };
+	int st = kt_test_run(0, argv, env, hooked, sizeof hooked, 1, 30);
+	ck_assert_int_eq(st, 0);
+	/* Registered, marked reaped, and KT_MODE read although the constructor
+	 * had not run yet. */
+	ck_assert_str_eq(hooked, "early: live=1 reaped=2 kill=-1 errno=ESRCH mode=1 refused=0 "
+	                         "delivered=1\n");
+	char *env2[] = { preload, NULL };
+	st = kt_test_run(0, argv, env2, hooked, sizeof hooked, 1, 30);
+	ck_assert_int_eq(st, 0);
+	ck_assert_str_eq(hooked, "early: live=1 reaped=2 kill=-1 errno=ESRCH mode=2 refused=1 "
+	                         "delivered=0\n");
+}
+END_TEST
+
+START_TEST(a_child_on_a_reaped_siblings_pid_can_kill_itself)
+{
+	const char *why;
+	if (!kt_test_can_pidns(&why)) {
+		printf("SKIP: a_child_on_a_reaped_siblings_pid_can_kill_itself: %s\n", why);
+		return;
+	}
+	char *argv_root[] = { "/usr/bin/unshare", "--pid", "--fork", "--mount-proc",
+		              (char *)kt_test_helper("kt_probe"), "self-kill", NULL };
+	char *argv_user[] = { "/usr/bin/unshare", "--user", "--map-root-user", "--pid",
+		              "--fork", "--mount-proc", (char *)kt_test_helper("kt_probe"),
+		              "self-kill", NULL };
+	char *const *argv = geteuid() == 0 ? argv_root : argv_user;
+	int st = kt_test_run(1, argv, NULL, hooked, sizeof hooked, 1, 30);
+	ck_assert_msg(st == 0, "status %d: %s", st, hooked);
+	ck_assert_str_eq(hooked, "setup=ok reused=1 self_kill_ok=1\n");
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+	Suite *s = suite_create("core");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, libkt_is_loaded);
+	tcase_add_test(tc, exports_exactly_the_hooks_and_the_api);
+	tcase_add_test(tc, needs_nothing_but_libc);
+	tcase_add_test(tc, version_and_counters_api);
+	tcase_add_test(tc, stale_kill_in_process_is_refused);
+	tcase_add_test(tc, live_kill_goes_through_a_pidfd);
+	tcase_add_test(tc, every_wait_entry_point_marks_reaped_and_only_reaps);
+	tcase_add_test(tc, errno_is_what_libc_leaves);
+	tcase_add_test(tc, both_posix_spawn_versions_keep_their_behaviour);
+	tcase_add_test(tc, modes_enforce_audit_off);
+	tcase_add_test(tc, silent_unless_asked);
+	tcase_add_test(tc, log_to_stderr_reports_each_stale_kill_and_bad_values_once);
+	tcase_add_test(tc, log_file_is_private_appended_and_never_a_symlink);
+	tcase_add_test(tc, hooks_work_before_the_constructor);
+	tcase_add_test(tc, a_child_on_a_reaped_siblings_pid_can_kill_itself);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(core_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
