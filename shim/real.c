@@ -66,13 +66,11 @@ void kt_real_resolve(void)
 	RESOLVE(wait3);
 	RESOLVE(wait4);
 	RESOLVE(waitid);
-#if defined(__x86_64__)
-	kt_real_get((void *_Atomic *)&kt_real.posix_spawn, "posix_spawn", "GLIBC_2.15");
-	kt_real_get((void *_Atomic *)&kt_real.posix_spawnp, "posix_spawnp", "GLIBC_2.15");
-	kt_real_get((void *_Atomic *)&kt_real.posix_spawn_compat, "posix_spawn", "GLIBC_2.2.5");
-	kt_real_get((void *_Atomic *)&kt_real.posix_spawnp_compat, "posix_spawnp", "GLIBC_2.2.5");
-#else
-	RESOLVE(posix_spawn);
-	RESOLVE(posix_spawnp);
-#endif
+	/* posix_spawn and posix_spawnp (both versions) are resolved by their
+	 * hooks on first use, not here: four dlvsym lookups (about 5,000
+	 * instructions) that most processes, which never spawn, would pay at
+	 * start-up for nothing.  They are not async-signal-safe (POSIX does not
+	 * list them), so a lookup on their first call is no new hazard; fork,
+	 * _Fork and the wait family, which signal handlers do call, stay
+	 * resolved here. */
 }
