@@ -21,24 +21,56 @@ struct kt_leaf {
 
 _Static_assert(sizeof(struct kt_entry) == 64, "a PID's entry is one cache line");
 
-static struct kt_leaf *_Atomic kt_leaves[KT_PID_LIMIT >> KT_LEAF_BITS];
+#define KT_TOP_ENTRIES (KT_PID_LIMIT >> KT_LEAF_BITS)
+#define KT_TOP_BYTES (KT_TOP_ENTRIES * sizeof(struct kt_leaf *))
+
+/* The top array (128 KiB of leaf pointers) is mmap()ed by the first
+ * registration, not kept in .bss: a .bss that large makes the dynamic
+ * loader map an extra anonymous region at every process start (one more
+ * mmap, one more VMA for every later fork and exit to copy and tear down),
+ * which strace showed as the one syscall libkt added to /bin/true's start
+ * over an empty preloaded library.  Untouched, its pages cost nothing. */
+static struct kt_leaf *_Atomic *_Atomic kt_top;
 static _Atomic uint64_t kt_seq;
 static _Atomic size_t kt_bytes;
+
+/* mmap, not malloc: we may be inside a signal handler or a vfork-shared
+ * address space, and the memory starts zeroed (NULL leaves, EMPTY slots). */
+static void *zeroed_pages(size_t n)
+{
+	void *mem = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
+static struct kt_leaf *_Atomic *top_array(int create)
+{
+	struct kt_leaf *_Atomic *top = atomic_load_explicit(&kt_top, memory_order_acquire);
+	if (top || !create)
+		return top;
+	struct kt_leaf *_Atomic *mem = zeroed_pages(KT_TOP_BYTES);
+	if (!mem)
+		return NULL;
+	if (atomic_compare_exchange_strong_explicit(&kt_top, &top, mem, memory_order_acq_rel,
+	                                            memory_order_acquire))
+		return mem;
+	munmap((void *)mem, KT_TOP_BYTES); /* someone else installed theirs first */
+	return top;
+}
 
 static struct kt_leaf *leaf_for(pid_t pid, int create)
 {
 	if (pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
 		return NULL;
-	struct kt_leaf *_Atomic *ref = &kt_leaves[(uint32_t)pid >> KT_LEAF_BITS];
+	struct kt_leaf *_Atomic *top = top_array(create);
+	if (!top)
+		return NULL;
+	struct kt_leaf *_Atomic *ref = &top[(uint32_t)pid >> KT_LEAF_BITS];
 	struct kt_leaf *leaf = atomic_load_explicit(ref, memory_order_acquire);
 	if (leaf || !create)
 		return leaf;
 
-	/* mmap, not malloc: we may be inside a signal handler or a vfork-shared
-	 * address space, and the memory starts zeroed (all slots EMPTY). */
-	void *mem = mmap(NULL, sizeof(struct kt_leaf), PROT_READ | PROT_WRITE,
-	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
+	void *mem = zeroed_pages(sizeof(struct kt_leaf));
+	if (!mem)
 		return NULL;
 	struct kt_leaf *expected = NULL;
 	if (atomic_compare_exchange_strong_explicit(ref, &expected, (struct kt_leaf *)mem,
@@ -143,11 +175,14 @@ size_t kt_table_bytes(void)
 #ifdef KT_UNIT_TEST
 void kt_table_reset_for_test(void)
 {
-	for (size_t i = 0; i < sizeof kt_leaves / sizeof kt_leaves[0]; i++) {
-		struct kt_leaf *leaf = atomic_exchange(&kt_leaves[i], NULL);
+	struct kt_leaf *_Atomic *top = atomic_exchange(&kt_top, NULL);
+	for (size_t i = 0; top && i < KT_TOP_ENTRIES; i++) {
+		struct kt_leaf *leaf = atomic_load(&top[i]);
 		if (leaf)
 			munmap(leaf, sizeof *leaf);
 	}
+	if (top)
+		munmap((void *)top, KT_TOP_BYTES);
 	atomic_store(&kt_seq, 0);
 	atomic_store(&kt_bytes, 0);
 }
