@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hot.h"
 #include "state.h"
 #include "sys.h"
 
@@ -179,7 +180,7 @@ void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
  * for the very PID this child was given (a child of the parent that was
  * reaped before the number came round again).  Left there, the child's own
  * kill(getpid(), sig) would be refused as stale. */
-void kt_child_forget_self(void)
+KT_CHILD_PATH void kt_child_forget_self(void)
 {
 	atomic_store_explicit(&kt_state.own_seq_floor, kt_table_last_seq(), memory_order_relaxed);
 	struct kt_slot *s = kt_table_find((pid_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0));

@@ -1,11 +1,13 @@
 /* Raw syscalls: see sys.h for why they return -errno. */
 #include "sys.h"
 
+#include "hot.h"
+
 #include <errno.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 
-long kt_syscall(long nr, long a, long b, long c, long d, long e)
+KT_CHILD_PATH long kt_syscall(long nr, long a, long b, long c, long d, long e)
 {
 #if defined(__x86_64__)
 	/* The syscall instruction itself, as glibc's INTERNAL_SYSCALL issues it:

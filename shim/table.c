@@ -1,6 +1,8 @@
 /* The PID table: layout and concurrency rules are in table.h. */
 #include "table.h"
 
+#include "hot.h"
+
 #include <sys/mman.h>
 
 /* A PID's slot and its report facts side by side, padded to one cache line,
@@ -42,7 +44,7 @@ static void *zeroed_pages(size_t n)
 	return mem == MAP_FAILED ? NULL : mem;
 }
 
-static struct kt_leaf *_Atomic *top_array(int create)
+static KT_CHILD_PATH struct kt_leaf *_Atomic *top_array(int create)
 {
 	struct kt_leaf *_Atomic *top = atomic_load_explicit(&kt_top, memory_order_acquire);
 	if (top || !create)
@@ -57,7 +59,7 @@ static struct kt_leaf *_Atomic *top_array(int create)
 	return top;
 }
 
-static struct kt_leaf *leaf_for(pid_t pid, int create)
+static KT_CHILD_PATH struct kt_leaf *leaf_for(pid_t pid, int create)
 {
 	if (pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
 		return NULL;
@@ -84,7 +86,7 @@ static struct kt_leaf *leaf_for(pid_t pid, int create)
 	return expected;
 }
 
-struct kt_slot *kt_table_find(pid_t pid)
+KT_CHILD_PATH struct kt_slot *kt_table_find(pid_t pid)
 {
 	struct kt_leaf *leaf = leaf_for(pid, 0);
 	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
@@ -107,7 +109,7 @@ uint64_t kt_table_next_seq(void)
 	return atomic_fetch_add_explicit(&kt_seq, 1, memory_order_acq_rel) + 1;
 }
 
-uint64_t kt_table_last_seq(void)
+KT_CHILD_PATH uint64_t kt_table_last_seq(void)
 {
 	return atomic_load_explicit(&kt_seq, memory_order_acquire);
 }
