@@ -197,20 +197,36 @@ static int worker_kill(long iters, int blocks)
 	pid_t unreg = getppid(); /* alive, and not our child */
 
 	int stale_refused = kill(gone, 0) < 0 && errno == ESRCH;
-	double v[KV_N][MAX_ROUNDS];
+	/* Many short blocks, every variant in each, in an order that reverses
+	 * from block to block; a ratio is taken within each block (the two
+	 * sides a few microseconds apart) and the median of those reported. */
+	double v[KV_N][MAX_ROUNDS], q[4][MAX_ROUNDS];
 	if (blocks > MAX_ROUNDS)
 		blocks = MAX_ROUNDS;
 	for (int b = 0; b < blocks; b++) {
-		v[KV_HOOKED][b] = TIME_LOOP(iters, kill(child, 0));
-		v[KV_RAW][b] = TIME_LOOP(iters, raw_kill(child, 0));
-		v[KV_PIDFD][b] = TIME_LOOP(iters, syscall(SYS_pidfd_send_signal, held, 0, NULL, 0));
-		v[KV_MISS_HOOKED][b] = TIME_LOOP(iters, kill(unreg, 0));
-		v[KV_MISS_RAW][b] = TIME_LOOP(iters, raw_kill(unreg, 0));
-		v[KV_STALE][b] = TIME_LOOP(iters, kill(gone, 0));
-		v[KV_GETPPID][b] = TIME_LOOP(iters, syscall(SYS_getppid));
+		for (int j = 0; j < KV_N; j++) {
+			int k = b % 2 ? KV_N - 1 - j : j;
+			switch (k) {
+			case KV_HOOKED: v[k][b] = TIME_LOOP(iters, kill(child, 0)); break;
+			case KV_RAW: v[k][b] = TIME_LOOP(iters, raw_kill(child, 0)); break;
+			case KV_PIDFD:
+				v[k][b] = TIME_LOOP(iters, syscall(SYS_pidfd_send_signal, held, 0, NULL, 0));
+				break;
+			case KV_MISS_HOOKED: v[k][b] = TIME_LOOP(iters, kill(unreg, 0)); break;
+			case KV_MISS_RAW: v[k][b] = TIME_LOOP(iters, raw_kill(unreg, 0)); break;
+			case KV_STALE: v[k][b] = TIME_LOOP(iters, kill(gone, 0)); break;
+			case KV_GETPPID: v[k][b] = TIME_LOOP(iters, syscall(SYS_getppid)); break;
+			}
+		}
+		q[0][b] = v[KV_HOOKED][b] / v[KV_RAW][b];
+		q[1][b] = v[KV_HOOKED][b] / v[KV_PIDFD][b];
+		q[2][b] = v[KV_MISS_HOOKED][b] / v[KV_MISS_RAW][b];
+		q[3][b] = v[KV_STALE][b] / v[KV_GETPPID][b];
 	}
 	for (int k = 0; k < KV_N; k++)
 		printf("%s %.2f\n", kill_keys[k], median(v[k], blocks));
+	printf("r_raw %.4f\nr_pidfd %.4f\nr_miss %.4f\nr_stale %.4f\n", median(q[0], blocks),
+	       median(q[1], blocks), median(q[2], blocks), median(q[3], blocks));
 
 	int (*counters)(struct kt_counters *, size_t) =
 		(int (*)(struct kt_counters *, size_t))dlsym(RTLD_DEFAULT, "kt_counters");
@@ -565,7 +581,8 @@ static int count_syscalls_per_kill(const char *mode, double *out);
 
 static void section_kill(int rounds, const struct modes *m)
 {
-	const long iters = 2000;
+	const long iters = 200;
+	const int blocks = 41;
 	double h[MAX_MODES][MAX_ROUNDS], hr[MAX_MODES][MAX_ROUNDS], hp[MAX_MODES][MAX_ROUNDS];
 	double miss[MAX_ROUNDS], missr[MAX_ROUNDS], stale[MAX_ROUNDS], stale_r[MAX_ROUNDS];
 	double plain[MAX_ROUNDS], raw[MAX_ROUNDS], pfd[MAX_ROUNDS], gpp[MAX_ROUNDS];
@@ -573,7 +590,7 @@ static void section_kill(int rounds, const struct modes *m)
 	struct run r;
 	for (int k = 0; k < rounds; k++) {
 		/* without libkt: libc's kill() and the raw syscalls */
-		worker(&r, NULL, NULL, "kill", iters, 7, 0);
+		worker(&r, NULL, NULL, "kill", iters, blocks, 0);
 		plain[k] = get_key(&r, "kill_hooked");
 		raw[k] = get_key(&r, "kill_raw");
 		pfd[k] = get_key(&r, "pidfd_raw");
@@ -581,21 +598,21 @@ static void section_kill(int rounds, const struct modes *m)
 		for (int i = 0; i < m->n; i++) {
 			char env[64];
 			snprintf(env, sizeof env, "KT_IDENTITY=%s", m->name[i]);
-			worker(&r, lib_kt, env, "kill", iters, 7, 0);
+			worker(&r, lib_kt, env, "kill", iters, blocks, 0);
 			took[i] = (int)get_key(&r, "idmode") == idmode_id(m->name[i]);
 			h[i][k] = get_key(&r, "kill_hooked");
-			hr[i][k] = h[i][k] / get_key(&r, "kill_raw");
-			hp[i][k] = h[i][k] / get_key(&r, "pidfd_raw");
+			hr[i][k] = get_key(&r, "r_raw");
+			hp[i][k] = get_key(&r, "r_pidfd");
 			if (i == 0) {
 				miss[k] = get_key(&r, "miss_hooked");
-				missr[k] = miss[k] / get_key(&r, "miss_raw");
+				missr[k] = get_key(&r, "r_miss");
 				stale[k] = get_key(&r, "stale");
-				stale_r[k] = stale[k] / get_key(&r, "getppid");
+				stale_r[k] = get_key(&r, "r_stale");
 				refused &= get_key(&r, "stale_refused") == 1;
 			}
 		}
 	}
-	header("1-3. kill(pid, 0), ns per call (ratios: libkt / the raw syscall, same process)");
+	header("1-3. kill(pid, 0), ns per call (ratios: libkt / the raw syscall, paired in short blocks, one process)");
 	row("raw kill() syscall, live child", "", F("%.0f ns", median(raw, rounds)), "", "the limit", -1);
 	row("raw pidfd_send_signal, held pidfd", "", F("%.0f ns", median(pfd, rounds)), "", "the limit", -1);
 	row("libc kill(), no libkt", F("%.0f ns", median(plain, rounds)), "", "", "", -1);
