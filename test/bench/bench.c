@@ -771,11 +771,12 @@ static void section_start(int rounds, int loop_n)
 	double in = true_instructions(NULL), ie = true_instructions(lib_empty),
 	       ik = true_instructions(lib_kt);
 	if (in > 0 && ie > 0 && ik > 0) {
-		row("  instructions to run /bin/true (callgrind)", F("%.0f none", in),
-		    F("%.0f", ik), F("x%.3f", ik / ie), "", -1);
-		char b[40];
-		snprintf(b, sizeof b, "%.0f empty", ie);
-		row("    libkt - empty library", b, F("+%.0f", ik - ie), "", "", -1);
+		char b[40], w[40];
+		snprintf(b, sizeof b, "%.0f no preload", in);
+		snprintf(w, sizeof w, "%.0f empty lib", ie);
+		row("  user instructions, /bin/true (callgrind)", b, w, F("x%.3f", ie / in), "", -1);
+		snprintf(w, sizeof w, "%.0f (%+.0f)", ik, ik - ie);
+		row("    libkt.so vs the empty library", F("%.0f", ie), w, F("x%.3f", ik / ie), "", -1);
 	}
 	fflush(stdout);
 }
