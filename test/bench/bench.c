@@ -428,6 +428,7 @@ struct run {
 	int status;
 	double wall_ns;
 	double cpu_ns; /* user + system of the whole process tree it reaped */
+	double minflt; /* minor page faults of the same tree */
 	char out[8192];
 };
 
@@ -498,6 +499,7 @@ static int run_prog(char *const argv[], const char *preload, const char *extra, 
 	while (wait4(pid, &r->status, 0, &ru) < 0 && errno == EINTR)
 		;
 	r->wall_ns = (double)(now_ns() - t0);
+	r->minflt = (double)ru.ru_minflt;
 	r->cpu_ns = (double)ru.ru_utime.tv_sec * 1e9 + ru.ru_utime.tv_usec * 1e3 +
 	            (double)ru.ru_stime.tv_sec * 1e9 + ru.ru_stime.tv_usec * 1e3;
 	free(env);
@@ -743,35 +745,42 @@ static void section_start(int rounds, int loop_n)
 	snprintf(script, sizeof script,
 	         "i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", loop_n);
 	char *argv[] = { "/bin/sh", "-c", script, NULL };
-	const char *pre[3] = { NULL, lib_empty, lib_kt };
-	double wall[3][MAX_ROUNDS], cpu[3][MAX_ROUNDS], rk[MAX_ROUNDS], re[MAX_ROUNDS];
-	double rkc[MAX_ROUNDS];
+	/* The empty library runs twice a round: how far apart its two runs
+	 * land is the noise floor the other ratios should be read against. */
+	const char *pre[4] = { NULL, lib_empty, lib_kt, lib_empty };
+	double wall[4][MAX_ROUNDS], cpu[4][MAX_ROUNDS], flt[4][MAX_ROUNDS];
+	double rk[MAX_ROUNDS], re[MAX_ROUNDS], rkc[MAX_ROUNDS], noise[MAX_ROUNDS];
 	struct run r;
 	for (int k = 0; k < rounds; k++) {
-		for (int j = 0; j < 3; j++) {
-			int v = (j + k) % 3;
+		for (int j = 0; j < 4; j++) {
+			int v = (j + k) % 4;
 			run_prog(argv, pre[v], NULL, 0, &r);
 			wall[v][k] = r.wall_ns / loop_n / 1000;
 			cpu[v][k] = r.cpu_ns / loop_n / 1000;
+			flt[v][k] = r.minflt / loop_n;
 		}
 		rk[k] = wall[2][k] / wall[1][k];
 		re[k] = wall[1][k] / wall[0][k];
 		rkc[k] = cpu[2][k] / cpu[1][k];
+		noise[k] = wall[3][k] / wall[1][k];
 	}
-	char what[96];
+	char what[96], b[48], w[48];
 	header("5. process start: /bin/sh loop running /bin/true, us per /bin/true");
 	snprintf(what, sizeof what, "%d x /bin/true, no preload", loop_n);
 	row(what, "", F("%.1f us", median(wall[0], rounds)), "", "", -1);
 	row("  empty preloaded library (the floor)", "no preload", F("%.1f us", median(wall[1], rounds)),
 	    F("x%.3f", median(re, rounds)), "", -1);
-	row("  libkt.so preloaded, wall", "empty library", F("%.1f us", median(wall[2], rounds)),
+	snprintf(what, sizeof what, "  libkt.so, wall (noise floor x%.3f)", median(noise, rounds));
+	row(what, "empty library", F("%.1f us", median(wall[2], rounds)),
 	    F("x%.3f", median(rk, rounds)), "<= x1.02", median(rk, rounds) <= 1.02);
-	row("  libkt.so preloaded, CPU (user+sys)", F("%.1f us", median(cpu[1], rounds)),
+	row("  libkt.so, CPU (user+sys)", F("%.1f us", median(cpu[1], rounds)),
 	    F("%.1f us", median(cpu[2], rounds)), F("x%.3f", median(rkc, rounds)), "", -1);
+	snprintf(b, sizeof b, "%.2f / %.2f", median(flt[0], rounds), median(flt[1], rounds));
+	snprintf(w, sizeof w, "%.2f", median(flt[2], rounds));
+	row("  page faults per /bin/true (none / empty)", b, w, "", "", -1);
 	double in = true_instructions(NULL), ie = true_instructions(lib_empty),
 	       ik = true_instructions(lib_kt);
 	if (in > 0 && ie > 0 && ik > 0) {
-		char b[40], w[40];
 		snprintf(b, sizeof b, "%.0f no preload", in);
 		snprintf(w, sizeof w, "%.0f empty lib", ie);
 		row("  user instructions, /bin/true (callgrind)", b, w, F("x%.3f", ie / in), "", -1);
