@@ -4,6 +4,11 @@
 #   make test       build and run every Check suite (unit + preload), both CK_FORK modes
 #   make demo       build, then show a PID-reuse bug without and with libkt
 #   make asan       build build/asan/libkt.so with ASan+UBSan (for the sanitizer runs)
+#   make aarch64    cross-build build/aarch64/libkt.so (and its test helpers) with
+#                   aarch64-linux-gnu-gcc; `make test` runs them under qemu-aarch64
+#                   when both are installed
+#   make install    install under PREFIX (default /usr/local), staged under DESTDIR
+#   make uninstall  remove what install put there
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make clean
 
@@ -23,23 +28,41 @@ endif
 
 # The library: one file per concern (see README "Layout").  No -ldl, no -lpthread:
 # on glibc >= 2.34 both live in libc, and each extra DT_NEEDED costs every exec.
+# vfork is a per-architecture trampoline (shim/vfork_ARCH.S); each architecture
+# has its own version script (x86_64 has glibc's GLIBC_2.2.5 compat posix_spawn).
+ARCH := $(shell $(CC) -dumpmachine | cut -d- -f1)
+SHIM_MAP := $(if $(filter x86_64,$(ARCH)),shim/libkt.map,shim/libkt-$(ARCH).map)
 SHIM_SRC := $(wildcard shim/*.c)
-SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o)
+SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o) $(BUILD)/shim/vfork_$(ARCH).o
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 	-D_GNU_SOURCE -Iinclude -Ishim
-SHIM_LDFLAGS := -shared -Wl,--version-script=shim/libkt.map -Wl,-z,relro \
-	-Wl,--no-undefined
+SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
+	-Wl,-z,noexecstack -Wl,--no-undefined
 
-all: $(LIB) helpers
+DECOY   := $(BUILD)/kt-decoy
+
+all: $(LIB) $(DECOY) helpers
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
-$(LIB): $(SHIM_OBJ) shim/libkt.map
+$(BUILD)/shim/%.o: shim/%.S Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $@";)
+	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(LIB): $(SHIM_OBJ) $(SHIM_MAP)
 	@$(if $(Q),echo "  LD      $@";)
 	$(Q)$(CC) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) $(SHIM_OBJ) -o $@
+
+# The reuse provoker behind kt-run --provoke-reuse (a plain program, never
+# preloaded; installed to libexec).
+$(DECOY): scripts/kt-decoy.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 
 # ---- tests ---------------------------------------------------------------------
 # test/unit_*.c     Check suites of the pure parts; they link UNIT_DEPS, never the hooks
@@ -61,7 +84,13 @@ TESTLIB      := test/testlib.c
 $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(wildcard shim/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(TEST_CFLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) -o $@ $(CHECK_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) -o $@ $(CHECK_LIBS)
+
+# The caller-naming code is pure too (no hooks), but only its own suite links
+# it; frame records and .dynsym symbols give that suite something to find.
+$(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c shim/sys.c
+$(BUILD)/test/unit_caller: UNIT_FLAGS := -rdynamic -fno-omit-frame-pointer
+$(BUILD)/test/unit_caller: shim/caller.c shim/sys.c
 
 $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -71,17 +100,43 @@ $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) includ
 $(BUILD)/test/helpers/%: test/helpers/%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+
+# The report tests check that a stale kill's caller is named: symbols in
+# .dynsym and frame records to walk.
+$(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@
 
+# The glibc 2.39 stand-in defines versioned symbols: it needs its version script.
+$(BUILD)/test/helpers/libfake_glibc239.so: test/helpers/libfake_glibc239.c \
+		test/helpers/libfake_glibc239.map Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -shared -fPIC \
+		-Wl,--version-script=test/helpers/libfake_glibc239.map $< -o $@
+
 helpers: $(HELPER_BIN) $(HELPER_LIBS)
 
+# ---- aarch64 ---------------------------------------------------------------------
+# The same sources cross-built into $(BUILD)/aarch64 (library and helpers; Check
+# itself is not cross-installed, so the aarch64 cases live in plain helpers that
+# test/preload_children.c runs under qemu-aarch64).  `make test` builds this too
+# when the cross compiler is there, and the suite says SKIP when it is not.
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+HAVE_AARCH64 := $(if $(filter x86_64,$(ARCH)),$(shell command -v $(AARCH64_CC) >/dev/null 2>&1 && echo yes))
+AARCH64_HELPERS := vforker
+
+aarch64:
+	$(Q)$(MAKE) --no-print-directory CC=$(AARCH64_CC) BUILD=$(BUILD)/aarch64 \
+		$(BUILD)/aarch64/libkt.so $(AARCH64_HELPERS:%=$(BUILD)/aarch64/test/helpers/%)
+
 TEST_TIMEOUT ?= 600
-test: $(LIB) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
+test: $(LIB) $(DECOY) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS) \
+	$(if $(HAVE_AARCH64),aarch64)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) TEST_TIMEOUT=$(TEST_TIMEOUT) scripts/run-tests $(UNIT_BIN) -- $(PRELOAD_BIN)
 
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
@@ -110,7 +165,38 @@ $(BUILD)/bench/bench: test/bench/bench.c include/kt.h Makefile
 bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
 	$(Q)$(BUILD)/bench/bench -b $(BUILD) $(BENCH_ARGS)
 
+# ---- install ------------------------------------------------------------------
+# PREFIX is where things will live; DESTDIR (for packagers) is prepended to
+# every path written, never to paths kt-run looks at: kt-run finds libkt.so
+# and kt-decoy relative to itself (../lib, ../libexec/libkt).
+PREFIX     ?= /usr/local
+BINDIR     := $(PREFIX)/bin
+LIBDIR     := $(PREFIX)/lib
+LIBEXECDIR := $(PREFIX)/libexec/libkt
+INCLUDEDIR := $(PREFIX)/include
+MANDIR     := $(PREFIX)/share/man
+INSTALL    ?= install
+
+INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(LIBEXECDIR)/kt-decoy \
+	$(INCLUDEDIR)/kt.h $(MANDIR)/man1/kt-run.1 $(MANDIR)/man7/libkt.7
+
+install: $(LIB) $(DECOY)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libkt.so
+	$(INSTALL) -m 755 scripts/kt-run $(DESTDIR)$(BINDIR)/kt-run
+	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
+	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
+	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1
+	$(INSTALL) -m 644 man/libkt.7 $(DESTDIR)$(MANDIR)/man7/libkt.7
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test demo clean helpers bench
+.PHONY: all test demo clean helpers aarch64
+.PHONY: all test demo clean helpers install uninstall
+.PHONY: bench

@@ -1,10 +1,10 @@
-/* Child creation: fork, _Fork, posix_spawn, posix_spawnp.
+/* Child creation: fork, _Fork, posix_spawn, posix_spawnp (and pidfd_spawn*).
  *
  * Each hook calls the real function and registers the child in the parent
  * (how registration is made race-free is explained in registry.c).  fork
  * stays glibc's own: a raw clone would skip the program's atfork handlers
- * and glibc's child-side bookkeeping.  vfork and clone are not hooked here:
- * they pass through to libc untouched. */
+ * and glibc's child-side bookkeeping.  vfork is an assembly trampoline
+ * (vfork_*.S, vfork.c); clone is hooks_clone.c. */
 #include <errno.h>
 
 #include "hot.h"
@@ -22,6 +22,7 @@ static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
 	if (pid == 0) {
 		/* Raw syscalls only: errno stays as fork left it, and the child
 		 * does not fault in the page of libc's __errno_location. */
+		kt_vfork_forget();
 		kt_child_forget_self();
 		return 0;
 	}

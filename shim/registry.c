@@ -87,18 +87,68 @@ static void publish_unverified(pid_t pid, struct kt_slot *s, uint64_t before)
 		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
 }
 
-void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
+/* The slot for a child about to be registered, or NULL if it goes untracked.
+ * A vfork child runs in its parent's memory: anything it wrote here would be
+ * its parent's table, describing a grandchild the parent cannot reap, so a
+ * process in that state registers nothing (see vfork.c). */
+static struct kt_slot *slot_for_new_child(pid_t pid, enum kt_made_by how, const char *name)
 {
-	if (pid <= 0)
-		return;
+	if (pid <= 0 || kt_in_vfork_child())
+		return NULL;
 	struct kt_slot *s = kt_table_get(pid);
 	if (!s) {
 		kt_count(&kt_state.n.fallbacks);
 		kt_report_degraded(KT_DEGRADED_NO_MEMORY, ENOMEM);
-		return;
+		return NULL;
 	}
 	kt_count(&kt_state.n.children_tracked);
 	fill_info(pid, how, name);
+	return s;
+}
+
+void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const char *name,
+                             int sibling)
+{
+	if (pid <= 0 || kt_in_vfork_child())
+		return;
+	int mode = kt_identity_mode();
+	if (mode == KT_IDMODE_UNPROBED)
+		mode = probe_identity(pidfd);
+	/* A sibling (CLONE_PARENT) can only be told by its inode: the waitid
+	 * checks used without one would call it "not our child", i.e. dead. */
+	if (sibling && mode != KT_IDENTITY_INODE)
+		return;
+	struct kt_slot *s = slot_for_new_child(pid, how, name);
+	if (!s)
+		return;
+	/* No race to check for, unlike kt_register_child: this pidfd was made by
+	 * the clone that made the child (CLONE_PIDFD, pidfd_spawn), so it names
+	 * that child whatever has happened to the PID since.  Had the child been
+	 * reaped already and the number reused, the inode we record is still the
+	 * child's, and the first kill finds the difference and refuses. */
+	if (mode != KT_IDENTITY_INODE) {
+		/* No identity: the pidfd still tells exactly whether the child is
+		 * already reaped. */
+		if (kt_pidfd_is_my_child(pidfd) == -ECHILD)
+			mark_gone_at_birth(pid, s, atomic_load(&s->word));
+		else
+			kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		return;
+	}
+	int64_t ino = kt_fd_inode(pidfd);
+	if (ino < 0) {
+		kt_count(&kt_state.n.fallbacks);
+		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+		return;
+	}
+	kt_slot_publish(s, (uint64_t)ino, KT_SLOT_LIVE);
+}
+
+void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
+{
+	struct kt_slot *s = slot_for_new_child(pid, how, name);
+	if (!s)
+		return;
 	uint64_t before = atomic_load_explicit(&s->word, memory_order_acquire);
 
 	int mode = kt_identity_mode();
@@ -161,6 +211,9 @@ static int holder_is(pid_t pid, uint64_t ident)
 
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
 {
+	/* A vfork child reaps only its own children, which it never registered. */
+	if (kt_in_vfork_child())
+		return;
 	struct kt_slot *s = kt_table_find(pid);
 	if (!s)
 		return;

@@ -14,6 +14,7 @@
 
 #include <kt.h>
 
+#include "caller.h"
 #include "config.h"
 #include "table.h"
 
@@ -39,6 +40,8 @@ enum kt_degraded {
 	KT_DEGRADED_NO_PIDFS,       /* pidfds exist but carry no unique inode (< 6.9) */
 	KT_DEGRADED_FD_EXHAUSTED,   /* EMFILE/ENFILE/ENOMEM taking an identity */
 	KT_DEGRADED_NO_MEMORY,      /* no memory for the PID table */
+	KT_DEGRADED_NO_CLONE_PIDFD, /* clone refuses CLONE_PIDFD (< 5.2, qemu-user, seccomp) */
+	KT_DEGRADED_NO_PGRP_SIGNAL, /* no PIDFD_SIGNAL_PROCESS_GROUP (< 6.9) */
 	KT_DEGRADED_REASONS
 };
 
@@ -49,6 +52,7 @@ struct kt_state {
 	int log_fd;                  /* -1: no logging */
 	uint64_t log_dev, log_ino;   /* what log_fd must still be (KT_LOG=PATH) */
 	_Atomic int degraded_said[KT_DEGRADED_REASONS];
+	uint64_t provoke_dev, provoke_ino; /* what the KT_PROVOKE_FD socket must be */
 	/* Registrations numbered above this were made by this process; those at
 	 * or below it came with the table from the parent at fork.  Only our own
 	 * children can be asked about with waitid. */
@@ -102,6 +106,13 @@ struct kt_real {
 	                   const posix_spawnattr_t *, char *const[], char *const[]);
 	int (*posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 	                    const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*clone)(int (*)(void *), void *, int, void *, ...);
+	/* glibc >= 2.39 (GLIBC_2.39); NULL before. */
+	int (*pidfd_spawn)(int *, const char *, const posix_spawn_file_actions_t *,
+	                   const posix_spawnattr_t *, char *const[], char *const[]);
+	int (*pidfd_spawnp)(int *, const char *, const posix_spawn_file_actions_t *,
+	                    const posix_spawnattr_t *, char *const[], char *const[]);
+	pid_t (*pidfd_getpid)(int);
 #if defined(__x86_64__)
 	/* glibc < 2.15 posix_spawn, kept for old binaries: it retries a file
 	 * without #! through /bin/sh on ENOEXEC. */
@@ -124,6 +135,20 @@ void *kt_real_get(void *_Atomic *slot, const char *name, const char *version);
 /* Register a child that fork/_Fork/posix_spawn* just returned.  NAME: what it
  * runs (a path for the spawns; NULL for a fork, which runs our own image). */
 void kt_register_child(pid_t pid, enum kt_made_by how, const char *name);
+/* Register a child made together with PIDFD (CLONE_PIDFD, pidfd_spawn): the
+ * identity comes from that fd, which is left open for the caller.  SIBLING:
+ * a CLONE_PARENT child, our parent's and not ours (tracked by inode only). */
+void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const char *name,
+                             int sibling);
+/* 1 if this process is a vfork child still sharing its parent's memory
+ * (vfork.c): such a process must leave libkt's state as it found it. */
+int kt_in_vfork_child(void);
+/* In a fork child: no vfork of the forking thread is in progress here. */
+void kt_vfork_forget(void);
+/* 0 once clone has refused CLONE_PIDFD here (vfork.c); then vfork and clone
+ * children are registered after the fact, like fork's. */
+int kt_clone_pidfd_usable(void);
+void kt_clone_pidfd_refused(int err);
 /* A wait hook reaped PID; the wait started when kt_table_last_seq() was SEQ. */
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how);
 /* In a forked child, before it returns to the program: see registry.c. */
@@ -132,16 +157,21 @@ void kt_child_forget_self(void);
 int kt_identity_mode(void);
 
 /* ---- reports (report.c) --------------------------------------------------- */
+/* One stale kill: everything a report line says about it.  CALL names the
+ * public entry point ("kill", "killpg", "sigqueue"), so every signalling hook
+ * reports through the same event. */
 struct kt_stale {
 	pid_t pid;
 	int sig;
-	const char *call;       /* "kill" */
+	const char *call;
+	int group;              /* kill(-pid)/killpg(pid): the signal was for pid's group */
 	int delivered;          /* audit mode: the kill went through */
 	int delivered_errno;    /* and the kernel's answer (0: signal sent) */
 	int holder;             /* who held the PID before any delivery: 1 another
 	                           process (comm, ppid below), 0 nobody, -1 unknown */
 	char holder_comm[20];
 	int64_t holder_ppid;
+	struct kt_caller caller; /* where in the program the call came from */
 };
 /* 1 if reports go anywhere: callers skip gathering facts otherwise. */
 static inline int kt_report_wanted(void) { return kt_state.log_fd >= 0; }
@@ -149,10 +179,22 @@ static inline int kt_report_wanted(void) { return kt_state.log_fd >= 0; }
 void kt_report_find_holder(struct kt_stale *ev);
 void kt_report_stale(const struct kt_stale *ev);
 void kt_report_degraded(enum kt_degraded why, int err);
+/* The KT_STATS=1 exit summary (destructor). */
+void kt_report_summary(void);
 /* Write the configuration warnings collected by the parser (constructor). */
 void kt_report_config_warnings(void);
 /* Open the log named by the configuration (constructor). */
 void kt_log_open(void);
+/* The comm a reuse decoy gives itself (kt-run --provoke-reuse), so a report
+ * can say a stale kill met a decoy rather than a real process. */
+#define KT_DECOY_COMM "kt-decoy"
+
+/* ---- the reuse provoker (provoke.c) ---------------------------------------- */
+/* Check the KT_PROVOKE_FD pipe ends (constructor). */
+void kt_provoke_open(void);
+/* A wait hook reaped PID: hand the number to the provoker, if there is one,
+ * and wait (bounded) until a decoy holds it.  Async-signal-safe. */
+void kt_provoke_reaped(pid_t pid);
 
 uint64_t kt_now_ns(void);
 

@@ -47,7 +47,10 @@ static inline unsigned kt_word_state(uint64_t w) { return (unsigned)(w & 3u); }
 static inline uint64_t kt_word_ident(uint64_t w) { return w >> 2; }
 
 /* How a child came to be, and how it went: for reports and the public API. */
-enum kt_made_by { KT_MADE_FORK = 1, KT_MADE__FORK, KT_MADE_POSIX_SPAWN, KT_MADE_POSIX_SPAWNP };
+enum kt_made_by {
+	KT_MADE_FORK = 1, KT_MADE__FORK, KT_MADE_POSIX_SPAWN, KT_MADE_POSIX_SPAWNP,
+	KT_MADE_VFORK, KT_MADE_CLONE, KT_MADE_PIDFD_SPAWN, KT_MADE_PIDFD_SPAWNP,
+};
 enum kt_reaped_by {
 	KT_REAPED_UNKNOWN = 0, KT_REAPED_WAIT, KT_REAPED_WAITPID, KT_REAPED_WAIT3,
 	KT_REAPED_WAIT4, KT_REAPED_WAITID,

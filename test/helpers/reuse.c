@@ -4,7 +4,9 @@
  *   reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P]
  *   reuse [--place=P] -- CMD [ARG...]
  *
- *   C  fork, _Fork, vfork, clone, posix_spawn, posix_spawnp
+ *   C  fork, _Fork, vfork, vfork_exec (vfork, then exec /bin/true, as shells
+ *      and CPython do), clone, posix_spawn, posix_spawnp, pidfd_spawn,
+ *      pidfd_spawnp (glibc >= 2.39, or test/helpers/libfake_glibc239.so)
  *   R  wait, waitpid, waitpid_any, wait3, wait4, waitid_pid, waitid_all,
  *      waitid_pidfd, sigchld (waitpid(-1, WNOHANG) in a SIGCHLD handler),
  *      thread (waitpid in another pthread), sigign (SIGCHLD ignored: the kernel
@@ -100,7 +102,7 @@ extern char **environ;
 
 struct opts {
 	const char *role;     /* NULL (outer) or "program" */
-	const char *creation; /* fork, _Fork, vfork, clone, posix_spawn, posix_spawnp */
+	const char *creation; /* fork, _Fork, vfork, vfork_exec, clone, posix_spawn(p) */
 	const char *reap;     /* see reap_child() */
 	const char *place;    /* auto, clone3, ns_last_pid */
 	const char *send;     /* kill, sigqueue, killpg, kill_neg */
@@ -224,10 +226,42 @@ static pid_t create_child(const char *how)
 		pid = vfork();
 		if (pid == 0)
 			child_body(); /* setpgid and _exit only: both fine in a vfork child */
+	} else if (strcmp(how, "vfork_exec") == 0) {
+		static char *const argv[] = { "true", NULL };
+		pid = vfork();
+		if (pid == 0) {
+			if (child_leads_group)
+				setpgid(0, 0);
+			execve("/bin/true", argv, environ);
+			_exit(127);
+		}
 	} else if (strcmp(how, "clone") == 0) {
 		/* A process-creating clone (no CLONE_VM sharing of threads). */
 		static char stack[64 * 1024] __attribute__((aligned(16)));
 		pid = clone(clone_child, stack + sizeof stack, SIGCHLD, NULL);
+	} else if (strcmp(how, "pidfd_spawn") == 0 || strcmp(how, "pidfd_spawnp") == 0) {
+		/* By version, as a program linked against glibc >= 2.39 binds. */
+		typedef int (*pidfd_spawn_fn)(int *, const char *, const posix_spawn_file_actions_t *,
+		                              const posix_spawnattr_t *, char *const[], char *const[]);
+		pidfd_spawn_fn sp = (pidfd_spawn_fn)dlvsym(RTLD_DEFAULT, how, "GLIBC_2.39");
+		pid_t (*getpid_of)(int) = (pid_t (*)(int))dlvsym(RTLD_DEFAULT, "pidfd_getpid",
+		                                                  "GLIBC_2.39");
+		if (!sp || !getpid_of)
+			die(EXIT_SETUP, "%s@GLIBC_2.39 or pidfd_getpid not found", how);
+		char *argv[] = { "true", NULL };
+		int fd = -1;
+		int err = how[11] == 'p' ? sp(&fd, "true", NULL, NULL, argv, environ)
+		                         : sp(&fd, "/bin/true", NULL, NULL, argv, environ);
+		if (err) {
+			errno = err;
+			pid = -1;
+		} else {
+			/* Fails (ESRCH) once the child is reaped: not with --reap=sigign. */
+			pid = getpid_of(fd);
+			/* Ours to close; libkt must not have touched it. */
+			if (close(fd) < 0)
+				die(EXIT_SETUP, "close(pidfd): %s", strerror(errno));
+		}
 	} else if (strcmp(how, "posix_spawn") == 0 || strcmp(how, "posix_spawnp") == 0) {
 		char *argv[] = { "true", NULL };
 		posix_spawnattr_t attr;

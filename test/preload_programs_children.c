@@ -1,0 +1,305 @@
+/* Real programs on the paths of issue 3, with and without libkt: dash (vfork
+ * for every external command), CPython's subprocess (vfork + exec), GNU make
+ * -j (posix_spawn, then /bin/sh's vfork), and the seed's pattern in shell
+ * form (the child makes its own process group, the parent kills the group).
+ *
+ * Ordinary use must behave exactly as without libkt; where a stale kill is
+ * possible, the reuse helper's PID namespace shows it refused.  (CPython's
+ * stale os.kill after Popen.wait is test/preload_programs.c's.) */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scenario.h"
+#include "testlib.h"
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int installed(const char *path, const char *what)
+{
+	if (access(path, X_OK) == 0)
+		return 1;
+	printf("SKIP: %s: %s is not installed\n", what, path);
+	fflush(stdout);
+	return 0;
+}
+
+/* Runs ARGV with or without libkt; returns its wait status, OUT gets
+ * stdout+stderr, *secs the elapsed time. */
+static int run(int preload, char *const argv[], char *out, size_t outsz, double *secs)
+{
+	double t0 = now_s();
+	int st = kt_test_run(preload, argv, NULL, out, outsz, 1, 20);
+	*secs = now_s() - t0;
+	ck_assert_msg(st != -1, "could not start %s", argv[0]);
+	return st;
+}
+
+/* Both ways: exit status WANT, in under MAX_S seconds. */
+static void expect_both(char *const argv[], int want, double max_s, const char *what)
+{
+	char out[4096];
+	double secs;
+	for (int preload = 0; preload <= 1; preload++) {
+		int st = run(preload, argv, out, sizeof out, &secs);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == want,
+		              "%s (%s libkt): status 0x%x, expected exit %d, output:\n%s", what,
+		              preload ? "with" : "without", st, want, out);
+		ck_assert_msg(secs < max_s, "%s (%s libkt): took %.1f s", what,
+		              preload ? "with" : "without", secs);
+	}
+}
+
+START_TEST(test_libkt_loaded)
+{
+	kt_test_assert_loaded();
+}
+END_TEST
+
+/* ---- dash ---------------------------------------------------------------- */
+
+START_TEST(test_dash_kill_background_job)
+{
+	if (!installed("/bin/dash", "dash kill $!"))
+		return;
+	char *argv[] = { "/bin/dash", "-c", "sleep 30 & kill $!; wait $!", NULL };
+	expect_both(argv, 143, 5.0, "dash: sleep 30 & kill $!; wait $!");
+}
+END_TEST
+
+/* Foreground commands: dash vforks each one.  A loop of them must run as
+ * usual, exit statuses included. */
+START_TEST(test_dash_foreground_commands)
+{
+	if (!installed("/bin/dash", "dash foreground commands"))
+		return;
+	char *argv[] = { "/bin/dash", "-c",
+	                 "i=0; while [ $i -lt 50 ]; do /bin/true || exit 9; i=$((i+1)); done; "
+	                 "/bin/false; s=$?; /nonexistent/cmd 2>/dev/null; echo $s $?", NULL };
+	char out[4096];
+	double secs;
+	for (int preload = 0; preload <= 1; preload++) {
+		int st = run(preload, argv, out, sizeof out, &secs);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strcmp(out, "1 127\n") == 0,
+		              "dash (%s libkt): status 0x%x, output '%s'",
+		              preload ? "with" : "without", st, out);
+	}
+}
+END_TEST
+
+/* The stale kill of a child that dash made with vfork (a foreground command,
+ * whose PID it learns from the command itself) and reaped. */
+#define DASH_STALE_VFORKED                                                    \
+	"t=$(mktemp)\n"                                                       \
+	"/bin/sh -c 'echo $$' > \"$t\"\n"                                     \
+	"read p < \"$t\"; rm -f \"$t\"\n"                                     \
+	"echo \"freed $p\" >&3\n"                                             \
+	"read -r ready <&4\n"                                                 \
+	"kill $p\n"                                                           \
+	"echo \"result pid=$p kill_status=$?\" >&3\n"
+
+START_TEST(test_dash_stale_kill_of_vforked_command)
+{
+	const char *what = "dash: kill of a vforked foreground command's old PID";
+	if (!scenario_possible(what) || !installed("/bin/dash", what))
+		return;
+	char *argv[] = { (char *)kt_test_helper("reuse"), "--", "/bin/dash", "-c",
+	                 DASH_STALE_VFORKED, NULL };
+	struct scenario s;
+	if (!scenario_run(&s, 0, argv, NULL, what))
+		return;
+	scenario_expect(&s, "kill_status", "0", what, 0);
+	scenario_expect(&s, "stranger", "killed", what, 0);
+	if (!scenario_run(&s, 1, argv, NULL, what))
+		return;
+	scenario_expect(&s, "kill_status", "1", what, 1);
+	scenario_expect(&s, "stranger", "alive", what, 1);
+}
+END_TEST
+
+/* ---- the seed's pattern: the child makes its own group, the parent kills it */
+
+#define SH_GROUP_KILL                                                        \
+	"t=$(mktemp -u); mkfifo \"$t\"\n"                                     \
+	"setsid sh -c \"echo > $t; exec sleep 30\" &\n"                       \
+	"read _ < \"$t\"; rm -f \"$t\"\n"                                     \
+	"kill -TERM -$!\n"                                                    \
+	"wait $!\n"
+
+START_TEST(test_dash_kill_own_group)
+{
+	if (!installed("/bin/dash", "dash kill -$!") || !installed("/usr/bin/setsid", "setsid"))
+		return;
+	char *argv[] = { "/bin/dash", "-c", SH_GROUP_KILL, NULL };
+	expect_both(argv, 143, 5.0, "dash: setsid child, kill -TERM -$!");
+}
+END_TEST
+
+/* The same, stale: the group's leader has been reaped and its number given
+ * to a stranger who leads a group of it. */
+#define SH_STALE_GROUP_KILL                                                  \
+	"setsid /bin/true & p=$!\n"                                           \
+	"wait $p\n"                                                           \
+	"echo \"freed $p\" >&3\n"                                             \
+	"read -r ready <&4\n"                                                 \
+	"kill -TERM -$p\n"                                                    \
+	"echo \"result pid=$p kill_status=$?\" >&3\n"
+
+START_TEST(test_dash_stale_group_kill)
+{
+	const char *what = "dash: kill -TERM -$p after wait $p";
+	if (!scenario_possible(what) || !installed("/bin/dash", what) ||
+	    !installed("/usr/bin/setsid", what))
+		return;
+	char *argv[] = { (char *)kt_test_helper("reuse"), "--", "/bin/dash",
+	                 "-c", SH_STALE_GROUP_KILL, NULL };
+	struct scenario s;
+	if (!scenario_run(&s, 0, argv, NULL, what))
+		return;
+	scenario_expect(&s, "kill_status", "0", what, 0);
+	scenario_expect(&s, "stranger", "killed", what, 0);
+	if (!scenario_run(&s, 1, argv, NULL, what))
+		return;
+	scenario_expect(&s, "kill_status", "1", what, 1);
+	scenario_expect(&s, "stranger", "alive", what, 1);
+}
+END_TEST
+
+/* ---- CPython -------------------------------------------------------------- */
+
+/* Each line: NAME=RESULT; the suite compares them with and without libkt,
+ * and "tracked" shows libkt registered Popen's (vforked) child. */
+#define PY_SUBPROCESS                                                                  \
+	"import ctypes, subprocess, time\n"                                            \
+	"try:\n"                                                                       \
+	"    st = ctypes.CDLL(None).kt_pid_state\n"                                    \
+	"except AttributeError:\n"                                                     \
+	"    st = None\n"                                                              \
+	"p = subprocess.Popen(['sleep', '30'])\n"                                      \
+	"print('tracked=%s' % (st(p.pid) if st else 'n/a'))\n"                         \
+	"p.kill(); print('kill=%d' % p.wait())\n"                                      \
+	"print('after_wait=%s' % (st(p.pid) if st else 'n/a'))\n"                      \
+	"p = subprocess.Popen(['sleep', '30']); p.terminate()\n"                       \
+	"print('terminate=%d' % p.wait())\n"                                           \
+	"t0 = time.monotonic()\n"                                                      \
+	"try:\n"                                                                       \
+	"    subprocess.run(['sleep', '5'], timeout=0.3); print('timeout=none')\n"     \
+	"except subprocess.TimeoutExpired:\n"                                          \
+	"    print('timeout=expired fast=%d' % (time.monotonic() - t0 < 3))\n"         \
+	"try:\n"                                                                       \
+	"    subprocess.Popen(['/nonexistent/program']); print('missing=ran')\n"       \
+	"except FileNotFoundError:\n"                                                  \
+	"    print('missing=FileNotFoundError')\n"                                     \
+	"print('run=%d' % subprocess.run(['sh', '-c', 'exit 3']).returncode)\n"
+
+START_TEST(test_python_subprocess)
+{
+	const char *py = "/usr/bin/python3";
+	if (!installed(py, "CPython subprocess"))
+		return;
+	char *argv[] = { (char *)py, "-I", "-S", "-c", PY_SUBPROCESS, NULL };
+	char plain[2048], hooked[2048];
+	double secs;
+	int st = run(0, argv, plain, sizeof plain, &secs);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "python (without libkt): 0x%x\n%s", st,
+	              plain);
+	st = run(1, argv, hooked, sizeof hooked, &secs);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "python (with libkt): 0x%x\n%s", st,
+	              hooked);
+	static const char *const want[] = { "kill=-9", "terminate=-15", "timeout=expired fast=1",
+	                                    "missing=FileNotFoundError", "run=3", NULL };
+	for (int i = 0; want[i]; i++) {
+		ck_assert_msg(strstr(plain, want[i]), "python without libkt: no '%s' in:\n%s", want[i],
+		              plain);
+		ck_assert_msg(strstr(hooked, want[i]), "python with libkt: no '%s' in:\n%s", want[i],
+		              hooked);
+	}
+	ck_assert_msg(strstr(plain, "tracked=n/a"), "%s", plain);
+	ck_assert_msg(strstr(hooked, "tracked=1\n") && strstr(hooked, "after_wait=2\n"),
+	              "python with libkt: Popen's child not registered live, then reaped:\n%s",
+	              hooked);
+}
+END_TEST
+
+/* ---- GNU make -j ------------------------------------------------------------ */
+
+START_TEST(test_make_parallel)
+{
+	if (!installed("/usr/bin/make", "make -j"))
+		return;
+	char dir[] = "/tmp/kt-make-XXXXXX";
+	ck_assert(mkdtemp(dir) != NULL);
+	char mk[64];
+	snprintf(mk, sizeof mk, "%s/Makefile", dir);
+	FILE *f = fopen(mk, "w");
+	ck_assert(f != NULL);
+	/* Four recipes of 0.4 s: about 0.4 s in parallel, 1.6 s one by one.  The
+	 * last recipe kills a job of its own, as make's users' recipes do. */
+	fputs("all: a b c d\n"
+	      "a b c:\n\t@sleep 0.4; echo $@\n"
+	      "d:\n\t@sleep 0.4; sleep 30 & kill $$!; wait $$! || echo d=$$?\n", f);
+	fclose(f);
+	char *argv[] = { "/usr/bin/make", "-s", "-j4", "-C", dir, NULL };
+	char out[4096];
+	double secs;
+	for (int preload = 0; preload <= 1; preload++) {
+		int st = run(preload, argv, out, sizeof out, &secs);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		              "make (%s libkt): 0x%x\n%s", preload ? "with" : "without", st, out);
+		ck_assert_msg(strstr(out, "a\n") && strstr(out, "b\n") && strstr(out, "c\n") &&
+		              strstr(out, "d=143\n"), "make (%s libkt): output:\n%s",
+		              preload ? "with" : "without", out);
+		ck_assert_msg(secs < 1.4, "make -j4 (%s libkt) took %.2f s: not parallel?",
+		              preload ? "with" : "without", secs);
+	}
+	unlink(mk);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *programs_children_suite(void)
+{
+	Suite *s = suite_create("programs_children");
+	TCase *tc = tcase_create("loaded");
+	tcase_add_test(tc, test_libkt_loaded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dash");
+	tcase_add_test(tc, test_dash_kill_background_job);
+	tcase_add_test(tc, test_dash_foreground_commands);
+	tcase_add_test(tc, test_dash_stale_kill_of_vforked_command);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("groups");
+	tcase_add_test(tc, test_dash_kill_own_group);
+	tcase_add_test(tc, test_dash_stale_group_kill);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("python");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_python_subprocess);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("make");
+	tcase_add_test(tc, test_make_parallel);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(programs_children_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
