@@ -32,9 +32,15 @@ _Static_assert(sizeof(struct kt_entry) == 64, "a PID's entry is one cache line")
  * mmap, one more VMA for every later fork and exit to copy and tear down),
  * which strace showed as the one syscall libkt added to /bin/true's start
  * over an empty preloaded library.  Untouched, its pages cost nothing. */
-static struct kt_leaf *_Atomic *_Atomic kt_top;
-static _Atomic uint64_t kt_seq;
-static _Atomic size_t kt_bytes;
+/* In .data, not .bss: every registration writes kt_seq, and so it should
+ * sit on the page of kt_state's counters, which every registration writes
+ * too.  Right after fork() each page the parent writes costs a page copy;
+ * in .bss these landed a page beyond kt_state, behind other files' large
+ * zeroed arrays, and a fork cost one copy more (perf minor-faults). */
+#define KT_BY_THE_COUNTERS __attribute__((section(".data")))
+static struct kt_leaf *_Atomic *_Atomic kt_top KT_BY_THE_COUNTERS;
+static _Atomic uint64_t kt_seq KT_BY_THE_COUNTERS;
+static _Atomic size_t kt_bytes KT_BY_THE_COUNTERS;
 
 /* mmap, not malloc: we may be inside a signal handler or a vfork-shared
  * address space, and the memory starts zeroed (NULL leaves, EMPTY slots). */
