@@ -418,12 +418,12 @@ static struct counts expect_counts(const struct run *r, const char *comm, const 
 
 /* Both halves of a stale kill by CMD.  Without libkt the kill succeeds
  * (kill_status=0) and the stranger dies; with libkt (enforce, the default) the
- * stranger lives and, unless NO_STATUS_CHECK, the program's kill fails
- * (kill_status=1).  With libkt KT_LOG=stderr is set and a report naming CALL
- * and the PID must appear; the counters of the program's process named COMM
+ * stranger lives and, when STATUS_CHECK, the program's kill fails
+ * (kill_status=1).  With libkt KT_LOG=stderr is set and a report must contain
+ * "stale " and REPORT, a format with %s for the PID ("kill(%s,"); the counters of the program's process named COMM
  * (NULL: one that never exits normally) must show the child and the refusal.
  * FIELD=VALUE, when given, must hold both ways. */
-static void stale_kill(const char *what, char *const cmd[], const char *call, int status_check,
+static void stale_kill(const char *what, char *const cmd[], const char *report, int status_check,
                        const char *comm, const char *field_kv)
 {
 	if (!scenario_possible(what) || !installed(cmd[0], what))
@@ -469,9 +469,10 @@ static void stale_kill(const char *what, char *const cmd[], const char *call, in
 		char *eq = kv + strlen(kv);
 		scenario_expect(&s, kv, eq + 1, what, 1);
 	}
-	char pid[32], want[64];
+	char pid[32], call[64], want[80];
 	scenario_field(&s, "pid", pid, sizeof pid);
-	snprintf(want, sizeof want, "stale %s(%s,", call, pid);
+	snprintf(call, sizeof call, report, pid);
+	snprintf(want, sizeof want, "stale %s", call);
 	ck_assert_msg(strstr(s.out, want) != NULL,
 	              "%s (with libkt, KT_LOG=stderr): no report containing \"%s\":\n%s", what, want,
 	              s.out);
@@ -539,7 +540,7 @@ END_TEST
 START_TEST(test_bash_stale_kill_job)
 {
 	char *cmd[] = { BASH, (char *)fixture("stale_kill_job.sh"), NULL };
-	stale_kill("bash set -m: kill %1 of an ended, unreported job (killpg)", cmd, "killpg", 1,
+	stale_kill("bash set -m: kill %1 of an ended, unreported job (killpg)", cmd, "killpg(%s,", 1,
 	           "bash", NULL);
 }
 END_TEST
@@ -547,7 +548,7 @@ END_TEST
 START_TEST(test_bash_stale_kill_trap)
 {
 	char *cmd[] = { BASH, (char *)fixture("stale_kill_trap.sh"), NULL };
-	stale_kill("bash: trap '...kill $p' EXIT after wait $p", cmd, "kill", 1, "bash", NULL);
+	stale_kill("bash: trap '...kill $p' EXIT after wait $p", cmd, "kill(%s,", 1, "bash", NULL);
 }
 END_TEST
 
@@ -555,7 +556,15 @@ START_TEST(test_dash_stale_kill_trap)
 {
 	char *cmd[] = { DASH, (char *)fixture("stale_kill_trap.sh"), NULL };
 	/* dash leaves through _exit(), so no counters: the report is the proof. */
-	stale_kill("dash: trap '...kill $p' EXIT after wait $p", cmd, "kill", 1, NULL, NULL);
+	stale_kill("dash: trap '...kill $p' EXIT after wait $p", cmd, "kill(%s,", 1, NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_dash_stale_kill_job)
+{
+	char *cmd[] = { DASH, (char *)fixture("stale_kill_job_dash.sh"), NULL };
+	stale_kill("dash: kill %1 of an ended, unreported job (kill(-pid))", cmd, "kill(-%s,", 1,
+	           NULL, NULL);
 }
 END_TEST
 
@@ -564,7 +573,7 @@ START_TEST(test_bash_stale_kill_wait_n)
 	/* bash's kill returns 0 when any one PID was signalled, so the status is
 	 * 0 both ways; the live second worker must die of SIGTERM both ways. */
 	char *cmd[] = { BASH, (char *)fixture("stale_kill_wait_n.sh"), NULL };
-	stale_kill("bash: wait -n, then kill $first $second", cmd, "kill", 0, "bash", "second=143");
+	stale_kill("bash: wait -n, then kill $first $second", cmd, "kill(%s,", 0, "bash", "second=143");
 }
 END_TEST
 
@@ -606,7 +615,7 @@ END_TEST
 static void perl_stale(const char *how, const char *what)
 {
 	char *cmd[] = { PERL, (char *)fixture("perl_stale_kill.pl"), (char *)how, NULL };
-	stale_kill(what, cmd, "kill", 1, "perl", NULL);
+	stale_kill(what, cmd, "kill(%s,", 1, "perl", NULL);
 }
 
 START_TEST(test_perl_stale_kill_fork)
@@ -662,7 +671,7 @@ END_TEST
 START_TEST(test_python_asyncio_stale_kill)
 {
 	char *cmd[] = { PYTHON, "-I", "-S", (char *)fixture("py_stale_kill.py"), NULL };
-	stale_kill("python3: os.kill(proc.pid) after await proc.wait() (asyncio)", cmd, "kill", 1,
+	stale_kill("python3: os.kill(proc.pid) after await proc.wait() (asyncio)", cmd, "kill(%s,", 1,
 	           "python3", NULL);
 }
 END_TEST
@@ -1139,6 +1148,7 @@ static Suite *compat_suite(void)
 	tcase_add_test(tc, test_bash_stale_kill_job);
 	tcase_add_test(tc, test_bash_stale_kill_trap);
 	tcase_add_test(tc, test_dash_stale_kill_trap);
+	tcase_add_test(tc, test_dash_stale_kill_job);
 	tcase_add_test(tc, test_bash_stale_kill_wait_n);
 	suite_add_tcase(s, tc);
 
