@@ -345,68 +345,46 @@ static long long field(const char *line, const char *key)
 	return p ? atoll(p + strlen(pat)) : -1;
 }
 
-static struct counts counts_of(const struct run *r, const char *comm)
+/* Adds the counter line LINE (one NUL-terminated line) to C. */
+static void add_line(struct counts *c, const char *line)
 {
-	struct counts c;
-	memset(&c, 0, sizeof c);
-	char pat[32];
-	snprintf(pat, sizeof pat, " comm=%s ", comm);
-	for (const char *l = r->counts; l && *l;) {
-		const char *end = strchr(l, '\n');
-		char line[512];
-		size_t len = end ? (size_t)(end - l) : strlen(l);
-		if (len >= sizeof line)
-			len = sizeof line - 1;
-		memcpy(line, l, len);
-		line[len] = '\0';
-		if (strstr(line, pat) && strstr(line, " loaded=1 ")) {
-			c.processes++;
-			c.children_tracked += field(line, "children_tracked");
-			c.kills_via_pidfd += field(line, "kills_via_pidfd");
-			c.stale_refused += field(line, "stale_refused");
-			c.fallbacks += field(line, "fallbacks");
-			c.reaps_seen += field(line, "reaps_seen");
-		}
-		l = end ? end + 1 : NULL;
-	}
-	return c;
+	c->processes++;
+	c->children_tracked += field(line, "children_tracked");
+	c->kills_via_pidfd += field(line, "kills_via_pidfd");
+	c->stale_refused += field(line, "stale_refused");
+	c->fallbacks += field(line, "fallbacks");
+	c->reaps_seen += field(line, "reaps_seen");
 }
 
-/* The counters of the last process named COMM to exit: the program itself,
- * when its subprocesses of the same name (subshells) end before it. */
-static struct counts last_counts_of(const struct run *r, const char *comm)
+/* The counters of the processes named COMM that left a line: all of them
+ * added up, or (ONLY_LAST) those of the last one to exit, which is the
+ * program itself when its subprocesses of the same name (subshells) end
+ * before it. */
+static struct counts counts_of(const struct run *r, const char *comm, int only_last)
 {
 	struct counts c;
 	memset(&c, 0, sizeof c);
-	char pat[32];
+	char pat[32], line[512];
 	snprintf(pat, sizeof pat, " comm=%s ", comm);
-	const char *last = NULL;
-	for (const char *l = r->counts; (l = strstr(l, pat)); l++)
-		last = l;
-	if (!last)
-		return c;
-	const char *bol = last;
-	while (bol > r->counts && bol[-1] != '\n')
-		bol--;
-	char line[512];
-	size_t len = strcspn(bol, "\n");
-	if (len >= sizeof line)
-		len = sizeof line - 1;
-	memcpy(line, bol, len);
-	line[len] = '\0';
-	c.processes = 1;
-	c.children_tracked = field(line, "children_tracked");
-	c.kills_via_pidfd = field(line, "kills_via_pidfd");
-	c.stale_refused = field(line, "stale_refused");
-	c.fallbacks = field(line, "fallbacks");
-	c.reaps_seen = field(line, "reaps_seen");
+	for (const char *l = r->counts; *l;) {
+		size_t len = strcspn(l, "\n");
+		snprintf(line, sizeof line, "%.*s", (int)len, l);
+		if (strstr(line, pat) && strstr(line, " loaded=1 ")) {
+			if (only_last)
+				memset(&c, 0, sizeof c);
+			add_line(&c, line);
+		}
+		l += len;
+		if (*l)
+			l++;
+	}
 	return c;
 }
 
 /* At least one process named COMM left its counters. */
 static struct counts expect_counts(const struct run *r, const char *comm, const char *what)
 {
-	struct counts c = counts_of(r, comm);
+	struct counts c = counts_of(r, comm, 0);
 	ck_assert_msg(c.processes > 0,
 	              "%s: no counter line from a process named %s (is libktcount.so built?):\n%s",
 	              what, comm, r->counts);
@@ -421,15 +399,35 @@ static struct counts expect_counts(const struct run *r, const char *comm, const 
 
 /* ---- protection: the reuse helper's PID namespace (fds 3 and 4) -------------- */
 
+/* A fresh, empty counter file: its path in PATH (room for 32) and the
+ * KTCOUNT_FILE=PATH setting in KV (room for 64). */
+static void count_file(char *path, char *kv)
+{
+	strcpy(path, "/tmp/kt-compat-cnt-XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_msg(fd >= 0, "mkstemp: %s", strerror(errno));
+	close(fd);
+	snprintf(kv, 64, "KTCOUNT_FILE=%s", path);
+}
+
+/* The counter lines left in PATH, which is removed. */
+static void read_count_file(const char *path, struct run *r)
+{
+	memset(r, 0, sizeof *r);
+	slurp(path, r->counts, sizeof r->counts);
+	unlink(path);
+}
+
 /* Both halves of a stale kill by CMD.  Without libkt the kill succeeds
  * (kill_status=0) and the stranger dies; with libkt (enforce, the default) the
  * stranger lives and, when STATUS_CHECK, the program's kill fails
  * (kill_status=1).  With libkt KT_LOG=stderr is set and a report must contain
- * "stale " and REPORT, a format with %s for the PID ("kill(%s,"); the counters of the program's process named COMM
- * (NULL: one that never exits normally) must show the child and the refusal.
- * FIELD=VALUE, when given, must hold both ways. */
+ * "stale " and REPORT, a format with %s for the PID ("kill(%s,"); the
+ * counters of the program's processes named COMM (NULL: a program that never
+ * exits normally) must show the child and the refusal.  KEY=VALUE in the
+ * result line, when KEY is given, must hold both ways. */
 static void stale_kill(const char *what, char *const cmd[], const char *report, int status_check,
-                       const char *comm, const char *field_kv)
+                       const char *comm, const char *key, const char *value)
 {
 	if (!scenario_possible(what) || !installed(cmd[0], what))
 		return;
@@ -439,12 +437,8 @@ static void stale_kill(const char *what, char *const cmd[], const char *report, 
 		argv[n++] = cmd[i];
 	argv[n] = NULL;
 
-	char count_path[] = "/tmp/kt-compat-cnt-XXXXXX";
-	int fd = mkstemp(count_path);
-	ck_assert(fd >= 0);
-	close(fd);
-	char count_kv[96];
-	snprintf(count_kv, sizeof count_kv, "KTCOUNT_FILE=%s", count_path);
+	char count_path[32], count_kv[64];
+	count_file(count_path, count_kv);
 
 	struct scenario s;
 	char *plain_env[] = { "KT_LOG=stderr", NULL };
@@ -455,13 +449,8 @@ static void stale_kill(const char *what, char *const cmd[], const char *report, 
 	if (status_check)
 		scenario_expect(&s, "kill_status", "0", what, 0);
 	scenario_expect(&s, "stranger", "killed", what, 0);
-	char kv[32];
-	if (field_kv) {
-		snprintf(kv, sizeof kv, "%s", field_kv);
-		char *eq = strchr(kv, '=');
-		*eq = '\0';
-		scenario_expect(&s, kv, eq + 1, what, 0);
-	}
+	if (key)
+		scenario_expect(&s, key, value, what, 0);
 
 	/* The helper re-executes itself without LD_PRELOAD and hands the value
 	 * to the program only (preload=0 here, LD_PRELOAD in the environment). */
@@ -470,10 +459,8 @@ static void stale_kill(const char *what, char *const cmd[], const char *report, 
 	if (status_check)
 		scenario_expect(&s, "kill_status", "1", what, 1);
 	scenario_expect(&s, "stranger", "alive", what, 1);
-	if (field_kv) {
-		char *eq = kv + strlen(kv);
-		scenario_expect(&s, kv, eq + 1, what, 1);
-	}
+	if (key)
+		scenario_expect(&s, key, value, what, 1);
 	char pid[32], call[64], want[80];
 	scenario_field(&s, "pid", pid, sizeof pid);
 	snprintf(call, sizeof call, report, pid);
@@ -483,9 +470,7 @@ static void stale_kill(const char *what, char *const cmd[], const char *report, 
 	              s.out);
 
 	static struct run r;
-	memset(&r, 0, sizeof r);
-	slurp(count_path, r.counts, sizeof r.counts);
-	unlink(count_path);
+	read_count_file(count_path, &r);
 	if (!comm)
 		return;
 	struct counts c = expect_counts(&r, comm, what);
@@ -536,7 +521,7 @@ START_TEST(test_bash_job_control)
 	expect_count(c, kills_via_pidfd, ==, 7, what, &r);
 	/* The script's own bash exits last.  It made 8 jobs, and more children
 	 * for command substitutions and pipelines, and reaped every one. */
-	c = last_counts_of(&r, "bash");
+	c = counts_of(&r, "bash", 1);
 	expect_count(c, children_tracked, >=, 9, what, &r);
 	expect_count(c, reaps_seen, ==, c.children_tracked, what, &r);
 }
@@ -546,14 +531,14 @@ START_TEST(test_bash_stale_kill_job)
 {
 	char *cmd[] = { BASH, (char *)fixture("stale_kill_job.sh"), NULL };
 	stale_kill("bash set -m: kill %1 of an ended, unreported job (killpg)", cmd, "killpg(%s,", 1,
-	           "bash", NULL);
+	           "bash", NULL, NULL);
 }
 END_TEST
 
 START_TEST(test_bash_stale_kill_trap)
 {
 	char *cmd[] = { BASH, (char *)fixture("stale_kill_trap.sh"), NULL };
-	stale_kill("bash: trap '...kill $p' EXIT after wait $p", cmd, "kill(%s,", 1, "bash", NULL);
+	stale_kill("bash: trap '...kill $p' EXIT after wait $p", cmd, "kill(%s,", 1, "bash", NULL, NULL);
 }
 END_TEST
 
@@ -561,7 +546,7 @@ START_TEST(test_dash_stale_kill_trap)
 {
 	char *cmd[] = { DASH, (char *)fixture("stale_kill_trap.sh"), NULL };
 	/* dash leaves through _exit(), so no counters: the report is the proof. */
-	stale_kill("dash: trap '...kill $p' EXIT after wait $p", cmd, "kill(%s,", 1, NULL, NULL);
+	stale_kill("dash: trap '...kill $p' EXIT after wait $p", cmd, "kill(%s,", 1, NULL, NULL, NULL);
 }
 END_TEST
 
@@ -569,7 +554,7 @@ START_TEST(test_dash_stale_kill_job)
 {
 	char *cmd[] = { DASH, (char *)fixture("stale_kill_job_dash.sh"), NULL };
 	stale_kill("dash: kill %1 of an ended, unreported job (kill(-pid))", cmd, "kill(-%s,", 1,
-	           NULL, NULL);
+	           NULL, NULL, NULL);
 }
 END_TEST
 
@@ -578,7 +563,7 @@ START_TEST(test_bash_stale_kill_wait_n)
 	/* bash's kill returns 0 when any one PID was signalled, so the status is
 	 * 0 both ways; the live second worker must die of SIGTERM both ways. */
 	char *cmd[] = { BASH, (char *)fixture("stale_kill_wait_n.sh"), NULL };
-	stale_kill("bash: wait -n, then kill $first $second", cmd, "kill(%s,", 0, "bash", "second=143");
+	stale_kill("bash: wait -n, then kill $first $second", cmd, "kill(%s,", 0, "bash", "second", "143");
 }
 END_TEST
 
@@ -620,7 +605,7 @@ END_TEST
 static void perl_stale(const char *how, const char *what)
 {
 	char *cmd[] = { PERL, (char *)fixture("perl_stale_kill.pl"), (char *)how, NULL };
-	stale_kill(what, cmd, "kill(%s,", 1, "perl", NULL);
+	stale_kill(what, cmd, "kill(%s,", 1, "perl", NULL, NULL);
 }
 
 START_TEST(test_perl_stale_kill_fork)
@@ -677,7 +662,7 @@ START_TEST(test_python_asyncio_stale_kill)
 {
 	char *cmd[] = { PYTHON, "-I", "-S", (char *)fixture("py_stale_kill.py"), NULL };
 	stale_kill("python3: os.kill(proc.pid) after await proc.wait() (asyncio)", cmd, "kill(%s,", 1,
-	           "python3", NULL);
+	           "python3", NULL, NULL);
 }
 END_TEST
 
@@ -696,10 +681,14 @@ START_TEST(test_glibc_system_popen_untracked)
 			         (char *)fixture("py_glibc_spawn.py"), (char *)modes[i], NULL };
 		struct scenario s;
 		for (int preload = 0; preload <= 1; preload++) {
-			char *env[] = { preload ? (char *)preload_value() : "KT_LOG=stderr",
-				        "KT_LOG=stderr", NULL };
-			if (!scenario_run(&s, 0, argv, env, what))
+			char count_path[32], count_kv[64];
+			count_file(count_path, count_kv);
+			char *env[] = { "KT_LOG=stderr", count_kv,
+				        preload ? (char *)preload_value() : NULL, NULL };
+			if (!scenario_run(&s, 0, argv, env, what)) {
+				unlink(count_path);
 				return;
+			}
 			/* Passes through unchanged: the stranger dies with libkt
 			 * too, libkt says nothing, and never knew the child. */
 			scenario_expect(&s, "kill_status", "0", what, preload);
@@ -709,6 +698,14 @@ START_TEST(test_glibc_system_popen_untracked)
 			ck_assert_msg(strstr(s.out, "stale") == NULL,
 			              "%s (%s): a stale report for an untracked child:\n%s", what,
 			              with(preload), s.out);
+			static struct run r;
+			read_count_file(count_path, &r);
+			if (!preload)
+				continue;
+			struct counts c = expect_counts(&r, "python3", what);
+			expect_count(c, children_tracked, ==, 0, what, &r);
+			expect_count(c, kills_via_pidfd, ==, 0, what, &r);
+			expect_count(c, stale_refused, ==, 0, what, &r);
 		}
 	}
 }
