@@ -7,6 +7,8 @@
 #   make aarch64    cross-build build/aarch64/libkt.so (and its test helpers) with
 #                   aarch64-linux-gnu-gcc; `make test` runs them under qemu-aarch64
 #                   when both are installed
+#   make install    install under PREFIX (default /usr/local), staged under DESTDIR
+#   make uninstall  remove what install put there
 #   make clean
 
 CC      ?= cc
@@ -36,7 +38,9 @@ SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
 	-Wl,-z,noexecstack -Wl,--no-undefined
 
-all: $(LIB) helpers
+DECOY   := $(BUILD)/kt-decoy
+
+all: $(LIB) $(DECOY) helpers
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -51,6 +55,13 @@ $(BUILD)/shim/%.o: shim/%.S Makefile
 $(LIB): $(SHIM_OBJ) $(SHIM_MAP)
 	@$(if $(Q),echo "  LD      $@";)
 	$(Q)$(CC) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) $(SHIM_OBJ) -o $@
+
+# The reuse provoker behind kt-run --provoke-reuse (a plain program, never
+# preloaded; installed to libexec).
+$(DECOY): scripts/kt-decoy.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 
 # ---- tests ---------------------------------------------------------------------
 # test/unit_*.c     Check suites of the pure parts; they link UNIT_DEPS, never the hooks
@@ -72,7 +83,13 @@ TESTLIB      := test/testlib.c
 $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(wildcard shim/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(TEST_CFLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) -o $@ $(CHECK_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) -o $@ $(CHECK_LIBS)
+
+# The caller-naming code is pure too (no hooks), but only its own suite links
+# it; frame records and .dynsym symbols give that suite something to find.
+$(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c shim/sys.c
+$(BUILD)/test/unit_caller: UNIT_FLAGS := -rdynamic -fno-omit-frame-pointer
+$(BUILD)/test/unit_caller: shim/caller.c shim/sys.c
 
 $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -82,12 +99,24 @@ $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) includ
 $(BUILD)/test/helpers/%: test/helpers/%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+
+# The report tests check that a stale kill's caller is named: symbols in
+# .dynsym and frame records to walk.
+$(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@
+
+# The glibc 2.39 stand-in defines versioned symbols: it needs its version script.
+$(BUILD)/test/helpers/libfake_glibc239.so: test/helpers/libfake_glibc239.c \
+		test/helpers/libfake_glibc239.map Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -shared -fPIC \
+		-Wl,--version-script=test/helpers/libfake_glibc239.map $< -o $@
 
 helpers: $(HELPER_BIN) $(HELPER_LIBS)
 
@@ -105,13 +134,44 @@ aarch64:
 		$(BUILD)/aarch64/libkt.so $(AARCH64_HELPERS:%=$(BUILD)/aarch64/test/helpers/%)
 
 TEST_TIMEOUT ?= 600
-test: $(LIB) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS) $(if $(HAVE_AARCH64),aarch64)
+test: $(LIB) $(DECOY) $(UNIT_BIN) $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS) \
+	$(if $(HAVE_AARCH64),aarch64)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) TEST_TIMEOUT=$(TEST_TIMEOUT) scripts/run-tests $(UNIT_BIN) -- $(PRELOAD_BIN)
 
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
+# ---- install ------------------------------------------------------------------
+# PREFIX is where things will live; DESTDIR (for packagers) is prepended to
+# every path written, never to paths kt-run looks at: kt-run finds libkt.so
+# and kt-decoy relative to itself (../lib, ../libexec/libkt).
+PREFIX     ?= /usr/local
+BINDIR     := $(PREFIX)/bin
+LIBDIR     := $(PREFIX)/lib
+LIBEXECDIR := $(PREFIX)/libexec/libkt
+INCLUDEDIR := $(PREFIX)/include
+MANDIR     := $(PREFIX)/share/man
+INSTALL    ?= install
+
+INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(LIBEXECDIR)/kt-decoy \
+	$(INCLUDEDIR)/kt.h $(MANDIR)/man1/kt-run.1 $(MANDIR)/man7/libkt.7
+
+install: $(LIB) $(DECOY)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libkt.so
+	$(INSTALL) -m 755 scripts/kt-run $(DESTDIR)$(BINDIR)/kt-run
+	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
+	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
+	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1
+	$(INSTALL) -m 644 man/libkt.7 $(DESTDIR)$(MANDIR)/man7/libkt.7
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: all test demo clean helpers aarch64
+.PHONY: all test demo clean helpers install uninstall

@@ -33,6 +33,26 @@ static int pick(const char *value, const char *const *words, int n)
 	return -1;
 }
 
+/* A descriptor number written in decimal, nothing else: 3 or more (0-2 are
+ * the program's own) and below 2^20 (no RLIMIT_NOFILE goes higher by
+ * default).  Returns the number and moves *S past it, or -1. */
+static int parse_fd(const char **s)
+{
+	const char *p = *s;
+	long v = 0;
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (*p++ - '0');
+		if (v >= (1L << 20))
+			return -1;
+	}
+	if (v < 3)
+		return -1;
+	*s = p;
+	return (int)v;
+}
+
 static const char *lookup(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
@@ -82,6 +102,46 @@ void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
 		} else {
 			c->log_target = KT_LOG_FILE;
 			c->log_path = v;
+		}
+	}
+
+	v = lookup(envp, "KT_LOG_FORMAT");
+	if (v) {
+		static const char *const words[] = { "text", "json" };
+		int i = pick(v, words, 2);
+		if (i >= 0)
+			c->log_format = (enum kt_log_format)i;
+		else
+			warn(c, "KT_LOG_FORMAT", v, "text or json", "text");
+	}
+
+	v = lookup(envp, "KT_STATS");
+	if (v) {
+		static const char *const words[] = { "0", "1" };
+		int i = pick(v, words, 2);
+		if (i >= 0)
+			c->stats = i;
+		else
+			warn(c, "KT_STATS", v, "0 or 1", "0");
+	}
+
+	v = lookup(envp, "KT_PROVOKE_FD");
+	if (v) {
+		const char *p = v;
+		int fd = parse_fd(&p);
+		unsigned long long ino = 0;
+		int ok = fd >= 0 && *p == ':' && p[1] >= '0' && p[1] <= '9';
+		for (p += ok; ok && *p; p++) {
+			if (*p < '0' || *p > '9' || ino > (~0ULL - 9) / 10)
+				ok = 0;
+			else
+				ino = ino * 10 + (unsigned)(*p - '0');
+		}
+		if (ok && ino) {
+			c->provoke_fd = fd;
+			c->provoke_ino = ino;
+		} else {
+			warn(c, "KT_PROVOKE_FD", v, "FD:INODE, FD 3 or more", "no reuse provoker");
 		}
 	}
 }

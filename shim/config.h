@@ -7,6 +7,7 @@
 enum kt_mode { KT_MODE_OFF = 0, KT_MODE_AUDIT = 1, KT_MODE_ENFORCE = 2 };
 enum kt_identity_pref { KT_IDPREF_AUTO = 0, KT_IDPREF_INODE, KT_IDPREF_NONE };
 enum kt_log_target { KT_LOG_NONE = 0, KT_LOG_STDERR, KT_LOG_FILE };
+enum kt_log_format { KT_LOG_TEXT = 0, KT_LOG_JSON };
 
 #define KT_CONFIG_MAX_WARNINGS 4
 #define KT_CONFIG_WARNING_LEN 200
@@ -16,12 +17,21 @@ struct kt_config {
 	enum kt_identity_pref identity;
 	enum kt_log_target log_target;
 	const char *log_path; /* points into the environment; KT_LOG_FILE only */
+	enum kt_log_format log_format;
+	int stats;            /* KT_STATS=1: a summary event at exit */
+	/* KT_PROVOKE_FD=N:INODE: a SOCK_SEQPACKET socket to a reuse provoker
+	 * (kt-run --provoke-reuse) and its inode number: reaped PIDs go out on
+	 * it, one ack byte comes back per PID.  The inode proves descriptor N
+	 * is still that socket in a process that inherited the variable but
+	 * not the descriptor.  -1 when unset. */
+	int provoke_fd;
+	unsigned long long provoke_ino;
 	int n_warnings;
 	char warnings[KT_CONFIG_MAX_WARNINGS][KT_CONFIG_WARNING_LEN];
 };
 
 /* The defaults: what every hook uses before the constructor has run. */
-#define KT_CONFIG_DEFAULTS { .mode = KT_MODE_ENFORCE }
+#define KT_CONFIG_DEFAULTS { .mode = KT_MODE_ENFORCE, .provoke_fd = -1 }
 
 /* Fill C from ENVP (a NULL-terminated "NAME=value" array; NULL means empty).
  * SECURE: the process runs in secure-execution mode (AT_SECURE: set-user-ID

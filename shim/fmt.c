@@ -73,6 +73,38 @@ void kt_buf_quoted(struct kt_buf *b, const char *s, size_t max)
 	}
 }
 
+void kt_buf_json(struct kt_buf *b, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			kt_buf_char(b, '\\');
+			kt_buf_char(b, (char)c);
+		} else if (c < 0x20 || c >= 0x7f) {
+			kt_buf_str(b, "\\u00");
+			kt_buf_char(b, hex[c >> 4]);
+			kt_buf_char(b, hex[c & 15]);
+		} else {
+			kt_buf_char(b, (char)c);
+		}
+	}
+}
+
+void kt_buf_hex(struct kt_buf *b, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[16];
+	int n = 0;
+	do {
+		tmp[n++] = hex[v & 15];
+		v >>= 4;
+	} while (v);
+	kt_buf_str(b, "0x");
+	while (n)
+		kt_buf_char(b, tmp[--n]);
+}
+
 const char *kt_signal_name(int sig, char tmp[16])
 {
 	static const char *const names[32] = {

@@ -25,6 +25,14 @@ void kt_buf_secs(struct kt_buf *b, uint64_t ns);
  * names come from other processes and must not forge report lines. */
 void kt_buf_quoted(struct kt_buf *b, const char *s, size_t max);
 
+/* S as the inside of a JSON string (no quotes added): '"', '\\' and every
+ * byte outside printable ASCII as \u00XX, so the output is always valid
+ * ASCII JSON whatever bytes a process name holds (a byte >= 0x80 comes out
+ * as the code point of the same number: unambiguous, if not UTF-8). */
+void kt_buf_json(struct kt_buf *b, const char *s, size_t max);
+/* V in hexadecimal with a 0x prefix. */
+void kt_buf_hex(struct kt_buf *b, uint64_t v);
+
 /* The symbolic name of a signal ("SIGTERM", "SIGRTMIN+3"), or NULL if SIG is
  * not a signal number. */
 const char *kt_signal_name(int sig, char tmp[16]);

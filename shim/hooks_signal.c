@@ -43,9 +43,22 @@
 
 #define KT_PIDFD_SIGNAL_PROCESS_GROUP 4u /* linux/pidfd.h, 6.9 */
 
+/* Where the program called a hook from: the exported hook's own return
+ * address and frame, taken in that frame (a level deeper the return address
+ * names libkt).  The hook passes the address of this local down, which also
+ * keeps the compiler from turning its call into a tail call that would pop
+ * the frame record the caller walk starts from.  Only read when a stale kill
+ * is reported (report.c, caller.c). */
+struct kt_origin {
+	void *ret;
+	void *frame;
+};
+#define KT_ORIGIN { __builtin_return_address(0), __builtin_frame_address(0) }
+
 /* One signal to send, as the program asked for it. */
 struct kt_send {
 	const char *call; /* "kill", "killpg", "sigqueue": for reports */
+	const struct kt_origin *origin;
 	pid_t pid;        /* the child, or the group's number (positive) */
 	int sig;
 	int group;        /* signal the process group PID, not the process */
@@ -80,8 +93,10 @@ static int stale_send(const struct kt_send *k, enum kt_mode mode)
 	struct kt_stale ev = { .pid = k->pid, .sig = k->sig, .call = k->call,
 	                       .group = k->group, .holder = -1 };
 	int want = kt_report_wanted();
-	if (want)
+	if (want) {
 		kt_report_find_holder(&ev);
+		kt_caller_capture(&ev.caller, k->origin->ret, k->origin->frame);
+	}
 	if (mode == KT_MODE_AUDIT) {
 		int r = plain_send(k);
 		kt_count(&kt_state.n.stale_delivered);
@@ -219,10 +234,10 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 }
 
 /* kill(PID, SIG) and killpg's kill(-PGID, SIG), named CALL in reports. */
-static int kill_common(pid_t pid, int sig, const char *call)
+static int kill_common(pid_t pid, int sig, const char *call, const struct kt_origin *origin)
 {
 	enum kt_mode mode = kt_mode();
-	struct kt_send k = { .call = call, .pid = pid, .sig = sig };
+	struct kt_send k = { .call = call, .origin = origin, .pid = pid, .sig = sig };
 	/* 0 and -1 name our own group and everyone; -INT_MIN does not exist;
 	 * an out-of-range signal is refused by the kernel whatever the target.
 	 * None is ours to judge. */
@@ -238,7 +253,8 @@ static int kill_common(pid_t pid, int sig, const char *call)
 
 KT_EXPORT int kill(pid_t pid, int sig)
 {
-	return kill_common(pid, sig, "kill");
+	struct kt_origin o = KT_ORIGIN;
+	return kill_common(pid, sig, "kill", &o);
 }
 
 /* glibc's killpg calls its internal kill, which no hook sees: hence this. */
@@ -249,7 +265,8 @@ KT_EXPORT int killpg(pid_t pgrp, int sig)
 		return -1;
 	}
 	/* Exactly glibc's mapping, killpg(0) and killpg(1) included. */
-	return kill_common(-pgrp, sig, "killpg");
+	struct kt_origin o = KT_ORIGIN;
+	return kill_common(-pgrp, sig, "killpg", &o);
 }
 
 KT_EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
@@ -262,7 +279,9 @@ KT_EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
 	info.si_pid = (pid_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0);
 	info.si_uid = (uid_t)kt_syscall(SYS_getuid, 0, 0, 0, 0, 0);
 	info.si_value = value;
-	struct kt_send k = { .call = "sigqueue", .pid = pid, .sig = sig, .info = &info };
+	struct kt_origin o = KT_ORIGIN;
+	struct kt_send k = { .call = "sigqueue", .origin = &o, .pid = pid, .sig = sig,
+	                     .info = &info };
 	enum kt_mode mode = kt_mode();
 	if (pid <= 0 || sig < 0 || sig >= _NSIG || mode == KT_MODE_OFF)
 		return set_errno(plain_send(&k));

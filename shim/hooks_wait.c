@@ -21,6 +21,7 @@ static void after_wait(pid_t r, const int *status, uint64_t seq, enum kt_reaped_
 	if (r > 0 && status_is_reap(*status)) {
 		int saved = errno;
 		kt_note_reaped(r, seq, how);
+		kt_provoke_reaped(r);
 		errno = saved;
 	}
 }
@@ -97,6 +98,7 @@ KT_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *infop, int options)
 	     ip->si_code == CLD_DUMPED)) {
 		int saved = errno;
 		kt_note_reaped(ip->si_pid, seq, KT_REAPED_WAITID);
+		kt_provoke_reaped(ip->si_pid);
 		errno = saved;
 	}
 	return r;

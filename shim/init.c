@@ -32,6 +32,11 @@ void kt_init_once(void)
 	kt_real_resolve();
 	kt_log_open();
 	kt_report_config_warnings();
+	/* The map that names a stale kill's caller costs a few pages, so only a
+	 * process whose reports go somewhere takes it. */
+	if (kt_report_wanted())
+		kt_modules_capture();
+	kt_provoke_open();
 
 	atomic_store_explicit(&kt_state.init_state, 2, memory_order_release);
 	errno = saved_errno;
@@ -40,6 +45,17 @@ void kt_init_once(void)
 __attribute__((constructor)) static void kt_constructor(void)
 {
 	kt_init_once();
+}
+
+/* KT_STATS=1: one summary event as the process exits.  Destructors run on
+ * exit() and on return from main, not on _exit(), exec or a fatal signal:
+ * a forked child that ends with _exit() (the usual way) writes none, and
+ * neither does a program killed by a signal. */
+__attribute__((destructor)) static void kt_destructor(void)
+{
+	if (kt_state.config.stats &&
+	    atomic_load_explicit(&kt_state.init_state, memory_order_acquire) == 2)
+		kt_report_summary();
 }
 
 uint64_t kt_now_ns(void)

@@ -14,6 +14,7 @@
 
 #include <kt.h>
 
+#include "caller.h"
 #include "config.h"
 #include "table.h"
 
@@ -51,6 +52,7 @@ struct kt_state {
 	int log_fd;                  /* -1: no logging */
 	uint64_t log_dev, log_ino;   /* what log_fd must still be (KT_LOG=PATH) */
 	_Atomic int degraded_said[KT_DEGRADED_REASONS];
+	uint64_t provoke_dev, provoke_ino; /* what the KT_PROVOKE_FD socket must be */
 	/* Registrations numbered above this were made by this process; those at
 	 * or below it came with the table from the parent at fork.  Only our own
 	 * children can be asked about with waitid. */
@@ -144,17 +146,21 @@ void kt_child_forget_self(void);
 int kt_identity_mode(void);
 
 /* ---- reports (report.c) --------------------------------------------------- */
+/* One stale kill: everything a report line says about it.  CALL names the
+ * public entry point ("kill", "killpg", "sigqueue"), so every signalling hook
+ * reports through the same event. */
 struct kt_stale {
 	pid_t pid;
 	int sig;
-	const char *call;       /* "kill", "killpg", "sigqueue" */
-	int group;              /* the signal was for pid's process group */
+	const char *call;
+	int group;              /* kill(-pid)/killpg(pid): the signal was for pid's group */
 	int delivered;          /* audit mode: the kill went through */
 	int delivered_errno;    /* and the kernel's answer (0: signal sent) */
 	int holder;             /* who held the PID before any delivery: 1 another
 	                           process (comm, ppid below), 0 nobody, -1 unknown */
 	char holder_comm[20];
 	int64_t holder_ppid;
+	struct kt_caller caller; /* where in the program the call came from */
 };
 /* 1 if reports go anywhere: callers skip gathering facts otherwise. */
 static inline int kt_report_wanted(void) { return kt_state.log_fd >= 0; }
@@ -162,10 +168,22 @@ static inline int kt_report_wanted(void) { return kt_state.log_fd >= 0; }
 void kt_report_find_holder(struct kt_stale *ev);
 void kt_report_stale(const struct kt_stale *ev);
 void kt_report_degraded(enum kt_degraded why, int err);
+/* The KT_STATS=1 exit summary (destructor). */
+void kt_report_summary(void);
 /* Write the configuration warnings collected by the parser (constructor). */
 void kt_report_config_warnings(void);
 /* Open the log named by the configuration (constructor). */
 void kt_log_open(void);
+/* The comm a reuse decoy gives itself (kt-run --provoke-reuse), so a report
+ * can say a stale kill met a decoy rather than a real process. */
+#define KT_DECOY_COMM "kt-decoy"
+
+/* ---- the reuse provoker (provoke.c) ---------------------------------------- */
+/* Check the KT_PROVOKE_FD pipe ends (constructor). */
+void kt_provoke_open(void);
+/* A wait hook reaped PID: hand the number to the provoker, if there is one,
+ * and wait (bounded) until a decoy holds it.  Async-signal-safe. */
+void kt_provoke_reaped(pid_t pid);
 
 uint64_t kt_now_ns(void);
 

@@ -13,7 +13,7 @@
  *
  * C is called only before the clone and in the parent after it, when the
  * child has exec'd or exited and the stack is ours again.  The child touches
- * no memory but the slot where the return address already was. */
+ * no memory: it jumps back to the caller. */
 
 #define SYS_clone 56
 #define SYS_vfork 58
@@ -95,11 +95,11 @@ vfork:
 	.cfi_adjust_cfa_offset -8
 	.cfi_register %rip, %r9
 .Lchild:
-	/* rax is 0.  Back to the caller without touching libkt's state. */
-	pushq	%r9
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %rip, 0
-	ret
+	/* rax is 0.  Back to the caller by jump, not ret: the child then writes
+	 * no memory at all, and where a CET shadow stack is in use (shared with
+	 * the parent under CLONE_VFORK) it leaves the parent's entry for this
+	 * return in place, as glibc's vfork does. */
+	jmp	*%r9
 	.cfi_endproc
 	.size	vfork, .-vfork
 

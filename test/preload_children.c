@@ -11,10 +11,16 @@
  *   signals    what the receiver's siginfo shows for kill, killpg, kill(-pgid)
  *              and sigqueue, with and without libkt, and group semantics
  *              (test/helpers/signaller.c);
- *   symbols    pidfd_spawn's export on a glibc that lacks it. */
+ *   symbols    pidfd_spawn's export on a glibc that lacks it (and its hook,
+ *              through a stand-in for glibc 2.39's, in "reuse"). */
 #include <check.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <gnu/libc-version.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -23,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kt.h"
 #include "scenario.h"
 #include "testlib.h"
 
@@ -94,6 +101,49 @@ START_TEST(test_reuse)
 	scenario_expect(&s, "stranger", "alive", what, 1);
 	if (c->hooked_reap)
 		scenario_expect(&s, "kt_state", "reaped", what, 1);
+}
+END_TEST
+
+/* pidfd_spawn and pidfd_spawnp, which this glibc may lack: a stand-in for
+ * glibc 2.39's (test/helpers/libfake_glibc239.so) is preloaded after libkt,
+ * where libkt's dlvsym(RTLD_NEXT) finds it, and the program binds to
+ * pidfd_spawn@GLIBC_2.39 as one linked against 2.39 would. */
+static const struct {
+	const char *creation, *reap;
+} pidfd_spawn_combos[] = {
+	{ "pidfd_spawn", "waitpid" },
+	/* Not sigign: the child is auto-reaped before pidfd_getpid can name it
+	 * (the very reason posix_spawn is not built on pidfd_spawn). */
+	{ "pidfd_spawn", "sigchld" },
+	{ "pidfd_spawnp", "thread" },
+};
+
+START_TEST(test_reuse_pidfd_spawn)
+{
+	char what[128];
+	snprintf(what, sizeof what, "creation=%s reap=%s (glibc 2.39 stand-in)",
+	         pidfd_spawn_combos[_i].creation, pidfd_spawn_combos[_i].reap);
+	if (!scenario_possible(what))
+		return;
+	const char *fake = kt_test_helper("libfake_glibc239.so");
+	char without[4200], with[8400], creation[64], reap[64];
+	snprintf(without, sizeof without, "LD_PRELOAD=%s", fake);
+	snprintf(with, sizeof with, "LD_PRELOAD=%s %s", kt_test_lib(), fake);
+	snprintf(creation, sizeof creation, "--creation=%s", pidfd_spawn_combos[_i].creation);
+	snprintf(reap, sizeof reap, "--reap=%s", pidfd_spawn_combos[_i].reap);
+	char *argv[] = { (char *)kt_test_helper("reuse"), creation, reap, NULL };
+	char *env0[] = { without, NULL }, *env1[] = { with, NULL };
+	struct scenario s;
+	if (!scenario_run(&s, 0, argv, env0, what))
+		return;
+	scenario_expect(&s, "kill_ret", "0", what, 0);
+	scenario_expect(&s, "stranger", "killed", what, 0);
+	if (!scenario_run(&s, 0, argv, env1, what))
+		return;
+	scenario_expect(&s, "kt_born", "live", what, 1);
+	scenario_expect(&s, "kill_ret", "-1", what, 1);
+	scenario_expect(&s, "kill_errno", "ESRCH", what, 1);
+	scenario_expect(&s, "stranger", "alive", what, 1);
 }
 END_TEST
 
@@ -351,6 +401,149 @@ START_TEST(test_group_semantics_with)
 }
 END_TEST
 
+/* ---- clone ------------------------------------------------------------------------- */
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+static int (*pid_state)(pid_t);
+
+static void need_api(void)
+{
+	kt_test_assert_loaded();
+	pid_state = (int (*)(pid_t))dlsym(RTLD_DEFAULT, "kt_pid_state");
+	ck_assert(pid_state != NULL);
+}
+
+static char clone_stack[256 * 1024] __attribute__((aligned(16)));
+#define STACK_TOP (clone_stack + sizeof clone_stack)
+
+static int child_exit3(void *arg)
+{
+	(void)arg;
+	return 3;
+}
+
+static int open_fd_count(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+static void reap_expect(pid_t pid, int code)
+{
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, __WALL), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == code, "status 0x%x", st);
+	ck_assert_int_eq(pid_state(pid), KT_PID_REAPED);
+}
+
+/* The caller's own CLONE_PIDFD: its fd gives the identity and stays its own. */
+START_TEST(test_clone_callers_pidfd)
+{
+	need_api();
+	int fd = -1;
+	int before = open_fd_count();
+	pid_t pid = clone(child_exit3, STACK_TOP, SIGCHLD | CLONE_PIDFD, NULL, &fd);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pid_state(pid), KT_PID_LIVE);
+	ck_assert_int_eq(open_fd_count(), before + 1); /* theirs, and only theirs */
+	ck_assert_int_eq(fcntl(fd, F_GETFD), FD_CLOEXEC);
+	reap_expect(pid, 3);
+	ck_assert_int_eq(close(fd), 0);
+}
+END_TEST
+
+/* With CLONE_PARENT_SETTID the parent_tid slot is the caller's, not ours:
+ * no CLONE_PIDFD added, the kernel's write arrives; CHILD_SETTID with
+ * CLONE_VM shows the last variadic argument is forwarded too. */
+static volatile pid_t child_tid_word;
+
+START_TEST(test_clone_settid_forwarded)
+{
+	need_api();
+	pid_t ptid = 0;
+	int before = open_fd_count();
+	errno = 555;
+	pid_t pid = clone(child_exit3, STACK_TOP, SIGCHLD | CLONE_PARENT_SETTID, NULL, &ptid);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(errno, 555);
+	ck_assert_int_eq(ptid, pid);
+	ck_assert_int_eq(pid_state(pid), KT_PID_LIVE);
+	reap_expect(pid, 3);
+
+	child_tid_word = 0;
+	pid = clone(child_exit3, STACK_TOP, CLONE_VM | CLONE_VFORK | CLONE_CHILD_SETTID | SIGCHLD,
+	            NULL, NULL, NULL, &child_tid_word);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(child_tid_word, pid);
+	ck_assert_int_eq(pid_state(pid), KT_PID_LIVE);
+	reap_expect(pid, 3);
+	ck_assert_int_eq(open_fd_count(), before); /* our pidfds are gone again */
+}
+END_TEST
+
+/* A shared descriptor table gets no CLONE_PIDFD of ours (see hooks_clone.c),
+ * but the child is registered all the same. */
+START_TEST(test_clone_files_registered)
+{
+	need_api();
+	int before = open_fd_count();
+	pid_t pid = clone(child_exit3, STACK_TOP, SIGCHLD | CLONE_FILES, NULL);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(pid_state(pid), KT_PID_LIVE);
+	reap_expect(pid, 3);
+	ck_assert_int_eq(open_fd_count(), before);
+}
+END_TEST
+
+static volatile pid_t thread_tid = 1;
+
+static int thread_body(void *arg)
+{
+	(void)arg;
+	return 0; /* glibc's clone then exits this thread alone */
+}
+
+/* A CLONE_THREAD clone is a thread, not a child: never registered. */
+START_TEST(test_clone_thread_not_registered)
+{
+	need_api();
+	struct kt_counters c0, c1;
+	int (*counters)(struct kt_counters *, size_t) =
+		(int (*)(struct kt_counters *, size_t))dlsym(RTLD_DEFAULT, "kt_counters");
+	ck_assert(counters != NULL);
+	counters(&c0, sizeof c0);
+	thread_tid = 1;
+	int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+		CLONE_SYSVSEM | CLONE_CHILD_CLEARTID;
+	pid_t tid = clone(thread_body, STACK_TOP, flags, NULL, NULL, NULL, &thread_tid);
+	ck_assert_int_gt(tid, 0);
+	/* CLONE_CHILD_CLEARTID: the kernel zeroes the word and wakes us at exit. */
+	while (thread_tid != 0)
+		syscall(SYS_futex, &thread_tid, FUTEX_WAIT, thread_tid, NULL, NULL, 0);
+	counters(&c1, sizeof c1);
+	ck_assert_int_eq(pid_state(tid), KT_PID_UNTRACKED);
+	ck_assert_msg(c1.children_tracked == c0.children_tracked, "a thread was registered");
+}
+END_TEST
+
+START_TEST(test_clone_einval_kept)
+{
+	errno = 0;
+	ck_assert_int_eq(clone(child_exit3, NULL, SIGCHLD, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* Flags the kernel refuses whatever we add: the caller's error. */
+	errno = 0;
+	ck_assert_int_eq(clone(child_exit3, STACK_TOP, SIGCHLD | CLONE_THREAD, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 /* ---- symbols ------------------------------------------------------------------- */
 
 typedef int (*pidfd_spawn_fn)(int *, const char *, const posix_spawn_file_actions_t *,
@@ -417,6 +610,7 @@ static Suite *children_suite(void)
 	tc = tcase_create("reuse");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_reuse, 0, N_OF(combos));
+	tcase_add_loop_test(tc, test_reuse_pidfd_spawn, 0, N_OF(pidfd_spawn_combos));
 	tcase_add_test(tc, test_reuse_killpg_audit);
 	tcase_add_test(tc, test_stale_killpg_reported);
 	tcase_add_test(tc, test_stale_kill_neg_reported);
@@ -435,6 +629,14 @@ static Suite *children_suite(void)
 	tcase_add_loop_test(tc, test_delivery_parity, 0, N_OF(parity_modes));
 	tcase_add_test(tc, test_group_semantics_without);
 	tcase_add_test(tc, test_group_semantics_with);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("clone");
+	tcase_add_test(tc, test_clone_callers_pidfd);
+	tcase_add_test(tc, test_clone_settid_forwarded);
+	tcase_add_test(tc, test_clone_files_registered);
+	tcase_add_test(tc, test_clone_thread_not_registered);
+	tcase_add_test(tc, test_clone_einval_kept);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("symbols");

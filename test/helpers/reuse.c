@@ -5,7 +5,8 @@
  *   reuse [--place=P] -- CMD [ARG...]
  *
  *   C  fork, _Fork, vfork, vfork_exec (vfork, then exec /bin/true, as shells
- *      and CPython do), clone, posix_spawn, posix_spawnp
+ *      and CPython do), clone, posix_spawn, posix_spawnp, pidfd_spawn,
+ *      pidfd_spawnp (glibc >= 2.39, or test/helpers/libfake_glibc239.so)
  *   R  wait, waitpid, waitpid_any, wait3, wait4, waitid_pid, waitid_all,
  *      waitid_pidfd, sigchld (waitpid(-1, WNOHANG) in a SIGCHLD handler),
  *      thread (waitpid in another pthread), sigign (SIGCHLD ignored: the kernel
@@ -238,6 +239,29 @@ static pid_t create_child(const char *how)
 		/* A process-creating clone (no CLONE_VM sharing of threads). */
 		static char stack[64 * 1024] __attribute__((aligned(16)));
 		pid = clone(clone_child, stack + sizeof stack, SIGCHLD, NULL);
+	} else if (strcmp(how, "pidfd_spawn") == 0 || strcmp(how, "pidfd_spawnp") == 0) {
+		/* By version, as a program linked against glibc >= 2.39 binds. */
+		typedef int (*pidfd_spawn_fn)(int *, const char *, const posix_spawn_file_actions_t *,
+		                              const posix_spawnattr_t *, char *const[], char *const[]);
+		pidfd_spawn_fn sp = (pidfd_spawn_fn)dlvsym(RTLD_DEFAULT, how, "GLIBC_2.39");
+		pid_t (*getpid_of)(int) = (pid_t (*)(int))dlvsym(RTLD_DEFAULT, "pidfd_getpid",
+		                                                  "GLIBC_2.39");
+		if (!sp || !getpid_of)
+			die(EXIT_SETUP, "%s@GLIBC_2.39 or pidfd_getpid not found", how);
+		char *argv[] = { "true", NULL };
+		int fd = -1;
+		int err = how[11] == 'p' ? sp(&fd, "true", NULL, NULL, argv, environ)
+		                         : sp(&fd, "/bin/true", NULL, NULL, argv, environ);
+		if (err) {
+			errno = err;
+			pid = -1;
+		} else {
+			/* Fails (ESRCH) once the child is reaped: not with --reap=sigign. */
+			pid = getpid_of(fd);
+			/* Ours to close; libkt must not have touched it. */
+			if (close(fd) < 0)
+				die(EXIT_SETUP, "close(pidfd): %s", strerror(errno));
+		}
 	} else if (strcmp(how, "posix_spawn") == 0 || strcmp(how, "posix_spawnp") == 0) {
 		char *argv[] = { "true", NULL };
 		posix_spawnattr_t attr;

@@ -1,0 +1,202 @@
+/* Where a stale kill came from: see caller.h for why it is done this way. */
+#include "caller.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "sys.h"
+
+#ifndef SYS_process_vm_readv
+#define SYS_process_vm_readv 310
+#endif
+
+#define KT_MAX_MODULES 64
+
+struct kt_module {
+	uintptr_t base;          /* load bias (0 for a non-PIE executable) */
+	uintptr_t lo, hi;        /* span of its executable PT_LOAD segments */
+	const char *name;        /* the link map's own string: lives as long as the object */
+	const ElfW(Sym) *symtab; /* .dynsym, or NULL */
+	const char *strtab;
+	size_t strsz;
+	uint32_t nsyms;
+};
+
+static struct kt_module kt_modules[KT_MAX_MODULES];
+static int kt_n_modules;
+/* dl_iterate_phdr names the main program "": the kernel's name for it. */
+static char kt_exe_path[512];
+
+/* The number of symbols in a DT_GNU_HASH table: the highest symbol index
+ * any bucket or chain reaches, plus one (the table stores no count). */
+static uint32_t gnu_hash_count(const uint32_t *h)
+{
+	uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2];
+	const ElfW(Addr) *bloom = (const ElfW(Addr) *)(h + 4);
+	const uint32_t *buckets = (const uint32_t *)(bloom + bloom_size);
+	const uint32_t *chain = buckets + nbuckets;
+	uint32_t max = 0;
+	for (uint32_t i = 0; i < nbuckets; i++)
+		if (buckets[i] > max)
+			max = buckets[i];
+	if (max < symoffset)
+		return symoffset;
+	while (!(chain[max - symoffset] & 1))
+		max++;
+	return max + 1;
+}
+
+/* glibc rewrites the dynamic section's addresses to absolute ones when it
+ * relocates an object, except where that section is read-only (the vDSO);
+ * an address below the load base is still relative. */
+static uintptr_t dyn_addr(uintptr_t base, ElfW(Addr) v)
+{
+	return v < base ? base + v : v;
+}
+
+static int add_module(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	if (kt_n_modules >= KT_MAX_MODULES)
+		return 1;
+	struct kt_module m = { .base = info->dlpi_addr };
+	const ElfW(Dyn) *dyn = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			uintptr_t lo = m.base + ph->p_vaddr, hi = lo + ph->p_memsz;
+			if (!m.lo || lo < m.lo)
+				m.lo = lo;
+			if (hi > m.hi)
+				m.hi = hi;
+		} else if (ph->p_type == PT_DYNAMIC) {
+			dyn = (const ElfW(Dyn) *)(m.base + ph->p_vaddr);
+		}
+	}
+	if (!m.hi)
+		return 0;
+	const uint32_t *gnu_hash = NULL, *sysv_hash = NULL;
+	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
+		switch (dyn->d_tag) {
+		case DT_SYMTAB: m.symtab = (const ElfW(Sym) *)dyn_addr(m.base, dyn->d_un.d_ptr); break;
+		case DT_STRTAB: m.strtab = (const char *)dyn_addr(m.base, dyn->d_un.d_ptr); break;
+		case DT_STRSZ: m.strsz = dyn->d_un.d_val; break;
+		case DT_GNU_HASH: gnu_hash = (const uint32_t *)dyn_addr(m.base, dyn->d_un.d_ptr); break;
+		case DT_HASH: sysv_hash = (const uint32_t *)dyn_addr(m.base, dyn->d_un.d_ptr); break;
+		}
+	}
+	if (m.symtab && m.strtab && m.strsz) {
+		if (sysv_hash)
+			m.nsyms = sysv_hash[1]; /* nchain: one entry per symbol */
+		else if (gnu_hash)
+			m.nsyms = gnu_hash_count(gnu_hash);
+	}
+	if (!m.nsyms)
+		m.symtab = NULL;
+	m.name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : kt_exe_path;
+	kt_modules[kt_n_modules++] = m;
+	return 0;
+}
+
+void kt_modules_capture(void)
+{
+	long n = kt_syscall(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)kt_exe_path,
+	                    sizeof kt_exe_path - 1, 0);
+	kt_exe_path[n > 0 ? n : 0] = '\0';
+	kt_n_modules = 0;
+	dl_iterate_phdr(add_module, NULL);
+}
+
+/* Copy LEN bytes at ADDR in our own memory, or fail with no fault. */
+static int peek(uintptr_t addr, void *out, size_t len)
+{
+	struct iovec local = { out, len }, remote = { (void *)addr, len };
+	/* Six arguments (flags must be 0), one more than kt_syscall passes; the
+	 * libc stub is as async-signal-safe, and errno is put back. */
+	int saved = errno;
+	long r = syscall(SYS_process_vm_readv, (long)getpid(), &local, 1UL, &remote, 1UL, 0UL);
+	errno = saved;
+	return r == (long)len ? 0 : -1;
+}
+
+static const struct kt_module *module_of(uintptr_t pc)
+{
+	for (int i = 0; i < kt_n_modules; i++)
+		if (pc >= kt_modules[i].lo && pc < kt_modules[i].hi)
+			return &kt_modules[i];
+	return NULL;
+}
+
+void kt_caller_capture(struct kt_caller *c, void *ret, void *frame)
+{
+	c->n = 0;
+	if (!ret)
+		return;
+	c->pc[c->n++] = (uintptr_t)ret;
+#if defined(__x86_64__) || defined(__aarch64__)
+	/* A frame record on both: [fp] = caller's fp, [fp + 8] = return address.
+	 * FRAME is the hook's own record, whose return address is RET; the walk
+	 * proper starts one record up, in the code that called kill(). */
+	uintptr_t fp = (uintptr_t)frame;
+	uintptr_t rec[2];
+	if (!fp || peek(fp, rec, sizeof rec) < 0)
+		return;
+	fp = rec[0];
+	while (c->n < KT_CALLER_FRAMES) {
+		uintptr_t prev = (uintptr_t)frame;
+		/* Stacks grow down, so each older record sits higher, aligned, and
+		 * not absurdly far away; anything else is not a frame record. */
+		if (fp <= prev || (fp & 7) || fp - prev > (1u << 24))
+			break;
+		if (peek(fp, rec, sizeof rec) < 0)
+			break;
+		/* Only code we can place in a loaded object counts as a caller. */
+		if (!rec[1] || !module_of(rec[1] - 1))
+			break;
+		c->pc[c->n++] = rec[1];
+		frame = (void *)fp;
+		fp = rec[0];
+	}
+#else
+	(void)frame;
+#endif
+}
+
+int kt_caller_where(uintptr_t pc, struct kt_where *w)
+{
+	memset(w, 0, sizeof *w);
+	/* A return address points after the call; pc - 1 is inside the calling
+	 * function even when the call was its last instruction. */
+	const struct kt_module *m = module_of(pc - 1);
+	if (!m)
+		return 0;
+	w->module = m->name;
+	w->offset = pc - m->base;
+	const ElfW(Sym) *best = NULL;
+	uintptr_t best_addr = 0;
+	for (uint32_t i = 0; m->symtab && i < m->nsyms; i++) {
+		const ElfW(Sym) *s = &m->symtab[i];
+		unsigned type = ELF64_ST_TYPE(s->st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s->st_shndx == SHN_UNDEF ||
+		    !s->st_value || s->st_name >= m->strsz)
+			continue;
+		uintptr_t a = m->base + s->st_value;
+		if (a > pc - 1 || (s->st_size && pc - 1 >= a + s->st_size))
+			continue;
+		if (!best || a > best_addr) {
+			best = s;
+			best_addr = a;
+		}
+	}
+	if (best) {
+		w->symbol = m->strtab + best->st_name;
+		w->symbol_len = m->strsz - best->st_name;
+		w->symbol_offset = pc - best_addr;
+	}
+	return 1;
+}

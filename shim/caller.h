@@ -1,0 +1,60 @@
+/* Where a stale kill came from: the hook's return address, a best-effort
+ * frame-pointer walk above it, and a module+offset+symbol for each address.
+ *
+ * All of it runs inside kill(), so possibly inside a signal handler, so:
+ *
+ *  - no backtrace(): glibc's loads libgcc_s with dlopen (and mallocs) on its
+ *    first call;
+ *  - no dladdr(): it takes the loader's recursive dl_load_lock, and a handler
+ *    that interrupted dlopen in the same thread would walk a half-updated
+ *    link map;
+ *  - instead, a map of loaded objects taken at start-up (constructor, only
+ *    when reports are on) with dl_iterate_phdr: each object's path, load
+ *    base, executable range and dynamic symbol table.  Objects loaded before
+ *    main are never unloaded by glibc, so the map's pointers stay valid for
+ *    the life of the process.  Objects dlopen()ed later are not in it: their
+ *    addresses are reported raw (module null), never looked up;
+ *  - memory above the hook's frame is read with process_vm_readv on our own
+ *    process, which returns EFAULT for a bad address instead of faulting, so
+ *    a garbage frame pointer (code built without frame pointers, which is
+ *    most distribution code) ends the walk instead of crashing the program.
+ *
+ * The first address is exact.  The ones after it are only as good as the
+ * program's frame pointers: trust them for code built with
+ * -fno-omit-frame-pointer, treat them as hints otherwise.  Symbols come from
+ * .dynsym only (what dladdr would find too): a function inside an executable
+ * is named only if it was linked with -rdynamic; otherwise use the module
+ * and offset with `addr2line -f -e MODULE OFFSET`. */
+#ifndef KT_CALLER_H
+#define KT_CALLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KT_CALLER_FRAMES 6
+
+struct kt_caller {
+	int n;
+	uintptr_t pc[KT_CALLER_FRAMES];
+};
+
+/* Fill C from a hook's __builtin_return_address(0) and
+ * __builtin_frame_address(0) (the latter also makes the compiler give the
+ * hook a frame record, which is where the walk starts). */
+void kt_caller_capture(struct kt_caller *c, void *ret, void *frame);
+
+struct kt_where {
+	const char *module; /* path of the loaded object, or NULL if unknown */
+	uintptr_t offset;   /* pc - load base of that object */
+	const char *symbol; /* nearest .dynsym function at or below pc, or NULL */
+	size_t symbol_len;  /* bytes of symbol to print (strtab is not ours to trust) */
+	uintptr_t symbol_offset;
+};
+
+/* Describe PC from the start-up map; 0 if PC lies in no mapped object. */
+int kt_caller_where(uintptr_t pc, struct kt_where *w);
+
+/* Take the map of loaded objects (constructor; not async-signal-safe). */
+void kt_modules_capture(void);
+
+#endif

@@ -1,0 +1,460 @@
+/* Reports (KT_LOG, KT_LOG_FORMAT, KT_STATS): every key of every event, in
+ * text and JSON, in enforce and audit mode.
+ *
+ * The program is test/helpers/stale_kill: fork a job, reap it, kill() the old
+ * number from cancel_job().  With nobody on the number the holder is "none";
+ * the PID-reuse harness (test/helpers/reuse) supplies the runs where a
+ * stranger holds it.  Without libkt none of these lines exist, so every
+ * assertion here would fail with the hooks removed. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jsonline.h"
+#include "scenario.h"
+#include "testlib.h"
+
+struct run {
+	char out[16384];
+	int status;
+};
+
+/* stale_kill with libkt, ENV added, output (stdout+stderr) captured. */
+static void run_stale(struct run *r, char *const env[], const char *arg)
+{
+	char *argv[] = { (char *)kt_test_helper("stale_kill"), (char *)arg, NULL };
+	r->status = kt_test_run(1, argv, env, r->out, sizeof r->out, 1, 10);
+	ck_assert_msg(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0,
+	              "stale_kill failed, status 0x%x:\n%s", r->status, r->out);
+}
+
+/* The job's PID, from the helper's own result line. */
+static int job_pid(const struct run *r)
+{
+	const char *p = strstr(r->out, "job=");
+	ck_assert_msg(p != NULL, "no result line in:\n%s", r->out);
+	return atoi(p + 4);
+}
+
+static void expect_in(const char *hay, const char *needle, const char *what)
+{
+	ck_assert_msg(strstr(hay, needle) != NULL, "%s: expected %s in:\n%s", what, needle, hay);
+}
+
+static void expect_valid_json(const char *out)
+{
+	char bad[4096];
+	const char *b = json_first_invalid(out, bad, sizeof bad);
+	ck_assert_msg(b == NULL, "invalid JSON line: %s", b);
+}
+
+START_TEST(test_libkt_loaded)
+{
+	kt_test_assert_loaded();
+}
+END_TEST
+
+/* Nothing is written anywhere unless asked. */
+START_TEST(test_silent_without_kt_log)
+{
+	struct run r;
+	char *env[] = { "KT_LOG_FORMAT=json", "KT_STATS=1", NULL };
+	run_stale(&r, env, NULL);
+	int pid = job_pid(&r);
+	char expect[64];
+	snprintf(expect, sizeof expect, "job=%d kill=-1 errno=ESRCH\n", pid);
+	ck_assert_str_eq(r.out, expect);
+}
+END_TEST
+
+static const char *const modes[] = { "enforce", "audit" };
+
+/* A stale kill nobody holds the number of: JSON, every key. */
+START_TEST(test_json_stale_no_holder)
+{
+	const char *mode = modes[_i];
+	char kv[32];
+	snprintf(kv, sizeof kv, "KT_MODE=%s", mode);
+	char *env[] = { "KT_LOG=stderr", "KT_LOG_FORMAT=json", kv, NULL };
+	struct run r;
+	run_stale(&r, env, NULL);
+	int audit = strcmp(mode, "audit") == 0;
+	int pid = job_pid(&r);
+	expect_valid_json(r.out);
+	/* Let through or refused, the kernel's answer and libkt's agree here:
+	 * nobody holds the number. */
+	expect_in(r.out, "kill=-1 errno=ESRCH", mode);
+
+	char line[4096], want[128];
+	ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
+	              "%s: no stale_kill event in:\n%s", mode, r.out);
+	expect_in(line, "\"time\":", mode);
+	expect_in(line, "\"process\":{\"pid\":", mode);
+	expect_in(line, "\"comm\":\"stale_kill\"}", mode);
+	expect_in(line, "\"call\":\"kill\"", mode);
+	snprintf(want, sizeof want, "\"pid\":%d,\"sig\":15,\"signame\":\"SIGTERM\"", pid);
+	expect_in(line, want, mode);
+	expect_in(line, audit ? "\"action\":\"delivered\"" : "\"action\":\"refused\"", mode);
+	expect_in(line, "\"errno\":3", mode);
+	expect_in(line, audit ? "\"mode\":\"audit\"" : "\"mode\":\"enforce\"", mode);
+	expect_in(line, "\"child\":{\"name\":\"stale_kill\",\"spawned_by\":\"fork\","
+	                "\"spawned_at\":", mode);
+	expect_in(line, "\"reaped_by\":\"waitpid\"}", mode);
+	ck_assert_msg(!strstr(line, "\"reaped_at\":null"), "%s: reap time missing: %s", mode, line);
+	expect_in(line, "\"holder\":null", mode);
+	/* The caller: the exact return address into cancel_job, then the frame
+	 * walk (the helper keeps frame pointers) up to main. */
+	expect_in(line, "\"caller\":[{\"pc\":\"0x", mode);
+	expect_in(line, "/test/helpers/stale_kill\",\"offset\":\"0x", mode);
+	expect_in(line, "\"symbol\":\"cancel_job+0x", mode);
+	expect_in(line, "\"symbol\":\"main+0x", mode);
+	ck_assert_msg(strstr(line, "cancel_job") < strstr(line, "main+0x"),
+	              "%s: frames out of order: %s", mode, line);
+}
+END_TEST
+
+START_TEST(test_text_stale_no_holder)
+{
+	const char *mode = modes[_i];
+	char kv[32];
+	snprintf(kv, sizeof kv, "KT_MODE=%s", mode);
+	char *env[] = { "KT_LOG=stderr", "KT_LOG_FORMAT=text", kv, NULL };
+	struct run r;
+	run_stale(&r, env, NULL);
+	int audit = strcmp(mode, "audit") == 0;
+	int pid = job_pid(&r);
+	char want[160];
+	snprintf(want, sizeof want, audit ? "libkt: stale kill(%d, SIGTERM), let through (audit mode): "
+	                                  : "libkt: refused stale kill(%d, SIGTERM) with ESRCH: ", pid);
+	expect_in(r.out, want, mode);
+	snprintf(want, sizeof want, "child %d (\"stale_kill\", fork ", pid);
+	expect_in(r.out, want, mode);
+	expect_in(r.out, " ago by waitpid()", mode);
+	snprintf(want, sizeof want, "no process holds PID %d now", pid);
+	expect_in(r.out, want, mode);
+	if (audit)
+		expect_in(r.out, "(kill failed: errno 3)", mode);
+	expect_in(r.out, "; called from 0x", mode);
+	expect_in(r.out, "(cancel_job+0x", mode);
+	expect_in(r.out, "/test/helpers/stale_kill+0x", mode);
+	expect_in(r.out, " <- 0x", mode);
+	expect_in(r.out, "(main+0x", mode);
+	expect_in(r.out, ") [pid ", mode);
+	expect_in(r.out, " stale_kill]\n", mode);
+	/* One line per event: the report is one line, the program's is another. */
+	int lines = 0;
+	for (const char *p = r.out; (p = strchr(p, '\n')); p++)
+		lines++;
+	ck_assert_msg(lines == 2, "%s: expected 2 lines, got %d:\n%s", mode, lines, r.out);
+}
+END_TEST
+
+/* A stale kill whose number a stranger holds (the reuse harness): holder. */
+static void holder_case(const char *format, const char *mode)
+{
+	char what[96];
+	snprintf(what, sizeof what, "holder format=%s mode=%s", format, mode);
+	if (!scenario_possible(what))
+		return;
+	char kv_format[32], kv_mode[32];
+	snprintf(kv_format, sizeof kv_format, "KT_LOG_FORMAT=%s", format);
+	snprintf(kv_mode, sizeof kv_mode, "KT_MODE=%s", mode);
+	char *env[] = { "KT_LOG=stderr", kv_format, kv_mode, NULL };
+	char *argv[] = { (char *)kt_test_helper("reuse"), "--creation=fork", "--reap=waitpid",
+	                 NULL };
+	struct scenario s;
+	if (!scenario_run(&s, 1, argv, env, what))
+		return;
+	int audit = strcmp(mode, "audit") == 0;
+	scenario_expect(&s, "stranger", audit ? "killed" : "alive", what, 1);
+	if (strcmp(format, "json") == 0) {
+		char line[4096];
+		expect_valid_json(s.out);
+		ck_assert_msg(json_find_event(s.out, "stale_kill", line, sizeof line),
+		              "%s: no stale_kill event in:\n%s", what, s.out);
+		/* The stranger is the reuse supervisor's child: pid 1's.  It names
+		 * itself "stranger" only once it runs, which may be after the
+		 * program's kill (reuse.c says "ready" as soon as clone3 returns),
+		 * so until then it carries the supervisor's name. */
+		ck_assert_msg(strstr(line, "\"comm\":\"stranger\",\"ppid\":1,\"decoy\":false}") ||
+		              strstr(line, "\"comm\":\"reuse\",\"ppid\":1,\"decoy\":false}"),
+		              "%s: holder is not the stranger: %s", what, line);
+		expect_in(line, "\"holder\":{\"pid\":", what);
+		expect_in(line, audit ? "\"action\":\"delivered\",\"errno\":0"
+		                      : "\"action\":\"refused\",\"errno\":3", what);
+		expect_in(line, "/test/helpers/reuse\"", what);
+	} else {
+		const char *said = audit ? "; the signal hit another process: \""
+		                         : "; PID now held by another process: \"";
+		expect_in(s.out, said, what);
+		const char *name = strstr(s.out, said) + strlen(said);
+		ck_assert_msg(strncmp(name, "stranger\" (parent 1)", 20) == 0 ||
+		              strncmp(name, "reuse\" (parent 1)", 17) == 0,
+		              "%s: holder is not the stranger:\n%s", what, s.out);
+	}
+}
+
+START_TEST(test_holder_json_enforce) { holder_case("json", "enforce"); }
+END_TEST
+START_TEST(test_holder_json_audit) { holder_case("json", "audit"); }
+END_TEST
+START_TEST(test_holder_text_enforce) { holder_case("text", "enforce"); }
+END_TEST
+START_TEST(test_holder_text_audit) { holder_case("text", "audit"); }
+END_TEST
+
+/* libkt falls back: one "degraded" event per reason, once, and the stale
+ * kill is still caught by the wait hook.  Two reasons can be staged from
+ * inside the program: no descriptor left for a pidfd (RLIMIT_NOFILE), and no
+ * pidfd_open at all (a seccomp filter, as on a kernel older than 5.3). */
+static const struct {
+	const char *arg, *reason, *err, *text;
+} degradations[] = {
+	{ "--emfile", "fd_exhausted", "24", "could not open a pidfd for a new child" },
+	{ "--deny-pidfd", "no_pidfd", "38", "pidfd_open is unavailable" },
+};
+
+START_TEST(test_degraded)
+{
+	for (int json = 0; json <= 1; json++) {
+		const char *what = degradations[_i].arg;
+		char *env[] = { "KT_LOG=stderr", json ? "KT_LOG_FORMAT=json" : "KT_LOG_FORMAT=text",
+			        NULL };
+		struct run r;
+		run_stale(&r, env, degradations[_i].arg);
+		expect_in(r.out, "kill=-1 errno=ESRCH", what);
+		char want[160];
+		if (json) {
+			char line[1024];
+			expect_valid_json(r.out);
+			ck_assert_msg(json_find_event(r.out, "degraded", line, sizeof line),
+			              "%s: no degraded event in:\n%s", what, r.out);
+			snprintf(want, sizeof want, "\"reason\":\"%s\",\"errno\":%s,\"message\":\"%s",
+			         degradations[_i].reason, degradations[_i].err, degradations[_i].text);
+			expect_in(line, want, what);
+			expect_in(line, "\"process\":{\"pid\":", what);
+			ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
+			              "%s: no stale_kill event in:\n%s", what, r.out);
+			expect_in(line, "\"action\":\"refused\"", what);
+		} else {
+			snprintf(want, sizeof want, "libkt: degraded: %s", degradations[_i].text);
+			expect_in(r.out, want, what);
+			snprintf(want, sizeof want, "(errno %s) [pid ", degradations[_i].err);
+			expect_in(r.out, want, what);
+			expect_in(r.out, "libkt: refused stale kill(", what);
+		}
+		const char *first = strstr(r.out, "degraded");
+		ck_assert_msg(first && !strstr(first + 1, "degraded"), "degraded said twice:\n%s",
+		              r.out);
+	}
+}
+END_TEST
+
+/* KT_STATS=1: the summary at exit — from return and exit(), not _exit(). */
+static const char *const exits[] = { "--exit=return", "--exit=exit", "--exit=_exit" };
+
+START_TEST(test_summary)
+{
+	for (int json = 0; json <= 1; json++) {
+		char *env[] = { "KT_LOG=stderr", "KT_STATS=1",
+			        json ? "KT_LOG_FORMAT=json" : "KT_LOG_FORMAT=text", NULL };
+		struct run r;
+		run_stale(&r, env, exits[_i]);
+		int expected = _i != 2;
+		if (json) {
+			char line[1024];
+			expect_valid_json(r.out);
+			const char *got = json_find_event(r.out, "summary", line, sizeof line);
+			ck_assert_msg(!got == !expected, "%s: summary %s:\n%s", exits[_i],
+			              expected ? "missing" : "written after _exit", r.out);
+			if (got) {
+				expect_in(line, "\"mode\":\"enforce\"", exits[_i]);
+				expect_in(line, "\"children_tracked\":1", exits[_i]);
+				expect_in(line, "\"kills_via_pidfd\":0", exits[_i]);
+				expect_in(line, "\"stale_refused\":1", exits[_i]);
+				expect_in(line, "\"stale_delivered\":0", exits[_i]);
+				expect_in(line, "\"fallbacks\":0", exits[_i]);
+				expect_in(line, "\"reaps_seen\":1", exits[_i]);
+			}
+		} else {
+			const char *got = strstr(r.out, "libkt: summary (enforce mode): 1 children tracked, "
+			                                "1 reaps seen, 0 kills delivered through pidfds, "
+			                                "1 stale kills refused, 0 stale kills let through, "
+			                                "0 fallbacks [pid ");
+			ck_assert_msg(!got == !expected, "%s: text summary %s:\n%s", exits[_i],
+			              expected ? "missing" : "written after _exit", r.out);
+		}
+	}
+}
+END_TEST
+
+/* In audit mode the summary counts the stale kill as let through, not refused. */
+START_TEST(test_summary_audit_counts)
+{
+	char *env[] = { "KT_LOG=stderr", "KT_STATS=1", "KT_LOG_FORMAT=json", "KT_MODE=audit",
+		        NULL };
+	struct run r;
+	run_stale(&r, env, NULL);
+	char line[1024];
+	ck_assert_msg(json_find_event(r.out, "summary", line, sizeof line), "no summary:\n%s",
+	              r.out);
+	expect_in(line, "\"mode\":\"audit\"", "audit");
+	expect_in(line, "\"stale_refused\":0", "audit");
+	expect_in(line, "\"stale_delivered\":1", "audit");
+}
+END_TEST
+
+/* KT_LOG=PATH: events go to the file (mode 0600, appended), not to stderr. */
+START_TEST(test_log_file)
+{
+	char dir[] = "/tmp/kt-report-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[128], kv[160];
+	snprintf(path, sizeof path, "%s/kt.log", dir);
+	snprintf(kv, sizeof kv, "KT_LOG=%s", path);
+	char *env[] = { kv, "KT_LOG_FORMAT=json", "KT_STATS=1", NULL };
+	struct run r;
+	run_stale(&r, env, NULL);
+	run_stale(&r, env, NULL); /* a second process appends */
+	ck_assert_msg(strchr(r.out, '{') == NULL, "report on stdout/stderr:\n%s", r.out);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	static char text[16384];
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ssize_t n = read(fd, text, sizeof text - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	text[n] = '\0';
+	expect_valid_json(text);
+	int events = 0;
+	for (const char *p = text; (p = strstr(p, "{\"event\":\"stale_kill\"")); p++)
+		events++;
+	ck_assert_msg(events == 2, "expected 2 stale_kill events, got %d:\n%s", events, text);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* Configuration warnings follow the format too, so a JSON log stays JSON. */
+START_TEST(test_warning_json)
+{
+	char *env[] = { "KT_LOG=stderr", "KT_LOG_FORMAT=json", "KT_STATS=yes", NULL };
+	struct run r;
+	run_stale(&r, env, NULL);
+	char line[1024];
+	expect_valid_json(r.out);
+	ck_assert_msg(json_find_event(r.out, "warning", line, sizeof line), "no warning:\n%s",
+	              r.out);
+	expect_in(line, "\"message\":\"libkt: ignoring KT_STATS=\\\"yes\\\"", "warning");
+}
+END_TEST
+
+/* A program whose path is long and full of bytes that escape to six
+ * characters each: the JSON line must stay one valid object (frames that do
+ * not fit are left out whole, never cut), the text line one line. */
+START_TEST(test_hostile_path_stays_valid)
+{
+	char dir[] = "/tmp/kt-report-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char sub[512], exe[1024];
+	char name[201];
+	memset(name, '\x01', 200);
+	name[0] = '"';
+	name[1] = '\n';
+	name[200] = '\0';
+	snprintf(sub, sizeof sub, "%s/%s", dir, name);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(exe, sizeof exe, "%s/stale_kill", sub);
+	int in = open(kt_test_helper("stale_kill"), O_RDONLY), out = open(exe, O_WRONLY | O_CREAT, 0700);
+	ck_assert_int_ge(in, 0);
+	ck_assert_int_ge(out, 0);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+
+	for (int json = 0; json <= 1; json++) {
+		char *env[] = { "KT_LOG=stderr", json ? "KT_LOG_FORMAT=json" : "KT_LOG_FORMAT=text",
+			        NULL };
+		/* Six frames in the hostile module: more than a line can hold. */
+		char *argv[] = { exe, "--depth=5", NULL };
+		struct run r;
+		r.status = kt_test_run(1, argv, env, r.out, sizeof r.out, 1, 10);
+		ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "status 0x%x:\n%s",
+		              r.status, r.out);
+		int lines = 0;
+		for (const char *p = r.out; (p = strchr(p, '\n')); p++)
+			lines++;
+		ck_assert_msg(lines == 2, "expected 2 lines, got %d:\n%s", lines, r.out);
+		if (json) {
+			char line[4096];
+			expect_valid_json(r.out);
+			ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
+			              "no stale_kill event in:\n%s", r.out);
+			expect_in(line, "\"symbol\":\"cancel_job+0x", "hostile path");
+			expect_in(line, "\\u0001\\u0001", "hostile path");
+			expect_in(line, "}]}", "hostile path");
+			int frames = 0;
+			for (const char *p = line; (p = strstr(p, "{\"pc\":")); p++)
+				frames++;
+			ck_assert_msg(frames >= 1 && frames < 6, "%d frames: none left out?\n%s", frames,
+			              line);
+		} else {
+			expect_in(r.out, "(cancel_job+0x", "hostile path");
+			expect_in(r.out, " stale_kill]\n", "hostile path");
+		}
+	}
+	unlink(exe);
+	rmdir(sub);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *report_suite(void)
+{
+	Suite *s = suite_create("report");
+	TCase *tc = tcase_create("loaded");
+	tcase_add_test(tc, test_libkt_loaded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stale_kill");
+	tcase_add_test(tc, test_silent_without_kt_log);
+	tcase_add_loop_test(tc, test_json_stale_no_holder, 0, 2);
+	tcase_add_loop_test(tc, test_text_stale_no_holder, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("holder");
+	tcase_add_test(tc, test_holder_json_enforce);
+	tcase_add_test(tc, test_holder_json_audit);
+	tcase_add_test(tc, test_holder_text_enforce);
+	tcase_add_test(tc, test_holder_text_audit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("other events");
+	tcase_add_loop_test(tc, test_degraded, 0, (int)(sizeof degradations / sizeof degradations[0]));
+	tcase_add_loop_test(tc, test_summary, 0, 3);
+	tcase_add_test(tc, test_summary_audit_counts);
+	tcase_add_test(tc, test_log_file);
+	tcase_add_test(tc, test_warning_json);
+	tcase_add_test(tc, test_hostile_path_stays_valid);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(report_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
