@@ -602,6 +602,45 @@ START_TEST(test_perl_children)
 }
 END_TEST
 
+/* libkt's own exit summary (KT_STATS=1, written where KT_LOG points) is a
+ * second witness: for the perl process it must give the numbers
+ * libktcount.so read through kt_counters(). */
+START_TEST(test_perl_children_summary_agrees)
+{
+	const char *what = "perl: KT_STATS summary against libktcount";
+	if (!installed(PERL, what))
+		return;
+	char log_path[] = "/tmp/kt-compat-log-XXXXXX";
+	int fd = mkstemp(log_path);
+	ck_assert(fd >= 0);
+	close(fd);
+	char log_kv[64];
+	snprintf(log_kv, sizeof log_kv, "KT_LOG=%s", log_path);
+	char *env[] = { "KT_STATS=1", log_kv, NULL };
+	char *argv[] = { PERL, (char *)fixture("perl_children.pl"), NULL };
+	static struct run r;
+	run(&r, 1, argv, env, NULL, NULL);
+	static char log[16384];
+	slurp(log_path, log, sizeof log);
+	unlink(log_path);
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "%s: status 0x%x\n%s", what,
+	              r.status, r.err);
+	struct counts c = expect_counts(&r, "perl", what);
+	const char *line = strstr(r.counts, " comm=perl ");
+	ck_assert(line != NULL);
+	while (line > r.counts && line[-1] != '\n')
+		line--;
+	char want[256];
+	snprintf(want, sizeof want,
+	         "%lld children tracked, %lld reaps seen, %lld kills delivered through pidfds, "
+	         "%lld stale kills refused, 0 stale kills let through, 0 fallbacks [pid %lld perl]",
+	         c.children_tracked, c.reaps_seen, c.kills_via_pidfd, c.stale_refused,
+	         atoll(line + strlen("pid=")));
+	ck_assert_msg(strstr(log, want) != NULL, "%s: no \"%s\" in the KT_LOG file:\n%s\ncounters:\n%s",
+	              what, want, log, r.counts);
+}
+END_TEST
+
 static void perl_stale(const char *how, const char *what)
 {
 	char *cmd[] = { PERL, (char *)fixture("perl_stale_kill.pl"), (char *)how, NULL };
@@ -1206,6 +1245,7 @@ static Suite *compat_suite(void)
 	tc = tcase_create("perl");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_perl_children);
+	tcase_add_test(tc, test_perl_children_summary_agrees);
 	tcase_add_test(tc, test_perl_stale_kill_fork);
 	tcase_add_test(tc, test_perl_stale_kill_open);
 	tcase_add_test(tc, test_perl_stale_kill_sigchld);
