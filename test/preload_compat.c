@@ -12,8 +12,9 @@
  *              children were registered and the kills went through pidfds.  A
  *              real program never asks for them, so test/helpers/libktcount.so
  *              is preloaded after libkt.so and appends each process's own counts
- *              to a file when it exits normally (see that file).  For the two
- *              programs that end by their own signal (make after SIGINT,
+ *              to a file when it exits normally (see that file); libkt's own
+ *              KT_STATS summary is checked against it once.  For the two
+ *              programs that end by their own signal (make after SIGTERM,
  *              timeout after --kill-after) strace shows the calls instead:
  *              pidfd_send_signal with libkt, kill without;
  *   protection the program kills a child it has already reaped, after the reuse
@@ -36,11 +37,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
