@@ -526,6 +526,27 @@ START_TEST(test_bash_job_control)
 }
 END_TEST
 
+/* dash exits through _exit(), so no counters: parity only. */
+START_TEST(test_dash_jobs)
+{
+	const char *what = "dash: kill %1 of a live job (no such group), kill $!, trap, wait";
+	if (!installed(DASH, what))
+		return;
+	char *argv[] = { DASH, (char *)fixture("dash_jobs.sh"), NULL };
+	static struct run r;
+	same_both_ways(what, argv, NULL, NULL, NULL, 0, &r);
+	static const char want[] = "kill %1 of a live job: 1\n"
+	                           "the job is alive: 0\n"
+	                           "kill $!: 143\n"
+	                           "job: got TERM\n"
+	                           "trapping job: 7\n"
+	                           "shell: got USR1\n"
+	                           "wait: 3\n";
+	ck_assert_msg(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && strcmp(r.out, want) == 0,
+	              "%s: status 0x%x, output:\n%s\nstderr:\n%s", what, r.status, r.out, r.err);
+}
+END_TEST
+
 START_TEST(test_bash_stale_kill_job)
 {
 	char *cmd[] = { BASH, (char *)fixture("stale_kill_job.sh"), NULL };
@@ -773,8 +794,9 @@ START_TEST(test_timeout_signal_and_kill_after)
 		{ "-s HUP (exit 124)",
 		  { TIMEOUT, "-s", "HUP", "0.2", "sleep", "5", NULL }, 124, 2 /* HUP, CONT */ },
 		{ "--foreground --kill-after=0.3 -s INT, child ignores INT",
+		  /* exec: an ignored signal stays ignored, and no orphan is left */
 		  { TIMEOUT, "--foreground", "--kill-after=0.3", "-s", "INT", "0.2", "/bin/sh", "-c",
-		    "trap '' INT; sleep 5", NULL },
+		    "trap '' INT; exec sleep 5", NULL },
 		  128 + SIGKILL, 2 /* INT, KILL */ },
 		{ "child exits 7 in time",
 		  { TIMEOUT, "5", "/bin/sh", "-c", "exit 7", NULL }, 7, 0 },
@@ -1234,6 +1256,7 @@ static Suite *compat_suite(void)
 	tc = tcase_create("shells");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_bash_job_control);
+	tcase_add_test(tc, test_dash_jobs);
 	tcase_add_test(tc, test_bash_stale_kill_job);
 	tcase_add_test(tc, test_bash_stale_kill_trap);
 	tcase_add_test(tc, test_dash_stale_kill_trap);

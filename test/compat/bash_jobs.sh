@@ -23,7 +23,8 @@ until jobs %1 | grep -q Stopped; do sleep 0.01; done
 echo "stopped: $(jobs %1 | sed 's/ .*//')"
 kill -CONT %1; kill %1; wait %1; echo "after STOP/CONT, kill %1: $?"
 
-# A job that traps the signal and exits with its own status.
+# A job that traps the signal and exits with its own status.  kill %1 signals
+# the job's whole group, its own sleep included.
 f=$(mktemp -u); mkfifo "$f"
 ( trap 'echo "job: got TERM"; exit 7' TERM; echo ready > "$f"; sleep 30 & wait ) &
 read -r _ < "$f"; rm -f "$f"
