@@ -959,8 +959,11 @@ static void section_make(int rounds, int nfiles)
 				run_prog(build, pre[v], NULL, 1, &r);
 				if (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)
 					break;
-				if (tries == 2)
-					die("make in %s failed:\n%s", dir, r.out);
+				if (tries == 2) {
+					fprintf(stderr, "bench: make failed:\n%s\n", r.out);
+					rm_project(dir);
+					die("make failed three times");
+				}
 				fprintf(stderr, "bench: make failed (%s), building again:\n%.300s\n",
 				        pre[v] ? pre[v] : "no preload", r.out);
 			}
