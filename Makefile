@@ -9,6 +9,7 @@
 #                   when both are installed
 #   make install    install under PREFIX (default /usr/local), staged under DESTDIR
 #   make uninstall  remove what install put there
+#   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make clean
 
 CC      ?= cc
@@ -200,6 +201,29 @@ check-sanitizers: check-asan check-tsan check-valgrind
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
+# ---- bench ---------------------------------------------------------------------
+# Measured, never asserted: prints one table of medians and ratios (BENCH.md).
+# empty.so is the floor any LD_PRELOAD shim pays, built with the library's flags;
+# exit0 is static so the spawn cycles measure hooks, not the child's start-up.
+BENCH_ARGS ?=
+$(BUILD)/bench/empty.so: test/bench/empty.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) -shared -Wl,-z,relro $< -o $@
+
+$(BUILD)/bench/exit0: test/bench/exit0.c Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@";)
+	$(Q)$(CC) -O2 $(WARN) -static -nostdlib -fno-stack-protector $< -o $@
+
+$(BUILD)/bench/bench: test/bench/bench.c include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+
+bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
+	$(Q)$(BUILD)/bench/bench -b $(BUILD) $(BENCH_ARGS)
+
 # ---- install ------------------------------------------------------------------
 # PREFIX is where things will live; DESTDIR (for packagers) is prepended to
 # every path written, never to paths kt-run looks at: kt-run finds libkt.so
@@ -235,3 +259,4 @@ clean:
 .PHONY: all test demo clean helpers aarch64
 .PHONY: all test demo clean helpers install uninstall
 .PHONY: asan check-asan check-tsan check-valgrind check-sanitizers
+.PHONY: bench

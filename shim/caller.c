@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include "sys.h"
@@ -26,10 +28,18 @@ struct kt_module {
 	uint32_t nsyms;
 };
 
-static struct kt_module kt_modules[KT_MAX_MODULES];
-static int kt_n_modules;
-/* dl_iterate_phdr names the main program "": the kernel's name for it. */
-static char kt_exe_path[512];
+/* Only a process whose reports go somewhere takes the map, so it lives in
+ * pages mmap()ed then.  As static arrays its 4.5 KiB of .bss ran past
+ * libkt's last file page, and the dynamic loader mapped an extra anonymous
+ * region for it at the start of every process: one more mmap, and one more
+ * VMA for every fork and exit, than an empty preloaded library (strace). */
+struct kt_module_map {
+	int n;
+	/* dl_iterate_phdr names the main program "": the kernel's name for it. */
+	char exe_path[512];
+	struct kt_module m[KT_MAX_MODULES];
+};
+static struct kt_module_map *_Atomic kt_map;
 
 /* The number of symbols in a DT_GNU_HASH table: the highest symbol index
  * any bucket or chain reaches, plus one (the table stores no count). */
@@ -61,8 +71,8 @@ static uintptr_t dyn_addr(uintptr_t base, ElfW(Addr) v)
 static int add_module(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
-	(void)data;
-	if (kt_n_modules >= KT_MAX_MODULES)
+	struct kt_module_map *map = data;
+	if (map->n >= KT_MAX_MODULES)
 		return 1;
 	struct kt_module m = { .base = info->dlpi_addr };
 	const ElfW(Dyn) *dyn = NULL;
@@ -98,18 +108,26 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	if (!m.nsyms)
 		m.symtab = NULL;
-	m.name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : kt_exe_path;
-	kt_modules[kt_n_modules++] = m;
+	m.name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : map->exe_path;
+	map->m[map->n++] = m;
 	return 0;
 }
 
 void kt_modules_capture(void)
 {
-	long n = kt_syscall(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)kt_exe_path,
-	                    sizeof kt_exe_path - 1, 0);
-	kt_exe_path[n > 0 ? n : 0] = '\0';
-	kt_n_modules = 0;
-	dl_iterate_phdr(add_module, NULL);
+	struct kt_module_map *map = atomic_load(&kt_map);
+	if (!map) {
+		map = mmap(NULL, sizeof *map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		           -1, 0);
+		if (map == MAP_FAILED)
+			return; /* reports then name no caller module */
+	}
+	map->n = 0;
+	long n = kt_syscall(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe",
+	                    (long)map->exe_path, sizeof map->exe_path - 1, 0);
+	map->exe_path[n > 0 ? n : 0] = '\0';
+	dl_iterate_phdr(add_module, map);
+	atomic_store(&kt_map, map); /* filled before it is seen */
 }
 
 /* Copy LEN bytes at ADDR in our own memory, or fail with no fault. */
@@ -126,9 +144,10 @@ static int peek(uintptr_t addr, void *out, size_t len)
 
 static const struct kt_module *module_of(uintptr_t pc)
 {
-	for (int i = 0; i < kt_n_modules; i++)
-		if (pc >= kt_modules[i].lo && pc < kt_modules[i].hi)
-			return &kt_modules[i];
+	const struct kt_module_map *map = atomic_load(&kt_map);
+	for (int i = 0; map && i < map->n; i++)
+		if (pc >= map->m[i].lo && pc < map->m[i].hi)
+			return &map->m[i];
 	return NULL;
 }
 

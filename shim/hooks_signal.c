@@ -305,22 +305,40 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 	return set_errno(r);
 }
 
+/* kill()/killpg() of a number libkt registered: everything but the miss
+ * path, kept out of line so the miss path pays for none of its set-up. */
+static __attribute__((noinline)) int kill_registered(pid_t pid, int sig, const char *call,
+                                                     const struct kt_origin *origin,
+                                                     enum kt_mode mode)
+{
+	struct kt_send k = { .call = call, .origin = origin, .pid = pid, .sig = sig };
+	if (pid < 0) {
+		k.pid = -pid;
+		k.group = 1;
+	}
+	return send_registered(&k, mode);
+}
+
 /* kill(PID, SIG) and killpg's kill(-PGID, SIG), named CALL in reports. */
 static int kill_common(pid_t pid, int sig, const char *call, const struct kt_origin *origin)
 {
 	enum kt_mode mode = kt_mode();
-	struct kt_send k = { .call = call, .origin = origin, .pid = pid, .sig = sig };
 	/* 0 and -1 name our own group and everyone; -INT_MIN does not exist;
 	 * an out-of-range signal is refused by the kernel whatever the target.
 	 * None is ours to judge. */
 	if (pid == 0 || pid == -1 || pid == INT_MIN || sig < 0 || sig >= _NSIG ||
 	    mode == KT_MODE_OFF)
 		return set_errno(kt_kill(pid, sig));
-	if (pid < 0) {
-		k.pid = -pid;
-		k.group = 1;
-	}
-	return send_registered(&k, mode);
+	/* Most kills name a number libkt never registered (not a child of ours,
+	 * or a group no registered child leads): one lookup, then exactly
+	 * libc's kill.  send_registered reaches the same plain kill, but at 135
+	 * instructions a call where this path takes under 80 (callgrind): the
+	 * miss path is meant to stay within a few percent of a bare kill(). */
+	struct kt_slot *s = kt_table_find(pid < 0 ? -pid : pid);
+	if (!s || kt_word_state(atomic_load_explicit(&s->word, memory_order_acquire)) ==
+	                  KT_SLOT_EMPTY)
+		return set_errno(kt_kill(pid, sig));
+	return kill_registered(pid, sig, call, origin, mode);
 }
 
 KT_EXPORT int kill(pid_t pid, int sig)

@@ -7,9 +7,10 @@
  * (vfork_*.S, vfork.c); clone is hooks_clone.c. */
 #include <errno.h>
 
+#include "hot.h"
 #include "state.h"
 
-static pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
+static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
 {
 	if (!real) {
 		errno = ENOSYS; /* _Fork on a glibc older than 2.34 */
@@ -18,26 +19,29 @@ static pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
 	if (kt_mode() == KT_MODE_OFF)
 		return real();
 	pid_t pid = real();
+	if (pid == 0) {
+		/* Raw syscalls only: errno stays as fork left it, and the child
+		 * does not fault in the page of libc's __errno_location. */
+		kt_vfork_forget();
+		kt_child_forget_self();
+		return 0;
+	}
 	/* errno as the real call left it, whatever registration does. */
 	int saved = errno;
 	if (pid > 0)
 		kt_register_child(pid, how, NULL);
-	else if (pid == 0) {
-		kt_vfork_forget();
-		kt_child_forget_self();
-	}
-	errno = saved;
+	KT_ERRNO_RESTORE(saved);
 	return pid;
 }
 
-KT_EXPORT pid_t fork(void)
+KT_EXPORT KT_CHILD_PATH pid_t fork(void)
 {
 	return fork_common(KT_REAL(fork), KT_MADE_FORK);
 }
 
 /* _Fork (glibc 2.34) is the async-signal-safe fork without atfork handlers;
  * fork() itself calls glibc's internal _Fork, so nothing registers twice. */
-KT_EXPORT pid_t _Fork(void)
+KT_EXPORT KT_CHILD_PATH pid_t _Fork(void)
 {
 	return fork_common(KT_REAL(_Fork), KT_MADE__FORK);
 }
@@ -61,7 +65,7 @@ static int spawn_common(spawn_fn real, enum kt_made_by how, pid_t *pid, const ch
 	saved = errno;
 	if (r == 0)
 		kt_register_child(*out, how, file);
-	errno = saved;
+	KT_ERRNO_RESTORE(saved);
 	return r;
 }
 

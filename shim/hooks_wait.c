@@ -22,7 +22,7 @@ static void after_wait(pid_t r, const int *status, uint64_t seq, enum kt_reaped_
 		int saved = errno;
 		kt_note_reaped(r, seq, how);
 		kt_provoke_reaped(r);
-		errno = saved;
+		KT_ERRNO_RESTORE(saved);
 	}
 }
 
@@ -99,7 +99,7 @@ KT_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *infop, int options)
 		int saved = errno;
 		kt_note_reaped(ip->si_pid, seq, KT_REAPED_WAITID);
 		kt_provoke_reaped(ip->si_pid);
-		errno = saved;
+		KT_ERRNO_RESTORE(saved);
 	}
 	return r;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "heldfd.h"
+#include "hot.h"
 #include "state.h"
 #include "sys.h"
 
@@ -276,10 +277,12 @@ void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
  * for the very PID this child was given (a child of the parent that was
  * reaped before the number came round again).  Left there, the child's own
  * kill(getpid(), sig) would be refused as stale. */
-void kt_child_forget_self(void)
+KT_CHILD_PATH void kt_child_forget_self(void)
 {
 	atomic_store_explicit(&kt_state.own_seq_floor, kt_table_last_seq(), memory_order_relaxed);
 	struct kt_slot *s = kt_table_find((pid_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0));
-	if (s)
+	/* Usually the slot is empty already: storing anyway would copy the
+	 * leaf's page (copy-on-write) in every child, delaying its exit. */
+	if (s && atomic_load_explicit(&s->word, memory_order_relaxed) != kt_word(0, KT_SLOT_EMPTY))
 		atomic_store_explicit(&s->word, kt_word(0, KT_SLOT_EMPTY), memory_order_release);
 }

@@ -1,31 +1,84 @@
 /* The PID table: layout and concurrency rules are in table.h. */
 #include "table.h"
 
+#include "hot.h"
+
 #include <sys/mman.h>
 
+/* A PID's slot and its report facts side by side, padded to one cache line,
+ * so a registration (and a reap) writes one page of the leaf, not two.  Right
+ * after fork() every page the parent writes is a copy-on-write fault while
+ * the child lives; with the slots and the facts in separate arrays each
+ * registration paid two page copies (measured with perf's minor-faults
+ * events).  The kill path still reads one cache line, and a leaf is still
+ * 16 KiB. */
+struct kt_entry {
+	struct kt_slot slot;
+	struct kt_slot_info info;
+} __attribute__((aligned(64)));
+
 struct kt_leaf {
-	struct kt_slot slot[KT_LEAF_PIDS];     /* hot: the kill path reads only these */
-	struct kt_slot_info info[KT_LEAF_PIDS]; /* cold: reports */
+	struct kt_entry entry[KT_LEAF_PIDS];
 };
 
-static struct kt_leaf *_Atomic kt_leaves[KT_PID_LIMIT >> KT_LEAF_BITS];
-static _Atomic uint64_t kt_seq;
-static _Atomic size_t kt_bytes;
+_Static_assert(sizeof(struct kt_entry) == 64, "a PID's entry is one cache line");
 
-static struct kt_leaf *leaf_for(pid_t pid, int create)
+#define KT_TOP_ENTRIES (KT_PID_LIMIT >> KT_LEAF_BITS)
+#define KT_TOP_BYTES (KT_TOP_ENTRIES * sizeof(struct kt_leaf *))
+
+/* The top array (128 KiB of leaf pointers) is mmap()ed by the first
+ * registration, not kept in .bss: a .bss that large makes the dynamic
+ * loader map an extra anonymous region at every process start (one more
+ * mmap, one more VMA for every later fork and exit to copy and tear down),
+ * which strace showed as the one syscall libkt added to /bin/true's start
+ * over an empty preloaded library.  Untouched, its pages cost nothing. */
+/* In .data, not .bss: every registration writes kt_seq, and so it should
+ * sit on the page of kt_state's counters, which every registration writes
+ * too.  Right after fork() each page the parent writes costs a page copy;
+ * in .bss these landed a page beyond kt_state, behind other files' large
+ * zeroed arrays, and a fork cost one copy more (perf minor-faults). */
+#define KT_BY_THE_COUNTERS __attribute__((section(".data")))
+static struct kt_leaf *_Atomic *_Atomic kt_top KT_BY_THE_COUNTERS;
+static _Atomic uint64_t kt_seq KT_BY_THE_COUNTERS;
+static _Atomic size_t kt_bytes KT_BY_THE_COUNTERS;
+
+/* mmap, not malloc: we may be inside a signal handler or a vfork-shared
+ * address space, and the memory starts zeroed (NULL leaves, EMPTY slots). */
+static void *zeroed_pages(size_t n)
+{
+	void *mem = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
+static KT_CHILD_PATH struct kt_leaf *_Atomic *top_array(int create)
+{
+	struct kt_leaf *_Atomic *top = atomic_load_explicit(&kt_top, memory_order_acquire);
+	if (top || !create)
+		return top;
+	struct kt_leaf *_Atomic *mem = zeroed_pages(KT_TOP_BYTES);
+	if (!mem)
+		return NULL;
+	if (atomic_compare_exchange_strong_explicit(&kt_top, &top, mem, memory_order_acq_rel,
+	                                            memory_order_acquire))
+		return mem;
+	munmap((void *)mem, KT_TOP_BYTES); /* someone else installed theirs first */
+	return top;
+}
+
+static KT_CHILD_PATH struct kt_leaf *leaf_for(pid_t pid, int create)
 {
 	if (pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
 		return NULL;
-	struct kt_leaf *_Atomic *ref = &kt_leaves[(uint32_t)pid >> KT_LEAF_BITS];
+	struct kt_leaf *_Atomic *top = top_array(create);
+	if (!top)
+		return NULL;
+	struct kt_leaf *_Atomic *ref = &top[(uint32_t)pid >> KT_LEAF_BITS];
 	struct kt_leaf *leaf = atomic_load_explicit(ref, memory_order_acquire);
 	if (leaf || !create)
 		return leaf;
 
-	/* mmap, not malloc: we may be inside a signal handler or a vfork-shared
-	 * address space, and the memory starts zeroed (all slots EMPTY). */
-	void *mem = mmap(NULL, sizeof(struct kt_leaf), PROT_READ | PROT_WRITE,
-	                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
+	void *mem = zeroed_pages(sizeof(struct kt_leaf));
+	if (!mem)
 		return NULL;
 	struct kt_leaf *expected = NULL;
 	if (atomic_compare_exchange_strong_explicit(ref, &expected, (struct kt_leaf *)mem,
@@ -39,22 +92,22 @@ static struct kt_leaf *leaf_for(pid_t pid, int create)
 	return expected;
 }
 
-struct kt_slot *kt_table_find(pid_t pid)
+KT_CHILD_PATH struct kt_slot *kt_table_find(pid_t pid)
 {
 	struct kt_leaf *leaf = leaf_for(pid, 0);
-	return leaf ? &leaf->slot[(uint32_t)pid & (KT_LEAF_PIDS - 1)] : NULL;
+	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
 }
 
 struct kt_slot *kt_table_get(pid_t pid)
 {
 	struct kt_leaf *leaf = leaf_for(pid, 1);
-	return leaf ? &leaf->slot[(uint32_t)pid & (KT_LEAF_PIDS - 1)] : NULL;
+	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
 }
 
 struct kt_slot_info *kt_table_info(pid_t pid)
 {
 	struct kt_leaf *leaf = leaf_for(pid, 0);
-	return leaf ? &leaf->info[(uint32_t)pid & (KT_LEAF_PIDS - 1)] : NULL;
+	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].info : NULL;
 }
 
 uint64_t kt_table_next_seq(void)
@@ -62,7 +115,7 @@ uint64_t kt_table_next_seq(void)
 	return atomic_fetch_add_explicit(&kt_seq, 1, memory_order_acq_rel) + 1;
 }
 
-uint64_t kt_table_last_seq(void)
+KT_CHILD_PATH uint64_t kt_table_last_seq(void)
 {
 	return atomic_load_explicit(&kt_seq, memory_order_acquire);
 }
@@ -130,11 +183,14 @@ size_t kt_table_bytes(void)
 #ifdef KT_UNIT_TEST
 void kt_table_reset_for_test(void)
 {
-	for (size_t i = 0; i < sizeof kt_leaves / sizeof kt_leaves[0]; i++) {
-		struct kt_leaf *leaf = atomic_exchange(&kt_leaves[i], NULL);
+	struct kt_leaf *_Atomic *top = atomic_exchange(&kt_top, NULL);
+	for (size_t i = 0; top && i < KT_TOP_ENTRIES; i++) {
+		struct kt_leaf *leaf = atomic_load(&top[i]);
 		if (leaf)
 			munmap(leaf, sizeof *leaf);
 	}
+	if (top)
+		munmap((void *)top, KT_TOP_BYTES);
 	atomic_store(&kt_seq, 0);
 	atomic_store(&kt_bytes, 0);
 }

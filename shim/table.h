@@ -1,8 +1,8 @@
 /* The PID table: what libkt knows about each child, keyed by PID.
  *
  * Two levels, so memory grows with the PIDs actually used: a top array of
- * leaf pointers in .bss (never touched by a process that does not fork, so it
- * costs no memory), and 256-PID leaves mmap()ed on first use and installed
+ * leaf pointers mmap()ed by the first registration (a process that does not
+ * fork never has one), and 256-PID leaves mmap()ed on first use and installed
  * with a compare-and-swap.  mmap is a plain syscall, so registration stays
  * async-signal-safe; leaves are never freed (tombstones of reaped children
  * must outlive them, and a leaf is at most a few pages).

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include "hot.h"
 #include "state.h"
 #include "sys.h"
 
@@ -96,12 +97,14 @@ int kt_in_vfork_child(void)
 	return kt_vf.slot[d - 1].owner != raw_getpid();
 }
 
-void kt_vfork_forget(void)
+KT_CHILD_PATH void kt_vfork_forget(void)
 {
 	/* A forked child has memory of its own: whatever vfork was in progress
 	 * in the thread that forked (a fork from a signal handler, or from a
-	 * vfork child) is not this process's. */
-	kt_vf.depth = 0;
+	 * vfork child) is not this process's.  Stored only when it is not zero
+	 * already: an unconditional store costs every forked child a page copy. */
+	if (kt_vf.depth)
+		kt_vf.depth = 0;
 }
 
 struct kt_vfork_slot *kt_vfork_prepare(void)
