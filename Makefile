@@ -173,12 +173,21 @@ $(TSAN_DIR)/stress: test/helpers/stress.c Makefile
 	$(Q)$(CC) $(SAN_OPT) $(WARN) $(TSAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
 
 # The suites find their helpers under $KT_BUILD/test: the plain build's.
+# Left out: suites whose subject is vfork (directly, or through CPython and
+# dash: children, programs, programs_children, compat) or kt-run.  The ASan runtime, first
+# in LD_PRELOAD, defines vfork itself, so libkt's vfork trampoline is never
+# reached (its children go unregistered: expectations fail, no memory error);
+# preload_ktrun needs the installed-layout build directory.  Tests that
+# cannot hold under ASan skip themselves when KT_SANITIZER is set.
+ASAN_SUITES := $(filter-out $(BUILD)/test/preload_children $(BUILD)/test/preload_programs \
+	$(BUILD)/test/preload_programs_children $(BUILD)/test/preload_ktrun \
+	$(BUILD)/test/preload_compat,$(PRELOAD_BIN))
 check-asan: $(ASAN_DIR)/libkt.so $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
 	@ln -sfn ../test $(ASAN_DIR)/test
 	$(Q)KT_BUILD=$(CURDIR)/$(ASAN_DIR) KT_TEST_PRELOAD="$(ASAN_RT) $(CURDIR)/$(ASAN_DIR)/libkt.so" \
 		KT_SANITIZER=asan ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:abort_on_error=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TEST_TIMEOUT=$(TEST_TIMEOUT) \
-		KT_IDENTITIES="auto fd none" KT_SECCOMP="" scripts/run-tests -- $(PRELOAD_BIN)
+		KT_IDENTITIES="auto fd none" KT_SECCOMP="" scripts/run-tests -- $(ASAN_SUITES)
 
 check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress
 	$(Q)for id in auto fd none; do \

@@ -39,6 +39,12 @@ static const char *shell(const char *cmd)
 
 START_TEST(exports_exactly_the_hooks_and_the_api)
 {
+	if (getenv("KT_SANITIZER")) {
+		/* Instrumented code exports the sanitizer's hooks too. */
+		printf("SKIP: %s: not meaningful against the %s build\n", __func__,
+		       getenv("KT_SANITIZER"));
+		return;
+	}
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd,
 	         "nm -D --defined-only '%s' | awk '{print $3}' | sort | tr '\\n' ' '",

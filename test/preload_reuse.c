@@ -150,6 +150,11 @@ static void check_combo(const struct combo *c)
 	         identity);
 	if (!scenario_possible(what))
 		return;
+	if (strncmp(c->creation, "vfork", 5) == 0 && getenv("KT_SANITIZER")) {
+		/* The sanitizer runtime, first in LD_PRELOAD, defines vfork. */
+		printf("SKIP: %s: vfork is the sanitizer runtime's here\n", what);
+		return;
+	}
 	if (strcmp(c->reap, "waitid_pidfd") == 0 && !kt_test_have_pidfd()) {
 		printf("SKIP: %s: the reap itself needs pidfd_open, refused here\n", what);
 		return;
