@@ -155,6 +155,26 @@ START_TEST(secure_execution_never_opens_the_log_file)
 }
 END_TEST
 
+/* ---- a tombstoned number now held by an unregistered child of ours --------- */
+
+START_TEST(unregistered_child_on_a_reaped_number)
+{
+	static char plain[1024], hooked[1024];
+	char *argv[] = { (char *)kt_test_helper("untracked_reuse"), NULL };
+	int st = kt_test_run(0, argv, NULL, plain, sizeof plain, 1, 20);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+		printf("SKIP: unregistered child on a reaped number: no PID namespace here\n");
+		return;
+	}
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "without libkt: 0x%x %s", st, plain);
+	ck_assert_str_eq(plain, "pid_reused=1 kill_ret=0 child_signal=15\n");
+	st = kt_test_run(1, argv, NULL, hooked, sizeof hooked, 1, 20);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "with libkt: 0x%x %s", st, hooked);
+	/* libkt's tombstone for the reaped child must not refuse the kill. */
+	ck_assert_str_eq(hooked, plain);
+}
+END_TEST
+
 /* ---- no memory for the table ------------------------------------------------- */
 
 START_TEST(no_address_space_for_the_table)
@@ -188,6 +208,7 @@ int main(void)
 	tcase_add_test(tc, libkt_loaded);
 	tcase_add_test(tc, registration_race_under_strace);
 	tcase_add_test(tc, secure_execution_never_opens_the_log_file);
+	tcase_add_test(tc, unregistered_child_on_a_reaped_number);
 	tcase_add_test(tc, no_address_space_for_the_table);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
