@@ -23,9 +23,10 @@
 #define KT_P_PIDFD 3 /* waitid's idtype for a pidfd (5.4); glibc's enum is newer */
 #define KT_PIDFS_MAGIC 0x50494446u /* "PIDF": pidfs (6.9), unique inode per process */
 
-/* The raw syscall() stub: returns the result or -errno, never writes errno.
- * glibc's syscall() would set errno on failure; the inline asm of
- * INTERNAL_SYSCALL is not public, so we go through syscall() and restore. */
+/* One system call: returns the result or -errno, never writes errno (the
+ * hooks decide what the program's errno becomes).  On x86_64 it is the
+ * syscall instruction itself; elsewhere glibc's syscall() with errno saved
+ * and restored (sys.c). */
 long kt_syscall(long nr, long a, long b, long c, long d, long e);
 
 static inline int kt_pidfd_open(pid_t pid)
