@@ -16,28 +16,17 @@
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434 /* same number on every architecture (5.3) */
-/* The same question by number, for when there is no pidfd: 0 if PID is a
- * child of this process that has not been reaped, -ECHILD if not.  Weaker
- * than the pidfd form (the answer is about whoever holds the number at the
- * time of the call) but it needs nothing newer than waitid itself. */
-int kt_pid_is_my_child(pid_t pid);
-
 #endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424 /* 5.1 */
-/* The same question by number, for when there is no pidfd: 0 if PID is a
- * child of this process that has not been reaped, -ECHILD if not.  Weaker
- * than the pidfd form (the answer is about whoever holds the number at the
- * time of the call) but it needs nothing newer than waitid itself. */
-int kt_pid_is_my_child(pid_t pid);
-
 #endif
 #define KT_P_PIDFD 3 /* waitid's idtype for a pidfd (5.4); glibc's enum is newer */
 #define KT_PIDFS_MAGIC 0x50494446u /* "PIDF": pidfs (6.9), unique inode per process */
 
-/* The raw syscall() stub: returns the result or -errno, never writes errno.
- * glibc's syscall() would set errno on failure; the inline asm of
- * INTERNAL_SYSCALL is not public, so we go through syscall() and restore. */
+/* One system call: returns the result or -errno, never writes errno (the
+ * hooks decide what the program's errno becomes).  On x86_64 it is the
+ * syscall instruction itself; elsewhere glibc's syscall() with errno saved
+ * and restored (sys.c). */
 long kt_syscall(long nr, long a, long b, long c, long d, long e);
 
 static inline int kt_pidfd_open(pid_t pid)
