@@ -90,10 +90,29 @@ static unsigned rnd(unsigned *s)
 	return *s >> 8;
 }
 
-/* A death seen by a reaper, judged before the reap (WNOWAIT), while the
- * PID cannot be anybody else's yet: once per child. */
-static void judge(const siginfo_t *si)
+/* Is the death SI still waiting to be reaped?  Two reapers (the SIGCHLD
+ * handler and a worker) can both look at one death with WNOWAIT; if the
+ * other one judges and reaps it first and a new child takes the number
+ * (the sentinels steer PIDs onto low numbers), the look is stale and must
+ * not be judged against the new child's record.  TSan delays signal
+ * handlers, which widens that window. */
+static int still_waiting(const siginfo_t *si)
 {
+	siginfo_t now;
+	memset(&now, 0, sizeof now);
+	if (waitid(P_PID, (id_t)si->si_pid, &now, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return 0;
+	return now.si_pid == si->si_pid && now.si_code == si->si_code &&
+	       now.si_status == si->si_status;
+}
+
+/* A death seen by a reaper, judged before the reap (WNOWAIT), while the
+ * PID cannot be anybody else's yet: once per child.  Returns 0 if the look
+ * was stale (see still_waiting) and nothing was judged. */
+static int judge(const siginfo_t *si)
+{
+	if (!still_waiting(si))
+		return 0;
 	pid_t pid = si->si_pid;
 	int status = si->si_code == CLD_EXITED ? (si->si_status & 0xff) << 8
 	                                       : (si->si_status & 0x7f);
@@ -101,11 +120,11 @@ static void judge(const siginfo_t *si)
 	int st = atomic_load(&r->state);
 	for (;;) {
 		if (st == R_REAPED)
-			return; /* the other reaper judged it */
+			return 1; /* the other reaper judged it */
 		if (st != R_KILLED) {
 			fail("died-unsent", pid, st, status);
 			atomic_store(&r->state, R_REAPED);
-			return;
+			return 1;
 		}
 		if (atomic_compare_exchange_weak(&r->state, &st, R_REAPED))
 			break;
@@ -114,18 +133,21 @@ static void judge(const siginfo_t *si)
 	int sig = atomic_load(&r->sig);
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != sig)
 		fail("wrong-death", pid, status, sig);
+	return 1;
 }
 
 static void on_sigchld(int s)
 {
 	(void)s;
 	int saved = errno;
-	for (;;) {
+	/* Bounded: a handler must end even if stale looks kept coming. */
+	for (int looks = 0; looks < 256; looks++) {
 		siginfo_t si;
 		memset(&si, 0, sizeof si);
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
 			break;
-		judge(&si);
+		if (!judge(&si))
+			continue; /* another reaper took that one: look again */
 		int st;
 		if (waitpid(si.si_pid, &st, WNOHANG) == 0)
 			break; /* not yet waitable after all: leave it */
@@ -249,8 +271,7 @@ static void *worker(void *arg)
 			while ((w = waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT)) < 0 &&
 			       errno == EINTR)
 				;
-			if (w == 0) {
-				judge(&si);
+			if (w == 0 && judge(&si)) {
 				int st;
 				waitpid(p, &st, WNOHANG);
 			} else if (errno != ECHILD) {
