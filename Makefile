@@ -211,7 +211,7 @@ demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
 # ---- bench ---------------------------------------------------------------------
-# Measured, never asserted: prints one table of medians and ratios (BENCH.md).
+# Measured, never asserted: prints one table of medians and ratios (README.md, "Speed and size").
 # empty.so is the floor any LD_PRELOAD shim pays, built with the library's flags;
 # exit0 is static so the spawn cycles measure hooks, not the child's start-up.
 BENCH_ARGS ?=

@@ -30,7 +30,7 @@
  * CPython subprocess parity and registration, make -j parity).
  *
  * Programs that cannot be covered, and the one shown here to pass through
- * unchanged (glibc's system() and popen()), are described in README-compat.md.
+ * unchanged (glibc's system() and popen()), are described in README.md, "Tried on real programs".
  */
 #include <check.h>
 #include <errno.h>

@@ -695,6 +695,14 @@ static int supervisor_role(const struct opts *o, const char *exe, int result_fd)
 	 * nothing and the status still says SIGTERM. */
 	int st;
 	pid_t r = waitpid(stranger, &st, WNOHANG);
+	/* That holds only for an untraced process.  Under `strace -f` (the race
+	 * test) the stranger is traced, and a fatal signal first stops it for
+	 * the tracer; our SIGKILL could overtake it.  So when the program says
+	 * its kill went out, give the stranger a moment to die of it. */
+	for (int i = 0; r == 0 && strstr(line, "kill_ret=0 ") && i < 2000; i++) {
+		usleep(1000);
+		r = waitpid(stranger, &st, WNOHANG);
+	}
 	if (r == 0) {
 		kill(stranger, SIGKILL);
 		st = reap_status(stranger);
