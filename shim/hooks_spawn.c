@@ -60,9 +60,8 @@ static int spawn_common(spawn_fn real, enum kt_made_by how, pid_t *pid, const ch
 	/* POSIX lets pid be NULL; we still need the number to register it. */
 	pid_t local;
 	pid_t *out = pid ? pid : &local;
-	int saved = errno;
 	int r = real(out, file, fa, attr, argv, envp);
-	saved = errno;
+	int saved = errno; /* as the real call left it, whatever registration does */
 	if (r == 0)
 		kt_register_child(*out, how, file);
 	KT_ERRNO_RESTORE(saved);
