@@ -8,13 +8,8 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 
 #include "sys.h"
-
-#ifndef SYS_process_vm_readv
-#define SYS_process_vm_readv 310
-#endif
 
 #define KT_MAX_MODULES 64
 
@@ -130,18 +125,6 @@ void kt_modules_capture(void)
 	atomic_store(&kt_map, map); /* filled before it is seen */
 }
 
-/* Copy LEN bytes at ADDR in our own memory, or fail with no fault. */
-static int peek(uintptr_t addr, void *out, size_t len)
-{
-	struct iovec local = { out, len }, remote = { (void *)addr, len };
-	/* Six arguments (flags must be 0), one more than kt_syscall passes; the
-	 * libc stub is as async-signal-safe, and errno is put back. */
-	int saved = errno;
-	long r = syscall(SYS_process_vm_readv, (long)getpid(), &local, 1UL, &remote, 1UL, 0UL);
-	errno = saved;
-	return r == (long)len ? 0 : -1;
-}
-
 static const struct kt_module *module_of(uintptr_t pc)
 {
 	const struct kt_module_map *map = atomic_load(&kt_map);
@@ -163,7 +146,7 @@ void kt_caller_capture(struct kt_caller *c, void *ret, void *frame)
 	 * proper starts one record up, in the code that called kill(). */
 	uintptr_t fp = (uintptr_t)frame;
 	uintptr_t rec[2];
-	if (!fp || peek(fp, rec, sizeof rec) < 0)
+	if (!fp || kt_peek_self((const void *)fp, rec, sizeof rec) < 0)
 		return;
 	fp = rec[0];
 	while (c->n < KT_CALLER_FRAMES) {
@@ -172,7 +155,7 @@ void kt_caller_capture(struct kt_caller *c, void *ret, void *frame)
 		 * not absurdly far away; anything else is not a frame record. */
 		if (fp <= prev || (fp & 7) || fp - prev > (1u << 24))
 			break;
-		if (peek(fp, rec, sizeof rec) < 0)
+		if (kt_peek_self((const void *)fp, rec, sizeof rec) < 0)
 			break;
 		/* Only code we can place in a loaded object counts as a caller. */
 		if (!rec[1] || !module_of(rec[1] - 1))

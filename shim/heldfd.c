@@ -306,8 +306,13 @@ int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t 
 			continue;
 		}
 		int r = kt_pidfd_send_signal(fd, sig, info, flags);
+		/* A group send also answers ESRCH when the child lives but leads
+		 * no group (kill(-pid) of a child that never called setsid or
+		 * setpgid): that is the answer to give, not a sign of its death. */
+		int gone = r == -ESRCH && (!(flags & KT_PIDFD_SIGNAL_PROCESS_GROUP) ||
+		                           kt_pidfd_send_signal(fd, 0, NULL, 0) == -ESRCH);
 		held_put(id);
-		if (r == -ESRCH) {
+		if (gone) {
 			/* A pidfd answers ESRCH only once its process is reaped (a
 			 * zombie still takes signals): reaped where no hook saw it. */
 			if (kt_slot_retire(s, w))

@@ -42,7 +42,6 @@
 #include "state.h"
 #include "sys.h"
 
-#define KT_PIDFD_SIGNAL_PROCESS_GROUP 4u /* linux/pidfd.h, 6.9 */
 
 /* Where the program called a hook from: the exported hook's own return
  * address and frame, taken in that frame (a level deeper the return address
@@ -91,12 +90,12 @@ static int set_errno(int r)
  * through unchanged and say what it hit. */
 static int stale_send(const struct kt_send *k, enum kt_mode mode)
 {
-	/* The registered child is gone, but its number may now be another child
-	 * of ours, made where libkt registers nothing (system, popen, a raw
-	 * clone): the kill then names that child and is not stale.  (The stress
-	 * test found this: a tombstone refusing a kill of a live child.) */
-	if (!k->group && !kt_in_vfork_child() && kt_pid_is_my_child(k->pid) == 0)
-		return set_errno(plain_send(k));
+	/* No system call before refusing: every child the program can know by
+	 * number is registered when made (syscall() included: hooks_syscall.c),
+	 * and a registration replaces the tombstone.  A child of ours on this
+	 * number that libkt did not register was made inside glibc (system,
+	 * popen), whose number the program was never told: the kill was meant
+	 * for the reaped child, and refusing it protects the new one. */
 	struct kt_stale ev = { .pid = k->pid, .sig = k->sig, .call = k->call,
 	                       .group = k->group, .holder = -1 };
 	int want = kt_report_wanted();

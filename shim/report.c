@@ -406,6 +406,7 @@ static const char *made_by_name(unsigned how)
 	case KT_MADE_CLONE: return "clone";
 	case KT_MADE_PIDFD_SPAWN: return "pidfd_spawn";
 	case KT_MADE_PIDFD_SPAWNP: return "pidfd_spawnp";
+	case KT_MADE_SYSCALL: return "syscall";
 	default: return NULL;
 	}
 }

@@ -20,13 +20,13 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424 /* 5.1 */
 #endif
+#define KT_PIDFD_SIGNAL_PROCESS_GROUP 4u /* linux/pidfd.h, 6.9 */
 #define KT_P_PIDFD 3 /* waitid's idtype for a pidfd (5.4); glibc's enum is newer */
 #define KT_PIDFS_MAGIC 0x50494446u /* "PIDF": pidfs (6.9), unique inode per process */
 
 /* One system call: returns the result or -errno, never writes errno (the
- * hooks decide what the program's errno becomes).  On x86_64 it is the
- * syscall instruction itself; elsewhere glibc's syscall() with errno saved
- * and restored (sys.c). */
+ * hooks decide what the program's errno becomes).  The system call
+ * instruction itself on every architecture: glibc's syscall() is hooked. */
 long kt_syscall(long nr, long a, long b, long c, long d, long e);
 
 static inline int kt_pidfd_open(pid_t pid)
@@ -66,5 +66,9 @@ int kt_pidfd_is_my_child(int pidfd);
  * than the pidfd form (the answer is about whoever holds the number at the
  * time of the call) but it needs nothing newer than waitid itself. */
 int kt_pid_is_my_child(pid_t pid);
+
+/* Copy LEN bytes at ADDR in our own memory into OUT without ever faulting
+ * (process_vm_readv on ourselves): 0, or -1 if any of it is unmapped. */
+int kt_peek_self(const void *addr, void *out, size_t len);
 
 #endif

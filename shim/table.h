@@ -50,6 +50,7 @@ static inline uint64_t kt_word_ident(uint64_t w) { return w >> 2; }
 enum kt_made_by {
 	KT_MADE_FORK = 1, KT_MADE__FORK, KT_MADE_POSIX_SPAWN, KT_MADE_POSIX_SPAWNP,
 	KT_MADE_VFORK, KT_MADE_CLONE, KT_MADE_PIDFD_SPAWN, KT_MADE_PIDFD_SPAWNP,
+	KT_MADE_SYSCALL, /* syscall(SYS_clone / SYS_clone3 / SYS_fork) */
 };
 enum kt_reaped_by {
 	KT_REAPED_UNKNOWN = 0, KT_REAPED_WAIT, KT_REAPED_WAITPID, KT_REAPED_WAIT3,

@@ -53,6 +53,12 @@ static const struct combo combos[] = {
 	{ "clone", "waitpid", "kill", 1 },
 	{ "clone", "waitid_all", "kill", 1 },
 	{ "clone", "sigign", "kill", 0 },
+	/* syscall(SYS_clone / SYS_clone3 / SYS_fork) */
+	{ "syscall_clone", "waitpid", "kill", 1 },
+	{ "syscall_clone3", "sigchld", "kill", 1 },
+	{ "syscall_clone_pidfd", "thread", "kill", 1 },
+	{ "syscall_fork", "sigign", "kill", 0 },
+	{ "syscall_clone", "waitpid", "killpg", 1 },
 	/* killpg / kill(-pgid): the child led a group, the stranger leads one of
 	 * the same number */
 	{ "fork", "waitpid", "killpg", 1 },
@@ -590,7 +596,7 @@ START_TEST(test_libkt_loaded)
 	kt_test_assert_loaded();
 	ck_assert_msg(dlsym(RTLD_DEFAULT, "killpg") && dlsym(RTLD_DEFAULT, "sigqueue"), "missing");
 	Dl_info info;
-	const char *const hooks[] = { "vfork", "clone", "killpg", "sigqueue", NULL };
+	const char *const hooks[] = { "vfork", "clone", "killpg", "sigqueue", "syscall", NULL };
 	for (int i = 0; hooks[i]; i++) {
 		void *p = dlsym(RTLD_DEFAULT, hooks[i]);
 		ck_assert_msg(p && dladdr(p, &info) && strstr(info.dli_fname, "libkt.so"),

@@ -56,7 +56,7 @@ START_TEST(exports_exactly_the_hooks_and_the_api)
 	                 "dup2 dup3 fork kill killpg "
 	                 "kt_counters kt_pid_state kt_version pidfd_spawn@GLIBC_2.39 "
 	                 "pidfd_spawnp@GLIBC_2.39 posix_spawn@@GLIBC_2.15 posix_spawn@GLIBC_2.2.5 "
-	                 "posix_spawnp@@GLIBC_2.15 posix_spawnp@GLIBC_2.2.5 sigqueue vfork wait "
+	                 "posix_spawnp@@GLIBC_2.15 posix_spawnp@GLIBC_2.2.5 sigqueue syscall vfork wait "
 	                 "wait3 wait4 waitid waitpid ");
 }
 END_TEST

@@ -325,6 +325,9 @@ static void kill_to_live_child(void)
 	 * group id its number names nothing. */
 	CASE("kill.-live_not_leader.sig0", c, kill(-c, 0));
 	CASE("killpg.live_not_leader.sig0", c, killpg(c, 0));
+	/* Those ESRCHs were about a group: the child itself still takes signals.
+	 * (fd mode once took a group send's ESRCH for the child's death.) */
+	CASE("kill.live.after_group_esrch.sig0", c, kill(c, 0));
 
 	/* Targets that are not registered children, while a child is alive (so
 	 * kill(-1, 0) has something to find even as an ordinary user). */

@@ -6,6 +6,8 @@
  *
  *   C  fork, _Fork, vfork, vfork_exec (vfork, then exec /bin/true, as shells
  *      and CPython do), clone, posix_spawn, posix_spawnp, pidfd_spawn,
+ *      syscall_clone, syscall_clone_pidfd, syscall_clone3, syscall_fork
+ *      (through syscall()),
  *      pidfd_spawnp (glibc >= 2.39, or test/helpers/libfake_glibc239.so)
  *   R  wait, waitpid, waitpid_any, wait3, wait4, waitid_pid, waitid_all,
  *      waitid_pidfd, sigchld (waitpid(-1, WNOHANG) in a SIGCHLD handler),
@@ -206,6 +208,13 @@ static int clone_child(void *arg)
 	return 0;
 }
 
+/* clone3's argument block, spelled out here because older <linux/sched.h> lack
+ * set_tid (5.5) and including it next to <sched.h> clashes. */
+struct reuse_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+		tls, set_tid, set_tid_size;
+};
+
 static pid_t create_child(const char *how)
 {
 	pid_t pid = -1;
@@ -239,6 +248,34 @@ static pid_t create_child(const char *how)
 		/* A process-creating clone (no CLONE_VM sharing of threads). */
 		static char stack[64 * 1024] __attribute__((aligned(16)));
 		pid = clone(clone_child, stack + sizeof stack, SIGCHLD, NULL);
+	} else if (strncmp(how, "syscall_", 8) == 0) {
+		/* The raw system calls through glibc's syscall(), fork-like (no new
+		 * stack): libkt's syscall hook must register these too. */
+		long r = -1;
+		int pidfd = -1;
+		if (strcmp(how + 8, "clone") == 0) {
+			r = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+		} else if (strcmp(how + 8, "clone_pidfd") == 0) {
+			/* The caller's own CLONE_PIDFD: libkt takes the identity from
+			 * it and must leave the fd alone. */
+			r = syscall(SYS_clone, SIGCHLD | CLONE_PIDFD, 0, &pidfd, 0, 0);
+		} else if (strcmp(how + 8, "clone3") == 0) {
+			struct reuse_clone_args a;
+			memset(&a, 0, sizeof a);
+			a.exit_signal = SIGCHLD;
+			r = syscall(SYS_clone3, &a, (size_t)64);
+#ifdef SYS_fork
+		} else if (strcmp(how + 8, "fork") == 0) {
+			r = syscall(SYS_fork);
+#endif
+		} else {
+			die(EXIT_SETUP, "unknown creation path '%s'", how);
+		}
+		if (r == 0)
+			child_body();
+		if (r > 0 && pidfd >= 0 && close(pidfd) < 0)
+			die(EXIT_SETUP, "close(pidfd): %s", strerror(errno));
+		pid = (pid_t)r;
 	} else if (strcmp(how, "pidfd_spawn") == 0 || strcmp(how, "pidfd_spawnp") == 0) {
 		/* By version, as a program linked against glibc >= 2.39 binds. */
 		typedef int (*pidfd_spawn_fn)(int *, const char *, const posix_spawn_file_actions_t *,
@@ -502,13 +539,6 @@ static int program_role(const struct opts *o)
 }
 
 /* --------------------------------------------------------------- supervisor -- */
-
-/* clone3's argument block, spelled out here because older <linux/sched.h> lack
- * set_tid (5.5) and including it next to <sched.h> clashes. */
-struct reuse_clone_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
-		tls, set_tid, set_tid_size;
-};
 
 static void stranger_body(void)
 {
