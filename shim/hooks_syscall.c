@@ -59,36 +59,6 @@ static long as_glibc_does(long r)
 	return r;
 }
 
-static long raw6(long nr, long a, long b, long c, long d, long e, long f)
-{
-#if defined(__x86_64__)
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long r;
-	__asm__ volatile("syscall"
-	                 : "=a"(r)
-	                 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-	                 : "rcx", "r11", "memory");
-	return r;
-#elif defined(__aarch64__)
-	register long x8 __asm__("x8") = nr;
-	register long x0 __asm__("x0") = a;
-	register long x1 __asm__("x1") = b;
-	register long x2 __asm__("x2") = c;
-	register long x3 __asm__("x3") = d;
-	register long x4 __asm__("x4") = e;
-	register long x5 __asm__("x5") = f;
-	__asm__ volatile("svc #0"
-	                 : "+r"(x0)
-	                 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
-	                 : "memory");
-	return x0;
-#else
-#error "libkt: no raw system call for this architecture"
-#endif
-}
-
 /* What a creation call asks for, read before it is made. */
 struct creation {
 	uint64_t flags;
@@ -149,7 +119,7 @@ KT_EXPORT long syscall(long nr, ...)
 			goto pass;
 		r = real(nr, a, b, c, d, e, f); /* the child leaves through its own stack */
 	} else {
-		r = as_glibc_does(raw6(nr, a, b, c, d, e, f));
+		r = as_glibc_does(kt_syscall6(nr, a, b, c, d, e, f));
 	}
 	if (r == 0) {
 		/* The child, on a copy of this frame (no CLONE_VM: see
@@ -171,5 +141,5 @@ KT_EXPORT long syscall(long nr, ...)
 	return r;
 
 pass:
-	return as_glibc_does(raw6(nr, a, b, c, d, e, f));
+	return as_glibc_does(kt_syscall6(nr, a, b, c, d, e, f));
 }

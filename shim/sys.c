@@ -8,7 +8,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
-KT_CHILD_PATH long kt_syscall(long nr, long a, long b, long c, long d, long e)
+KT_CHILD_PATH long kt_syscall6(long nr, long a, long b, long c, long d, long e, long f)
 {
 	/* The system call instruction itself, as glibc's INTERNAL_SYSCALL issues
 	 * it: the kernel already answers -errno, so there is no errno to save and
@@ -20,10 +20,11 @@ KT_CHILD_PATH long kt_syscall(long nr, long a, long b, long c, long d, long e)
 #if defined(__x86_64__)
 	register long r10 __asm__("r10") = d;
 	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
 	long r;
 	__asm__ volatile("syscall"
 	                 : "=a"(r)
-	                 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+	                 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
 	                 : "rcx", "r11", "memory");
 	return r;
 #elif defined(__aarch64__)
@@ -33,52 +34,24 @@ KT_CHILD_PATH long kt_syscall(long nr, long a, long b, long c, long d, long e)
 	register long x2 __asm__("x2") = c;
 	register long x3 __asm__("x3") = d;
 	register long x4 __asm__("x4") = e;
-	__asm__ volatile("svc #0"
-	                 : "+r"(x0)
-	                 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4)
-	                 : "memory");
-	return x0;
-#else
-#error "libkt: kt_syscall has no implementation for this architecture"
-#endif
-}
-
-/* process_vm_readv takes six arguments, one more than kt_syscall passes, and
- * its sixth (flags) must be 0: issued here with that register set. */
-static long process_vm_readv_self(const struct iovec *local, const struct iovec *remote)
-{
-	long pid = kt_syscall(SYS_getpid, 0, 0, 0, 0, 0);
-#if defined(__x86_64__)
-	register long r10 __asm__("r10") = (long)remote;
-	register long r8 __asm__("r8") = 1;
-	register long r9 __asm__("r9") = 0;
-	long r;
-	__asm__ volatile("syscall"
-	                 : "=a"(r)
-	                 : "0"((long)SYS_process_vm_readv), "D"(pid), "S"(local), "d"(1L),
-	                   "r"(r10), "r"(r8), "r"(r9)
-	                 : "rcx", "r11", "memory");
-	return r;
-#else
-	register long x8 __asm__("x8") = SYS_process_vm_readv;
-	register long x0 __asm__("x0") = pid;
-	register long x1 __asm__("x1") = (long)local;
-	register long x2 __asm__("x2") = 1;
-	register long x3 __asm__("x3") = (long)remote;
-	register long x4 __asm__("x4") = 1;
-	register long x5 __asm__("x5") = 0;
+	register long x5 __asm__("x5") = f;
 	__asm__ volatile("svc #0"
 	                 : "+r"(x0)
 	                 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
 	                 : "memory");
 	return x0;
+#else
+#error "libkt: no raw system call for this architecture"
 #endif
 }
 
 int kt_peek_self(const void *addr, void *out, size_t len)
 {
 	struct iovec local = { out, len }, remote = { (void *)addr, len };
-	return process_vm_readv_self(&local, &remote) == (long)len ? 0 : -1;
+	long pid = kt_syscall(SYS_getpid, 0, 0, 0, 0, 0);
+	/* Six arguments: the last, flags, must be 0. */
+	return kt_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0) ==
+	       (long)len ? 0 : -1;
 }
 
 int64_t kt_fd_inode(int fd)

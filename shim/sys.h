@@ -27,7 +27,12 @@
 /* One system call: returns the result or -errno, never writes errno (the
  * hooks decide what the program's errno becomes).  The system call
  * instruction itself on every architecture: glibc's syscall() is hooked. */
-long kt_syscall(long nr, long a, long b, long c, long d, long e);
+long kt_syscall6(long nr, long a, long b, long c, long d, long e, long f);
+
+static inline long kt_syscall(long nr, long a, long b, long c, long d, long e)
+{
+	return kt_syscall6(nr, a, b, c, d, e, 0);
+}
 
 static inline int kt_pidfd_open(pid_t pid)
 {
