@@ -179,24 +179,12 @@ static void check_combo(const struct combo *c)
 	/* Without libkt: proves the scenario really reuses the PID. */
 	if (!scenario_run(&s, 0, argv, NULL, what))
 		return;
-	scenario_expect(&s, "kill_ret", "0", what, 0);
-	scenario_expect(&s, "kill_errno", "0", what, 0);
-	scenario_expect(&s, "stranger", "killed", what, 0);
+	scenario_expect_stranger_killed(&s, what);
 
 	/* With libkt: the stale kill is refused and nothing is sent. */
 	if (!scenario_run(&s, 1, argv, env, what))
 		return;
-	/* Registered at birth.  Under SIG_IGN the kernel may have reaped the child
-	 * before we ask, and libkt may already know that. */
-	char born[32];
-	scenario_field(&s, "kt_born", born, sizeof born);
-	if (c->hooked_reap || strcmp(born, "reaped") != 0)
-		scenario_expect(&s, "kt_born", "live", what, 1);
-	scenario_expect(&s, "kill_ret", "-1", what, 1);
-	scenario_expect(&s, "kill_errno", "ESRCH", what, 1);
-	scenario_expect(&s, "stranger", "alive", what, 1);
-	if (c->hooked_reap)
-		scenario_expect(&s, "kt_state", "reaped", what, 1);
+	scenario_expect_refused(&s, what, c->hooked_reap);
 	if (c->logged) {
 		char pid[32];
 		scenario_field(&s, "pid", pid, sizeof pid);

@@ -103,4 +103,32 @@ static inline const char *scenario_field(const struct scenario *s, const char *k
 		              (s)->line, (s)->out);                                   \
 	} while (0)
 
+/* The verdict of a --creation run without libkt: the stale kill succeeded
+ * and killed the stranger, which proves the number really was reused. */
+static inline void scenario_expect_stranger_killed(const struct scenario *s, const char *what)
+{
+	scenario_expect(s, "kill_ret", "0", what, 0);
+	scenario_expect(s, "kill_errno", "0", what, 0);
+	scenario_expect(s, "stranger", "killed", what, 0);
+}
+
+/* The verdict with libkt: the child was registered at birth, the stale kill
+ * was refused with ESRCH and nothing was sent, and if a wait hook saw the reap
+ * (HOOKED_REAP) libkt knows the child is reaped.  Under SIGCHLD=SIG_IGN the
+ * kernel may reap the child before the helper asks, and libkt may already
+ * know that: then "reaped" at birth is right too. */
+static inline void scenario_expect_refused(const struct scenario *s, const char *what,
+                                           int hooked_reap)
+{
+	char born[32];
+	scenario_field(s, "kt_born", born, sizeof born);
+	if (hooked_reap || strcmp(born, "reaped") != 0)
+		scenario_expect(s, "kt_born", "live", what, 1);
+	scenario_expect(s, "kill_ret", "-1", what, 1);
+	scenario_expect(s, "kill_errno", "ESRCH", what, 1);
+	scenario_expect(s, "stranger", "alive", what, 1);
+	if (hooked_reap)
+		scenario_expect(s, "kt_state", "reaped", what, 1);
+}
+
 #endif
