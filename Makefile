@@ -28,12 +28,13 @@ endif
 
 # The library: one file per concern (see README "Layout").  No -ldl, no -lpthread:
 # on glibc >= 2.34 both live in libc, and each extra DT_NEEDED costs every exec.
-# vfork is a per-architecture trampoline (shim/vfork_ARCH.S); each architecture
+# vfork and syscall's entry are per-architecture assembly (shim/*_ARCH.S); each architecture
 # has its own version script (x86_64 has glibc's GLIBC_2.2.5 compat posix_spawn).
 ARCH := $(shell $(CC) -dumpmachine | cut -d- -f1)
 SHIM_MAP := $(if $(filter x86_64,$(ARCH)),shim/libkt.map,shim/libkt-$(ARCH).map)
 SHIM_SRC := $(wildcard shim/*.c)
-SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o) $(BUILD)/shim/vfork_$(ARCH).o
+SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o) $(BUILD)/shim/vfork_$(ARCH).o \
+	$(BUILD)/shim/syscall_$(ARCH).o
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 	-D_GNU_SOURCE -Iinclude -Ishim
 SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
@@ -128,7 +129,7 @@ helpers: $(HELPER_BIN) $(HELPER_LIBS)
 # when the cross compiler is there, and the suite says SKIP when it is not.
 AARCH64_CC ?= aarch64-linux-gnu-gcc
 HAVE_AARCH64 := $(if $(filter x86_64,$(ARCH)),$(shell command -v $(AARCH64_CC) >/dev/null 2>&1 && echo yes))
-AARCH64_HELPERS := vforker
+AARCH64_HELPERS := vforker rawsyscall
 
 aarch64:
 	$(Q)$(MAKE) --no-print-directory CC=$(AARCH64_CC) BUILD=$(BUILD)/aarch64 \

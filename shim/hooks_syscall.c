@@ -12,24 +12,19 @@
  * (system, popen, wordexp) never reach any exported function, but the program
  * never learns their numbers either, so a kill() of such a number can only be
  * meant for the reaped child that had it before: refusing it protects them.
- * A clone issued by inline assembly is out of reach (README, "Limits").
+ * A clone issued by inline assembly is out of reach (README, "Not covered").
  *
- * Every other system call goes to the kernel as glibc's syscall() sends it:
- * the instruction, then errno from a result in [-4095, -1].  Nothing is
- * resolved with dlsym for those, so syscall() stays async-signal-safe from
- * the first call on.
- *
- * Creation calls whose child would run on this function's frame while the
- * parent still needs it — vfork, and clone with CLONE_VM and no new stack —
- * are passed through untouched: through syscall() they are unusable from C
- * with or without libkt (the child's first call overwrites the return address
- * the parent later returns through).  A clone onto a new stack never comes
- * back through C code in the child (glibc's stub returns through whatever the
- * caller put on that stack), so those go through glibc's own syscall(),
- * resolved on first use, and only the parent registers. */
+ * The entry point is assembly (syscall_ARCH.S): every call that libkt does
+ * not take over is made there exactly as glibc's syscall() makes it, with no
+ * frame of ours on the stack, so even a clone onto a new stack behaves as
+ * without libkt; nothing is resolved with dlsym, so syscall() stays
+ * async-signal-safe from the first call on.  Only the fork-like creation
+ * calls come here: clone and clone3 without CLONE_VM, CLONE_THREAD or a new
+ * stack, and fork.  vfork, and clones that share our memory or switch stacks,
+ * pass through unregistered (README, "Not covered").
+ */
 #include <errno.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdint.h>
 
 #include "state.h"
@@ -49,88 +44,104 @@ struct kt_clone_args {
 };
 #define KT_CLONE_ARGS_SIZE_VER0 64
 
-/* A system call as glibc's syscall() makes it: the result, or -1 and errno. */
-static long as_glibc_does(long r)
+/* The first KT_SYSCALL_SNAPSHOT bytes of clone3's arguments are checked and
+ * the call is made with that copy (syscall_ARCH.S keeps it in its frame), so
+ * what the kernel acts on is what was checked, whatever other threads do to
+ * the program's copy meanwhile.  Larger argument blocks (a kernel accepts up
+ * to a page of zeroes past the fields it knows) pass through unregistered. */
+#define KT_SYSCALL_SNAPSHOT 256
+
+/* Called from syscall_ARCH.S only. */
+long kt_syscall_error(long r);
+int kt_syscall_makes_child(long nr, long a, long b, void *snapshot);
+long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long f,
+                           const void *snapshot);
+
+/* errno for the raw path of syscall_ARCH.S: R is -4095..-1. */
+long kt_syscall_error(long r)
 {
-	if ((unsigned long)r > -4096UL) {
-		errno = (int)-r;
-		return -1;
-	}
-	return r;
+	errno = (int)-r;
+	return -1;
 }
 
-/* What a creation call asks for, read before it is made. */
+/* What a creation call asks for. */
 struct creation {
 	uint64_t flags;
 	uint64_t stack;
 	int *pidfd_out; /* where the kernel puts a CLONE_PIDFD fd */
 };
 
-/* 1 if NR with these arguments makes a child process that this hook should
- * register, filling *C; 0 for everything else, which passes through. */
-static int creates_child(long nr, long a, long b, long c, struct creation *out)
+static void creation_of_clone(long a, long b, long c, struct creation *out)
 {
-#ifdef SYS_fork
-	if (nr == SYS_fork) {
-		*out = (struct creation){ 0, 0, NULL };
-		return 1;
-	}
-#endif
+	/* clone(flags, stack, parent_tid, ...) on both architectures; with
+	 * CLONE_PIDFD the fd goes where parent_tid points. */
+	*out = (struct creation){ (unsigned long)a, (unsigned long)b, (int *)c };
+}
+
+static void creation_of_clone3(const struct kt_clone_args *args, struct creation *out)
+{
+	*out = (struct creation){ args->flags, args->stack, (int *)(uintptr_t)args->pidfd };
+}
+
+/* Called by syscall_ARCH.S for clone, clone3 and fork, with the number and
+ * the first two arguments: 1 if the call makes a fork-like child, a process
+ * that carries on from a copy of the caller's stack (no new stack, no
+ * CLONE_VM, no CLONE_THREAD), which kt_syscall_make_child may then make.  For
+ * clone3, SNAPSHOT receives the argument block.  0: the call is made as it is.
+ *
+ * The others are left alone: a thread is not a child; a child on a new stack
+ * returns through what the caller put there, never through a frame of ours;
+ * one that shares our memory on our stack (vfork-like) would overwrite the
+ * frames the parent later returns through.  So are calls with libkt off. */
+int kt_syscall_makes_child(long nr, long a, long b, void *snapshot)
+{
+	struct creation cr;
 	if (nr == SYS_clone) {
-		/* clone(flags, stack, parent_tid, ...) on both architectures;
-		 * with CLONE_PIDFD the fd goes where parent_tid points. */
-		*out = (struct creation){ (unsigned long)a, (unsigned long)b, (int *)c };
+		creation_of_clone(a, b, 0, &cr);
 	} else if (nr == SYS_clone3) {
-		struct kt_clone_args args;
 		/* A bad pointer or size is the kernel's to refuse (EFAULT,
 		 * EINVAL), not ours to fault on. */
-		if ((unsigned long)b < KT_CLONE_ARGS_SIZE_VER0 ||
-		    kt_peek_self((const void *)a, &args, sizeof args) < 0)
+		size_t size = (unsigned long)b;
+		if (size < KT_CLONE_ARGS_SIZE_VER0 || size > KT_SYSCALL_SNAPSHOT ||
+		    kt_peek_self((const void *)a, snapshot, size) < 0)
 			return 0;
-		*out = (struct creation){ args.flags, args.stack, (int *)(uintptr_t)args.pidfd };
+		creation_of_clone3(snapshot, &cr);
+#ifdef SYS_fork
+	} else if (nr == SYS_fork) {
+		cr = (struct creation){ 0, 0, NULL };
+#endif
 	} else {
 		return 0;
 	}
-	if (out->flags & CLONE_THREAD)
-		return 0; /* a thread, not a child */
-	if ((out->flags & CLONE_VM) && !out->stack)
-		return 0; /* the child would run on our frame: see above */
-	return 1;
+	if ((cr.flags & (CLONE_THREAD | CLONE_VM)) || cr.stack)
+		return 0;
+	return kt_mode() != KT_MODE_OFF;
 }
 
-KT_EXPORT long syscall(long nr, ...)
+/* Makes the fork-like child kt_syscall_makes_child accepted and registers
+ * it: the parent's answer, or 0 in the child, as glibc's syscall() returns. */
+long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long f,
+                           const void *snapshot)
 {
-	/* glibc's syscall() takes six arguments whatever the call needs, and so
-	 * do we: unused ones are whatever the registers hold, never read. */
-	va_list ap;
-	va_start(ap, nr);
-	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
-	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
-	va_end(ap);
-
 	struct creation cr;
-	if (!creates_child(nr, a, b, c, &cr) || kt_mode() == KT_MODE_OFF)
-		goto pass;
-
-	long r;
-	if (cr.stack) {
-		long (*real)(long, ...) = KT_REAL(syscall);
-		if (!real)
-			goto pass;
-		r = real(nr, a, b, c, d, e, f); /* the child leaves through its own stack */
+	if (nr == SYS_clone3) {
+		creation_of_clone3(snapshot, &cr);
+		a = (long)snapshot;
+	} else if (nr == SYS_clone) {
+		creation_of_clone(a, b, c, &cr);
 	} else {
-		r = as_glibc_does(kt_syscall6(nr, a, b, c, d, e, f));
+		cr = (struct creation){ 0, 0, NULL };
 	}
+	long r = kt_syscall6(nr, a, b, c, d, e, f);
 	if (r == 0) {
-		/* The child, on a copy of this frame (no CLONE_VM: see
-		 * creates_child): forget the parent's vfork and our own PID's
-		 * entry, as a fork child does. */
+		/* The child, on its copy of this frame: forget the parent's vfork
+		 * and our own PID's entry, as a fork child does. */
 		kt_vfork_forget();
 		kt_child_forget_self();
 		return 0;
 	}
 	if (r < 0)
-		return r;
+		return kt_syscall_error(r);
 	int saved = errno;
 	int sibling = (cr.flags & CLONE_PARENT) != 0;
 	if ((cr.flags & CLONE_PIDFD) && cr.pidfd_out)
@@ -139,7 +150,4 @@ KT_EXPORT long syscall(long nr, ...)
 		kt_register_child((pid_t)r, KT_MADE_SYSCALL, NULL);
 	KT_ERRNO_RESTORE(saved);
 	return r;
-
-pass:
-	return as_glibc_does(kt_syscall6(nr, a, b, c, d, e, f));
 }

@@ -114,8 +114,6 @@ struct kt_real {
 	int (*pidfd_spawnp)(int *, const char *, const posix_spawn_file_actions_t *,
 	                    const posix_spawnattr_t *, char *const[], char *const[]);
 	pid_t (*pidfd_getpid)(int);
-	/* Only for a clone onto a new stack (hooks_syscall.c); resolved then. */
-	long (*syscall)(long, ...);
 #if defined(__x86_64__)
 	/* glibc < 2.15 posix_spawn, kept for old binaries: it retries a file
 	 * without #! through /bin/sh on ENOEXEC. */

@@ -262,41 +262,53 @@ static const char *qemu_path(void)
 	return NULL;
 }
 
-/* The aarch64 trampoline, run by qemu-user.  The x86_64 suite process never
- * preloads anything into qemu itself: libkt goes to the guest with -E. */
-static void check_vforker_aarch64(int preload)
+/* Runs the aarch64 build of helper NAME under qemu-user, with or without
+ * the aarch64 libkt, and checks it passed; returns 0 after a SKIP line when
+ * this machine cannot.  The x86_64 suite process never preloads anything
+ * into qemu itself: libkt goes to the guest with -E. */
+static int run_aarch64_helper(const char *name, int preload, const char *what, char *out,
+                              size_t len)
 {
-	const char *what = preload ? "aarch64 vfork under qemu, with libkt"
-	                           : "aarch64 vfork under qemu, without libkt";
 	const char *qemu = qemu_path();
 	char lib[4200], helper[4200], pre[4300];
 	snprintf(lib, sizeof lib, "%s", kt_test_lib());
 	char *slash = strrchr(lib, '/');
 	ck_assert(slash != NULL);
 	snprintf(slash, sizeof lib - (size_t)(slash - lib), "/aarch64/libkt.so");
-	snprintf(helper, sizeof helper, "%.*s/aarch64/test/helpers/vforker", (int)(slash - lib),
-	         lib);
+	snprintf(helper, sizeof helper, "%.*s/aarch64/test/helpers/%s", (int)(slash - lib), lib,
+	         name);
 	if (!qemu || access("/usr/aarch64-linux-gnu/lib", R_OK) != 0) {
 		printf("SKIP: %s: qemu-user or the aarch64 libc is not installed "
 		       "(apt-get install qemu-user libc6-dev-arm64-cross)\n", what);
 		fflush(stdout);
-		return;
+		return 0;
 	}
 	if (access(lib, R_OK) != 0 || access(helper, X_OK) != 0) {
 		printf("SKIP: %s: no aarch64 build (make aarch64 needs gcc-aarch64-linux-gnu)\n",
 		       what);
 		fflush(stdout);
-		return;
+		return 0;
 	}
 	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", lib);
 	char *argv[] = { (char *)qemu, "-L", "/usr/aarch64-linux-gnu", "-E", pre,
 	                 "-E", "KT_LOG=stderr", helper, NULL };
 	char *argv_plain[] = { (char *)qemu, "-L", "/usr/aarch64-linux-gnu", helper, NULL };
-	static char out[16384];
-	int st = kt_test_run(0, preload ? argv : argv_plain, NULL, out, sizeof out, 1, 120);
+	int st = kt_test_run(0, preload ? argv : argv_plain, NULL, out, len, 1, 120);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x\n%s", what, st, out);
 	ck_assert_msg(strstr(out, preload ? "libkt=yes" : "libkt=no"), "%s:\n%s", what, out);
 	ck_assert_msg(count_lines(out, "FAIL") == 0, "%s:\n%s", what, out);
+	return 1;
+}
+
+/* The aarch64 trampoline, run by qemu-user. */
+static void check_vforker_aarch64(int preload)
+{
+	const char *what = preload ? "aarch64 vfork under qemu, with libkt"
+	                           : "aarch64 vfork under qemu, without libkt";
+	const char *qemu = qemu_path();
+	static char out[16384];
+	if (!run_aarch64_helper("vforker", preload, what, out, sizeof out))
+		return;
 	ck_assert_msg(strstr(out, "ok basic") && strstr(out, "ok threads") &&
 	              strstr(out, "ok failed_exec"), "%s: core cases missing:\n%s", what, out);
 	if (!preload)
@@ -324,6 +336,37 @@ END_TEST
 START_TEST(test_vfork_aarch64_with)
 {
 	check_vforker_aarch64(1);
+}
+END_TEST
+
+/* ---- syscall() --------------------------------------------------------------- */
+
+/* test/helpers/rawsyscall: libkt's assembly syscall() answers as glibc's,
+ * registers the fork-like raw clones and leaves a clone onto a new stack
+ * alone, natively (_i = 0, 1: without, with libkt) and on aarch64 under
+ * qemu-user (_i = 2, 3), where clone3 is missing. */
+START_TEST(test_rawsyscall)
+{
+	int preload = _i % 2, aarch64 = _i >= 2;
+	char what[96];
+	snprintf(what, sizeof what, "syscall() %s, %s libkt", aarch64 ? "aarch64 under qemu" : "native",
+	         preload ? "with" : "without");
+	static char out[8192];
+	if (aarch64) {
+		if (!run_aarch64_helper("rawsyscall", preload, what, out, sizeof out))
+			return;
+	} else {
+		char *argv[] = { (char *)kt_test_helper("rawsyscall"), NULL };
+		int st = kt_test_run(preload, argv, NULL, out, sizeof out, 1, 60);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: 0x%x\n%s", what, st, out);
+		ck_assert_msg(strstr(out, preload ? "libkt=yes" : "libkt=no"), "%s:\n%s", what, out);
+		ck_assert_msg(strstr(out, "ok clone3 "), "%s:\n%s", what, out);
+	}
+	ck_assert_msg(strstr(out, "ok errno ") && strstr(out, "ok clone ") &&
+	              strstr(out, "ok newstack "), "%s: cases missing:\n%s", what, out);
+	if (preload)
+		ck_assert_msg(strstr(out, "ok clone exit=7 born=live after_wait=reaped") &&
+		              strstr(out, "ok newstack exit=42 state=untracked"), "%s:\n%s", what, out);
 }
 END_TEST
 
@@ -615,6 +658,7 @@ static Suite *children_suite(void)
 	tcase_add_test(tc, test_vfork_native_with);
 	tcase_add_test(tc, test_vfork_aarch64_without);
 	tcase_add_test(tc, test_vfork_aarch64_with);
+	tcase_add_loop_test(tc, test_rawsyscall, 0, 4);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("signals");
