@@ -294,6 +294,14 @@ static int run_aarch64_helper(const char *name, int preload, const char *what, c
 	                 "-E", "KT_LOG=stderr", helper, NULL };
 	char *argv_plain[] = { (char *)qemu, "-L", "/usr/aarch64-linux-gnu", helper, NULL };
 	int st = kt_test_run(0, preload ? argv : argv_plain, NULL, out, len, 1, 120);
+	if (WIFSIGNALED(st) && (WTERMSIG(st) == SIGALRM || WTERMSIG(st) == SIGKILL)) {
+		/* qemu-user itself deadlocks now and then when a multithreaded
+		 * guest forks (the vforker "threads" case hung 1 run in 40 here
+		 * without libkt): one retry, said out loud. */
+		printf("NOTE: %s: timed out under qemu-user, retried once\n", what);
+		fflush(stdout);
+		st = kt_test_run(0, preload ? argv : argv_plain, NULL, out, len, 1, 120);
+	}
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x\n%s", what, st, out);
 	ck_assert_msg(strstr(out, preload ? "libkt=yes" : "libkt=no"), "%s:\n%s", what, out);
 	ck_assert_msg(count_lines(out, "FAIL") == 0, "%s:\n%s", what, out);

@@ -172,9 +172,10 @@ static int run_untracked_reuse(const char *mode, int preload, char *out, size_t 
 	return 1;
 }
 
-/* A child the program made with syscall() is known to it by number: libkt's
- * syscall hook registers it, so the reaped child's tombstone gives way and the
- * kill reaches it, as without libkt. */
+/* A child the program made with syscall() is known to it by number: the
+ * reaped child's tombstone must not refuse the kill (libkt's syscall hook
+ * registers the child; preload_children's syscall_* scenarios show that
+ * part), and the kill reaches it as without libkt. */
 static const char *const raw_modes[] = {
 	"clone", "clone3",
 #ifdef SYS_fork
@@ -194,17 +195,18 @@ START_TEST(raw_syscall_child_on_a_reaped_number)
 }
 END_TEST
 
-/* popen's child is made inside glibc and its number never told to the
- * program: a kill() of that number is the stale kill of the reaped child.
- * Plain libc delivers it to popen's shell; libkt refuses it. */
-START_TEST(popen_child_on_a_reaped_number_is_protected)
+/* popen's child is made inside glibc, where no hook sees it: libkt cannot
+ * tell it from a child the program made through a path another interposer
+ * took over, so a kill() of its number is delivered, as without libkt,
+ * rather than refused by the reaped child's tombstone. */
+START_TEST(popen_child_on_a_reaped_number_as_without_libkt)
 {
 	static char plain[1024], hooked[1024];
 	if (!run_untracked_reuse("popen", 0, plain, sizeof plain))
 		return;
 	ck_assert_str_eq(plain, "pid_reused=1 kill_ret=0 kill_errno=0 child_signal=15\n");
 	run_untracked_reuse("popen", 1, hooked, sizeof hooked);
-	ck_assert_str_eq(hooked, "pid_reused=1 kill_ret=-1 kill_errno=3 child_signal=9\n");
+	ck_assert_str_eq(hooked, plain);
 }
 END_TEST
 
@@ -243,7 +245,7 @@ int main(void)
 	tcase_add_test(tc, secure_execution_never_opens_the_log_file);
 	tcase_add_loop_test(tc, raw_syscall_child_on_a_reaped_number, 0,
 	                    (int)(sizeof raw_modes / sizeof raw_modes[0]));
-	tcase_add_test(tc, popen_child_on_a_reaped_number_is_protected);
+	tcase_add_test(tc, popen_child_on_a_reaped_number_as_without_libkt);
 	tcase_add_test(tc, no_address_space_for_the_table);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -560,7 +560,18 @@ static pid_t place_with_clone3(pid_t want)
 	a.exit_signal = SIGCHLD;
 	a.set_tid = (uint64_t)(uintptr_t)tid;
 	a.set_tid_size = 1; /* only the innermost namespace: ours */
-	long r = syscall(SYS_clone3, &a, sizeof a);
+	/* EEXIST for a while after the number looked free: the kernel (6.12+)
+	 * unhashes a released task, so kill() says ESRCH, before it frees the
+	 * number itself, outside tasklist_lock.  Seen under ASan's slower
+	 * start-up, about one run in fifteen. */
+	long r;
+	for (int tries = 0;; tries++) {
+		r = syscall(SYS_clone3, &a, sizeof a);
+		if (r >= 0 || errno != EEXIST || tries == 1000)
+			break;
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
 	if (r == 0)
 		stranger_body();
 	return (pid_t)r;

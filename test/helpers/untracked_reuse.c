@@ -7,10 +7,9 @@
  *                         number names it and must reach it, with or without
  *                         libkt (libkt registers it through its syscall hook);
  *   popen                 inside glibc, never through an exported function:
- *                         the program is never told the number, so a kill()
- *                         of it can only be meant for the reaped child.
- *                         Without libkt it kills popen's shell; with libkt it
- *                         is refused (ESRCH) and the shell lives on.
+ *                         libkt cannot tell it from a child made through a
+ *                         path another interposer took over, so the kill
+ *                         reaches it, with or without libkt.
  *
  * Prints "pid_reused=1 kill_ret=R kill_errno=E child_signal=S".  A child still
  * alive after the kill is ended with SIGKILL by a raw system call, so S is 9
