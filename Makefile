@@ -199,8 +199,9 @@ check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress
 		echo "tsan: stress, KT_IDENTITY=$$id"; \
 		TSAN_OPTIONS=halt_on_error=1:exitcode=66:report_signal_unsafe=0 KT_IDENTITY=$$id \
 			LD_PRELOAD=$(CURDIR)/$(TSAN_DIR)/libkt.so timeout -k 5 300 $(TSAN_DIR)/stress 3 3 \
-			| tee $(TSAN_DIR)/out | tail -n 1; \
-		grep -q '^stress=ok ' $(TSAN_DIR)/out || exit 1; \
+			> $(TSAN_DIR)/out 2>&1; \
+		grep -q '^stress=ok ' $(TSAN_DIR)/out || { cat $(TSAN_DIR)/out; exit 1; }; \
+		tail -n 1 $(TSAN_DIR)/out; \
 	done
 
 check-valgrind: $(UNIT_BIN)
