@@ -430,8 +430,8 @@ static int program(int seconds, int threads)
 	/* In slices, so that the main thread, where the kernel prefers to send
 	 * the process's SIGALRM and SIGCHLD, never stays long with them blocked
 	 * (see unblock_signals): a signal ends a nanosleep early, a blocked one
-	 * does not.  (Not paced by clock_gettime: under TSan, a loop that was
-	 * made about half as many children in the same time.) */
+	 * does not.  (Not paced by clock_gettime: under TSan, a loop paced that
+	 * way made about half as many children in the same time.) */
 	for (int slice = 0; slice < seconds * 20; slice++) {
 		struct timespec d = { 0, 50000000 };
 		unblock_signals();
