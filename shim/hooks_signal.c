@@ -42,7 +42,6 @@
 #include "state.h"
 #include "sys.h"
 
-
 /* Where the program called a hook from: the exported hook's own return
  * address and frame, taken in that frame (a level deeper the return address
  * names libkt).  The hook passes the address of this local down, which also
