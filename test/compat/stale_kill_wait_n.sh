@@ -2,7 +2,10 @@
 # cancels "the rest" with one kill naming both.  The first is stale (reaped,
 # its PID given to a stranger), the second is alive and must still die.
 # Protocol: see test/helpers/reuse.c (fds 3 and 4).
-true & a=$!
+# The first worker lasts a moment: one that ended before `wait -n` started
+# (a `true`, on a loaded machine) can be collected by bash beforehand, and
+# `wait -n` then waits for the sleep 30 instead, past the helper's alarm.
+sleep 0.5 & a=$!
 sleep 30 & b=$!
 wait -n
 echo "freed $a" >&3
