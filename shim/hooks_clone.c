@@ -77,14 +77,9 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	if (ours) {
 		kt_register_child_pidfd(r, pidfd, KT_MADE_CLONE, NULL, flags & CLONE_PARENT);
 		kt_close(pidfd);
-	} else if (theirs && parent_tid) {
-		kt_register_child_pidfd(r, *(int *)parent_tid, KT_MADE_CLONE, NULL,
-		                        flags & CLONE_PARENT);
-	} else if (!(flags & CLONE_PARENT)) {
-		/* A CLONE_PARENT child is our sibling: waitid would call it "not
-		 * our child" and the after-the-fact check would bury it alive, so
-		 * without a pidfd from its birth it stays untracked. */
-		kt_register_child(r, KT_MADE_CLONE, NULL);
+	} else {
+		kt_register_clone_child(r, (unsigned)flags, theirs ? (const int *)parent_tid : NULL,
+		                        KT_MADE_CLONE);
 	}
 	errno = saved;
 	return r;

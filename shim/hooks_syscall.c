@@ -143,11 +143,8 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 	if (r < 0)
 		return kt_syscall_error(r);
 	int saved = errno;
-	int sibling = (cr.flags & CLONE_PARENT) != 0;
-	if ((cr.flags & CLONE_PIDFD) && cr.pidfd_out)
-		kt_register_child_pidfd((pid_t)r, *cr.pidfd_out, KT_MADE_SYSCALL, NULL, sibling);
-	else if (!sibling) /* without a pidfd a sibling cannot be told (hooks_clone.c) */
-		kt_register_child((pid_t)r, KT_MADE_SYSCALL, NULL);
+	kt_register_clone_child((pid_t)r, cr.flags,
+	                        (cr.flags & CLONE_PIDFD) ? cr.pidfd_out : NULL, KT_MADE_SYSCALL);
 	KT_ERRNO_RESTORE(saved);
 	return r;
 }

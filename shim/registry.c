@@ -22,6 +22,7 @@
  * thread's fork got the same PID in between, the pidfd names that child:
  * also our child, also the process that kill(pid) would address.) */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include "heldfd.h"
@@ -159,6 +160,19 @@ void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const ch
 		return;
 	}
 	kt_slot_publish(s, (uint64_t)ino, KT_SLOT_LIVE);
+}
+
+void kt_register_clone_child(pid_t pid, unsigned long flags, const int *pidfd,
+                             enum kt_made_by how)
+{
+	int sibling = (flags & CLONE_PARENT) != 0;
+	if (pidfd)
+		kt_register_child_pidfd(pid, *pidfd, how, NULL, sibling);
+	else if (!sibling)
+		/* A CLONE_PARENT child is our sibling: waitid would call it "not
+		 * our child" and the after-the-fact check would bury it alive, so
+		 * without a pidfd from its birth it stays untracked. */
+		kt_register_child(pid, how, NULL);
 }
 
 void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)

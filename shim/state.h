@@ -141,6 +141,11 @@ void kt_register_child(pid_t pid, enum kt_made_by how, const char *name);
  * a CLONE_PARENT child, our parent's and not ours (tracked by inode only). */
 void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const char *name,
                              int sibling);
+/* Register a child a clone made with FLAGS (clone(), or a raw clone through
+ * syscall()).  PIDFD: where the kernel put the caller's own CLONE_PIDFD fd,
+ * or NULL.  Without one, a CLONE_PARENT child (our sibling) stays untracked. */
+void kt_register_clone_child(pid_t pid, unsigned long flags, const int *pidfd,
+                             enum kt_made_by how);
 /* 1 if this process is a vfork child still sharing its parent's memory
  * (vfork.c): such a process must leave libkt's state as it found it. */
 int kt_in_vfork_child(void);
