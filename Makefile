@@ -251,7 +251,7 @@ INCLUDEDIR := $(PREFIX)/include
 MANDIR     := $(PREFIX)/share/man
 INSTALL    ?= install
 
-INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(LIBEXECDIR)/kt-decoy \
+INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(BINDIR)/kt-symbolize $(LIBEXECDIR)/kt-decoy \
 	$(INCLUDEDIR)/kt.h $(MANDIR)/man1/kt-run.1 $(MANDIR)/man7/libkt.7
 
 install: $(LIB) $(DECOY)
@@ -259,6 +259,7 @@ install: $(LIB) $(DECOY)
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libkt.so
 	$(INSTALL) -m 755 scripts/kt-run $(DESTDIR)$(BINDIR)/kt-run
+	$(INSTALL) -m 755 scripts/kt-symbolize $(DESTDIR)$(BINDIR)/kt-symbolize
 	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
 	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
 	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1

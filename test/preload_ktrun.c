@@ -97,9 +97,11 @@ START_TEST(test_help)
 	sh(&r, "\"$KTRUN\" --help", NULL);
 	expect_exit(&r, 0, "--help");
 	expect_in(r.out, "Usage: kt-run [--audit|--off] [--log FILE] [--json] [--stats] "
-	                  "[--provoke-reuse]\n              [--] COMMAND [ARG]...\n", "--help");
-	static const char *const flags[] = { "--audit", "--off", "--log FILE", "--json",
-		                             "--stats", "--provoke-reuse", "--help", "--version" };
+	                  "[--exitcode N]\n              [--provoke-reuse] [--] COMMAND [ARG]...\n",
+	          "--help");
+	static const char *const flags[] = { "--audit", "--off", "--log FILE", "--json", "--stats",
+		                             "--exitcode N", "--provoke-reuse", "--help",
+		                             "--version" };
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		expect_in(r.out, flags[i], "--help");
 	sh(&r, "\"$KTRUN\" -h", NULL);
@@ -121,7 +123,8 @@ END_TEST
 
 static const char *const bad_options[] = {
 	"--bogus true", "-x true", "--log", "", "--audit --off true", "--off --provoke-reuse true",
-	"--json", "--jsonx true", "--log '' true", "--log= true",
+	"--json", "--jsonx true", "--log '' true", "--log= true", "--exitcode true",
+	"--exitcode 0 true", "--exitcode 256 true", "--exitcode=x true", "--exitcode",
 };
 
 START_TEST(test_bad_option)
