@@ -107,6 +107,14 @@ $(BUILD)/test/helpers/%: test/helpers/%.c include/kt.h Makefile
 # .dynsym and frame records to walk.
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 
+# The same program as most builds make one: -g and frame pointers but no
+# -rdynamic, so libkt can name none of its functions and kt-symbolize must.
+$(BUILD)/test/helpers/stale_kill_nodyn: test/helpers/stale_kill.c include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) -g -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+HELPER_BIN += $(BUILD)/test/helpers/stale_kill_nodyn
+
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
