@@ -26,18 +26,32 @@ struct run {
 	int status;
 };
 
-static char src_dir[4096], ktrun_kv[4200], sym_kv[4200], helpers_kv[4200];
+static char src_dir[4096], ktrun_kv[4200], sym_kv[4200], helpers_kv[4200], preload_kv[8400];
 
 static void setup(void)
 {
-	char lib[4096], tmp[4096];
+	char lib[4096];
 	snprintf(lib, sizeof lib, "%s", kt_test_lib());
-	char *build = dirname(lib); /* $KT_BUILD, whose parent is the source tree */
-	snprintf(tmp, sizeof tmp, "%s", build);
-	snprintf(src_dir, sizeof src_dir, "%s", dirname(tmp));
+	char *build = dirname(lib); /* $KT_BUILD */
+	snprintf(helpers_kv, sizeof helpers_kv, "H=%s/test/helpers", build);
+	/* The source tree: the first directory above $KT_BUILD (build, or
+	 * build/asan for the sanitizer runs) that holds scripts/kt-run. */
+	snprintf(src_dir, sizeof src_dir, "%s", build);
+	for (int up = 0; up < 4; up++) {
+		char probe[4200];
+		snprintf(probe, sizeof probe, "%s/scripts/kt-run", src_dir);
+		if (access(probe, X_OK) == 0)
+			break;
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s", src_dir);
+		snprintf(src_dir, sizeof src_dir, "%s", dirname(tmp));
+	}
 	snprintf(ktrun_kv, sizeof ktrun_kv, "KTRUN=%s/scripts/kt-run", src_dir);
 	snprintf(sym_kv, sizeof sym_kv, "KTSYM=%s/scripts/kt-symbolize", src_dir);
-	snprintf(helpers_kv, sizeof helpers_kv, "H=%s/test/helpers", build);
+	/* What the suite preloads (a sanitizer run puts its runtime first), for
+	 * the scripts that set LD_PRELOAD themselves. */
+	const char *pre = getenv("KT_TEST_PRELOAD");
+	snprintf(preload_kv, sizeof preload_kv, "LIB=%s", pre && *pre ? pre : kt_test_lib());
 }
 
 /* bash -c SCRIPT with $KTRUN, $KTSYM and $H set, libkt not preloaded (what
@@ -216,14 +230,13 @@ static void symbolize_case(const char *format, const char *symbolizer)
 	snprintf(what, sizeof what, "%s log, %s", format, symbolizer);
 	snprintf(script, sizeof script,
 	         "command -v %s >/dev/null || { echo 'no symbolizer'; exit 0; }; "
-	         "d=$(mktemp -d) && KT_LOG=$d/log KT_LOG_FORMAT=%s \"$H/stale_kill_nodyn\" "
+	         "d=$(mktemp -d) && KT_LOG=$d/log KT_LOG_FORMAT=%s LD_PRELOAD=\"$LIB\" "
+	         "\"$H/stale_kill_nodyn\" "
 	         ">/dev/null && cat \"$d/log\" && echo ==== && "
 	         "\"$KTSYM\" --symbolizer=%s <\"$d/log\"; s=$?; rm -rf \"$d\"; exit $s",
 	         symbolizer, format, symbolizer);
 	struct run r;
-	char lib_kv[4200];
-	snprintf(lib_kv, sizeof lib_kv, "LD_PRELOAD=%s", kt_test_lib());
-	sh(&r, script, lib_kv);
+	sh(&r, script, preload_kv);
 	if (strcmp(r.out, "no symbolizer\n") == 0) {
 		skip(what, "not installed");
 		return;
@@ -315,11 +328,9 @@ START_TEST(test_exitcode)
 		/* Without --exitcode nothing changes. */
 		{ "\"$KTRUN\" \"$H/stale_kill\"", 0 },
 	};
-	char lib_kv[4200];
-	snprintf(lib_kv, sizeof lib_kv, "LIB=%s", kt_test_lib());
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct run r;
-		sh(&r, cases[i].cmd, lib_kv);
+		sh(&r, cases[i].cmd, preload_kv);
 		expect_exit(&r, cases[i].code, cases[i].cmd);
 	}
 }
@@ -457,10 +468,8 @@ START_TEST(test_unopenable_log_direct)
 	         "d=$(mktemp -d); %s; KT_LOG=%s LD_PRELOAD=\"$LIB\" \"$H/stale_kill\" >/dev/null; "
 	         "s=$?; rm -rf $d; exit $s",
 	         setup_cmd, path);
-	char lib_kv[4200];
-	snprintf(lib_kv, sizeof lib_kv, "LIB=%s", kt_test_lib());
 	struct run r;
-	sh(&r, script, lib_kv);
+	sh(&r, script, preload_kv);
 	expect_exit(&r, 0, script);
 	ck_assert_msg(count(r.out, "libkt: cannot open the log ") == 1 && count(r.out, "\n") == 1,
 	              "%s: expected one line saying so:\n%s", script, r.out);
