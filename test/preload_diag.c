@@ -325,6 +325,9 @@ START_TEST(test_exitcode)
 		{ "\"$KTRUN\" --exitcode 66 sh -c '\"$H/stale_kill\"; exit $?'", 66 },
 		/* The shell's own status is 0 when it ignores its child's. */
 		{ "\"$KTRUN\" --exitcode 66 sh -c '\"$H/stale_kill\"; exit 0'", 0 },
+		/* A child forked after the stale kill did not send it. */
+		{ "\"$KTRUN\" --exitcode 66 \"$H/stale_kill\" --fork-after | grep -q '^after=0$' "
+		  "&& exit \"${PIPESTATUS[0]}\"", 66 },
 		/* Without --exitcode nothing changes. */
 		{ "\"$KTRUN\" \"$H/stale_kill\"", 0 },
 	};

@@ -3,7 +3,7 @@
  * and kt-run tests.
  *
  *   stale_kill [--emfile] [--deny-pidfd] [--depth=N] [--exit=return|exit|_exit] [--sig=N]
- *              [--exec=PATH] [--code=N]
+ *              [--exec=PATH] [--code=N] [--fork-after]
  *
  * It starts a job (fork, from start_job(); the job exits at once), reaps it
  * with waitpid from reap_job(), then "cancels" it: kill(job_pid, SIG) with
@@ -25,6 +25,9 @@
  *   --exec=PATH  the job execs PATH (no arguments) instead of exiting, so it
  *              ends under another name
  *   --code=N   end with status N instead of 0
+ *   --fork-after  after the kill, fork a child that ends with exit(0), and
+ *              print its status too ("after=STATUS"): a child does not carry
+ *              its parent's stale kill
  *
  * Built with -rdynamic and frame pointers (see the Makefile), so a report's
  * frames can name cancel_job, start_job, reap_job and main; built a second
@@ -121,7 +124,7 @@ int main(int argc, char **argv)
 {
 	const char *how_exit = "return";
 	const char *exec_path = NULL;
-	int sig = SIGTERM, emfile = 0, deny = 0, depth = 0, code = 0;
+	int sig = SIGTERM, emfile = 0, deny = 0, depth = 0, code = 0, fork_after = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--emfile") == 0)
 			emfile = 1;
@@ -137,9 +140,11 @@ int main(int argc, char **argv)
 			exec_path = argv[i] + 7;
 		else if (strncmp(argv[i], "--code=", 7) == 0)
 			code = atoi(argv[i] + 7);
+		else if (strcmp(argv[i], "--fork-after") == 0)
+			fork_after = 1;
 		else {
 			fprintf(stderr, "usage: stale_kill [--emfile] [--deny-pidfd] [--depth=N] [--exit=return|exit|_exit] "
-			        "[--sig=N] [--exec=PATH] [--code=N]\n");
+			        "[--sig=N] [--exec=PATH] [--code=N] [--fork-after]\n");
 			return 2;
 		}
 	}
@@ -162,6 +167,15 @@ int main(int argc, char **argv)
 	int e = errno;
 	printf("job=%d kill=%d errno=%s\n", (int)job, r, e ? strerrorname_np(e) : "0");
 	fflush(stdout);
+	if (fork_after) {
+		pid_t after = fork();
+		if (after == 0)
+			exit(0);
+		int st = -1;
+		waitpid(after, &st, 0);
+		printf("after=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		fflush(stdout);
+	}
 	if (strcmp(how_exit, "exit") == 0)
 		exit(code);
 	if (strcmp(how_exit, "_exit") == 0)
