@@ -26,7 +26,7 @@ ifeq ($(V),1)
 Q :=
 endif
 
-# The library: one file per concern (see README "Layout").  No -ldl, no -lpthread:
+# The library: one file per concern (see docs/design.md, "Layout").  No -ldl, no -lpthread:
 # on glibc >= 2.34 both live in libc, and each extra DT_NEEDED costs every exec.
 # vfork and syscall's entry are per-architecture assembly (shim/*_ARCH.S); each architecture
 # has its own version script (x86_64 has glibc's GLIBC_2.2.5 compat posix_spawn).

@@ -21,7 +21,7 @@ START_TEST(defaults_without_variables)
 {
 	struct kt_config c = parse(0, NULL, NULL, NULL);
 	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
-	ck_assert_int_eq(c.identity, KT_IDPREF_AUTO);
+	ck_assert_int_eq(c.identity, KT_IDENTITY_INODE);
 	ck_assert_int_eq(c.log_target, KT_LOG_NONE);
 	ck_assert_int_eq(c.n_warnings, 0);
 	/* A NULL environment is an empty one. */
@@ -35,9 +35,10 @@ START_TEST(every_valid_value)
 	ck_assert_int_eq(parse(0, "KT_MODE=off", NULL, NULL).mode, KT_MODE_OFF);
 	ck_assert_int_eq(parse(0, "KT_MODE=audit", NULL, NULL).mode, KT_MODE_AUDIT);
 	ck_assert_int_eq(parse(0, "KT_MODE=enforce", NULL, NULL).mode, KT_MODE_ENFORCE);
-	ck_assert_int_eq(parse(0, "KT_IDENTITY=auto", NULL, NULL).identity, KT_IDPREF_AUTO);
-	ck_assert_int_eq(parse(0, "KT_IDENTITY=inode", NULL, NULL).identity, KT_IDPREF_INODE);
-	ck_assert_int_eq(parse(0, "KT_IDENTITY=none", NULL, NULL).identity, KT_IDPREF_NONE);
+	/* auto and inode are one wish, the strongest mode (config.h). */
+	ck_assert_int_eq(parse(0, "KT_IDENTITY=auto", NULL, NULL).identity, KT_IDENTITY_INODE);
+	ck_assert_int_eq(parse(0, "KT_IDENTITY=inode", NULL, NULL).identity, KT_IDENTITY_INODE);
+	ck_assert_int_eq(parse(0, "KT_IDENTITY=none", NULL, NULL).identity, KT_IDENTITY_NONE);
 	struct kt_config c = parse(0, "KT_LOG=stderr", NULL, NULL);
 	ck_assert_int_eq(c.log_target, KT_LOG_STDERR);
 	c = parse(0, "KT_LOG=/tmp/kt.log", "KT_MODE=audit", NULL);
@@ -52,7 +53,7 @@ START_TEST(garbage_gets_the_default_and_one_warning_each)
 {
 	struct kt_config c = parse(0, "KT_MODE=Enforce", "KT_IDENTITY=pidfs", "KT_LOG=stderr");
 	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
-	ck_assert_int_eq(c.identity, KT_IDPREF_AUTO);
+	ck_assert_int_eq(c.identity, KT_IDENTITY_INODE);
 	ck_assert_int_eq(c.n_warnings, 2);
 	ck_assert_ptr_nonnull(strstr(c.warnings[0], "KT_MODE=\"Enforce\""));
 	ck_assert_ptr_nonnull(strstr(c.warnings[0], "using enforce"));

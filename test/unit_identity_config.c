@@ -17,11 +17,11 @@ static struct kt_config parse1(char *kv)
 START_TEST(identity_fd_is_a_mode)
 {
 	struct kt_config c = parse1("KT_IDENTITY=fd");
-	ck_assert_int_eq(c.identity, KT_IDPREF_FD);
+	ck_assert_int_eq(c.identity, KT_IDENTITY_FD);
 	ck_assert_int_eq(c.n_warnings, 0);
 	/* Near misses are typos. */
 	c = parse1("KT_IDENTITY=FD");
-	ck_assert_int_eq(c.identity, KT_IDPREF_AUTO);
+	ck_assert_int_eq(c.identity, KT_IDENTITY_INODE);
 	ck_assert_int_eq(c.n_warnings, 1);
 	ck_assert_ptr_nonnull(strstr(c.warnings[0], "auto, inode, fd or none"));
 }
