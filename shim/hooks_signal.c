@@ -147,13 +147,12 @@ static int pgrp_flag_known_refused(void)
 
 /* Send K through FD, a pidfd of the registered child whose identity was just
  * checked, and close FD.  Audit mode changes nothing, not even the delivery
- * path: it sends by number. */
+ * path, and a group send on a kernel without the group flag has no pidfd
+ * path: both go by number. */
 static int deliver(const struct kt_send *k, int fd, enum kt_mode mode)
 {
 	int r;
-	if (mode == KT_MODE_AUDIT) {
-		r = plain_send(k);
-	} else if (k->group && pgrp_flag_known_refused()) {
+	if (mode == KT_MODE_AUDIT || (k->group && pgrp_flag_known_refused())) {
 		r = plain_send(k);
 	} else {
 		r = kt_pidfd_send_signal(fd, k->sig, k->info,

@@ -1,7 +1,7 @@
 /* Registering children and noticing their reaps: the hooks that make and
  * reap children call here; registry.c says how registration is made
- * race-free.  Everything here is async-signal-safe and leaves errno alone
- * only where it says so (callers save it). */
+ * race-free.  Everything here is async-signal-safe; it may change errno, so
+ * the hooks save it around their calls. */
 #ifndef KT_REGISTRY_H
 #define KT_REGISTRY_H
 
