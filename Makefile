@@ -80,12 +80,22 @@ HELPER_LIBS  := $(patsubst test/helpers/%.c,$(BUILD)/test/helpers/%.so,$(wildcar
 UNIT_BIN     := $(UNIT_SRC:test/%.c=$(BUILD)/test/%)
 PRELOAD_BIN  := $(PRELOAD_SRC:test/%.c=$(BUILD)/test/%)
 HELPER_BIN   := $(HELPER_SRC:test/helpers/%.c=$(BUILD)/test/helpers/%)
-TESTLIB      := test/testlib.c
+# Objects the suites link, each built once: testlib (every suite's main(), the
+# "loaded" case, running programs) and compat (preload_compat's plumbing).
+TESTLIB      := $(BUILD)/test/testlib.o
+COMPAT_OBJ   := $(BUILD)/test/compat.o
+.SECONDARY: $(TESTLIB) $(COMPAT_OBJ)
 
-$(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(wildcard shim/*.h) Makefile
+$(BUILD)/test/%.o: test/%.c $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) -o $@ $(CHECK_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(TESTLIB) $(wildcard shim/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) $(TESTLIB) \
+		-o $@ $(CHECK_LIBS)
 
 # The caller-naming code is pure too (no hooks), but only its own suite links
 # it; frame records and .dynsym symbols give that suite something to find.
@@ -96,7 +106,10 @@ $(BUILD)/test/unit_caller: shim/caller.c shim/sys.c
 $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB) -o $@ $(CHECK_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB) $(PRELOAD_EXTRA) -o $@ $(CHECK_LIBS)
+
+$(BUILD)/test/preload_compat: PRELOAD_EXTRA := $(COMPAT_OBJ)
+$(BUILD)/test/preload_compat: $(COMPAT_OBJ)
 
 $(BUILD)/test/helpers/%: test/helpers/%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)

@@ -19,12 +19,6 @@
 
 static char out[16384];
 
-START_TEST(libkt_is_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* Runs a shell pipeline and returns its stdout (trimmed). */
 static const char *shell(const char *cmd)
 {
@@ -339,10 +333,9 @@ END_TEST
 
 static Suite *core_suite(void)
 {
-	Suite *s = suite_create("core");
+	Suite *s = kt_test_preload_suite("core");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, libkt_is_loaded);
 	tcase_add_test(tc, exports_exactly_the_hooks_and_the_api);
 	tcase_add_test(tc, needs_nothing_but_libc);
 	tcase_add_test(tc, version_and_counters_api);
@@ -363,9 +356,5 @@ static Suite *core_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(core_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(core_suite());
 }

@@ -58,12 +58,6 @@ static int count_list(const char *list)
 	return n;
 }
 
-START_TEST(libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* Inode mode: 40 live children and not one extra fd, not even in
  * /proc/self/fd, and the next open() gets the number it gets without libkt. */
 START_TEST(inode_mode_fds_are_exactly_the_programs)
@@ -232,12 +226,8 @@ END_TEST
 
 static Suite *fds_suite(void)
 {
-	Suite *s = suite_create("fds");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("invisible");
+	Suite *s = kt_test_preload_suite("fds");
+	TCase *tc = tcase_create("invisible");
 	tcase_add_test(tc, inode_mode_fds_are_exactly_the_programs);
 	tcase_add_test(tc, fd_mode_holds_one_high_fd_per_child);
 	tcase_add_test(tc, fd_mode_budget_from_kt_max_fds);
@@ -260,9 +250,5 @@ static Suite *fds_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(fds_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return kt_test_main(fds_suite());
 }

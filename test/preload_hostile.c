@@ -25,12 +25,6 @@
 #include "scenario.h"
 #include "testlib.h"
 
-START_TEST(libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 static int have(const char *path)
 {
 	return access(path, X_OK) == 0;
@@ -237,10 +231,9 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("hostile");
+	Suite *s = kt_test_preload_suite("hostile");
 	TCase *tc = tcase_create("hostile");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, libkt_loaded);
 	tcase_add_test(tc, registration_race_under_strace);
 	tcase_add_test(tc, secure_execution_never_opens_the_log_file);
 	tcase_add_loop_test(tc, raw_syscall_child_on_a_reaped_number, 0,
@@ -248,9 +241,5 @@ int main(void)
 	tcase_add_test(tc, popen_child_on_a_reaped_number_as_without_libkt);
 	tcase_add_test(tc, no_address_space_for_the_table);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return kt_test_main(s);
 }

@@ -83,12 +83,6 @@ static void skip(const char *what, const char *why)
 	fflush(stdout);
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* ---- options ------------------------------------------------------------ */
 
 START_TEST(test_help)
@@ -683,12 +677,8 @@ END_TEST
 int main(void)
 {
 	setup();
-	Suite *s = suite_create("kt-run");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("options");
+	Suite *s = kt_test_preload_suite("kt-run");
+	TCase *tc = tcase_create("options");
 	tcase_add_test(tc, test_help);
 	tcase_add_test(tc, test_version);
 	tcase_add_loop_test(tc, test_bad_option, 0, N_OF(bad_options));
@@ -727,9 +717,5 @@ int main(void)
 	tcase_add_test(tc, test_provoke_forbidden);
 	suite_add_tcase(s, tc);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(s);
 }

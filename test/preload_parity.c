@@ -87,12 +87,6 @@ static void assert_same_lines(const char *plain, const char *with, const char *m
 	              mode, msg);
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* The modes: enforce is the default; audit and off change nothing either for
  * cases that are not stale.  KT_LOG=stderr must not touch stdout.  And libkt
  * without pidfds (seccomp says ENOSYS or EPERM, from the start or from a
@@ -412,12 +406,8 @@ END_TEST
 
 static Suite *parity_suite(void)
 {
-	Suite *s = suite_create("parity");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("identical");
+	Suite *s = kt_test_preload_suite("parity");
+	TCase *tc = tcase_create("identical");
 	tcase_add_loop_test(tc, test_identical_to_plain, 0, N_OF(modes));
 	suite_add_tcase(s, tc);
 
@@ -432,9 +422,5 @@ static Suite *parity_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(parity_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(parity_suite());
 }

@@ -21,6 +21,9 @@
 #include "scenario.h"
 #include "testlib.h"
 
+/* Seconds one program run may take before it is killed. */
+enum { RUN_TIMEOUT_S = 10 };
+
 /* Shell half of the protocol: fork a child, reap it with `wait`, report the
  * PID, wait for the stranger, then the stale kill and its status. */
 #define SH_STALE_AFTER_WAIT                                   \
@@ -76,34 +79,6 @@
 	"if [ -z \"$s\" ] || [ \"$s\" = Z ]; then echo orphan=dead;\n"      \
 	"else echo orphan=alive; kill $q; fi\n"
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Runs ARGV plainly (no namespace) and returns its wait status; *secs gets the
- * elapsed time.  OUT gets stdout+stderr. */
-static int run_plain(int preload, char *const argv[], char *out, size_t outsz, double *secs)
-{
-	double t0 = now_s();
-	int st = kt_test_run(preload, argv, NULL, out, outsz, 1, 10);
-	*secs = now_s() - t0;
-	ck_assert_msg(st != -1, "could not start %s", argv[0]);
-	return st;
-}
-
-/* 1 if PATH can be run; 0 after printing a SKIP line naming it. */
-static int installed(const char *path, const char *what)
-{
-	if (access(path, X_OK) == 0)
-		return 1;
-	printf("SKIP: %s: %s is not installed\n", what, path);
-	fflush(stdout);
-	return 0;
-}
-
 /* 1 if some line of TEXT mentions "stale" (any case) and PID as a whole number. */
 static int has_stale_report(const char *text, const char *pid)
 {
@@ -137,7 +112,7 @@ static int has_stale_report(const char *text, const char *pid)
  * error message). */
 static void check_stale_kill(const char *what, char *const cmd[], const char *refusal_text)
 {
-	if (!scenario_possible(what) || !installed(cmd[0], what))
+	if (!scenario_possible(what) || !kt_test_installed(cmd[0], what))
 		return;
 	char *argv[16] = { (char *)kt_test_helper("reuse"), "--" };
 	int n = 2;
@@ -164,12 +139,6 @@ static void check_stale_kill(const char *what, char *const cmd[], const char *re
 	              "%s (with libkt, no KT_LOG): libkt wrote output:\n%s", what, s.out);
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* The everyday case must be untouched: kill of a live background job. */
 START_TEST(test_bash_kill_live_job)
 {
@@ -177,7 +146,7 @@ START_TEST(test_bash_kill_live_job)
 	char out[1024];
 	double secs;
 	for (int preload = 0; preload <= 1; preload++) {
-		int st = run_plain(preload, argv, out, sizeof out, &secs);
+		int st = kt_test_run_timed(preload, argv, out, sizeof out, RUN_TIMEOUT_S, &secs);
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 143,
 		              "bash (%s libkt): status 0x%x, expected exit 143, output:\n%s",
 		              preload ? "with" : "without", st, out);
@@ -195,7 +164,7 @@ START_TEST(test_timeout_kills_from_handler)
 	char out[1024];
 	double secs;
 	for (int preload = 0; preload <= 1; preload++) {
-		int st = run_plain(preload, argv, out, sizeof out, &secs);
+		int st = kt_test_run_timed(preload, argv, out, sizeof out, RUN_TIMEOUT_S, &secs);
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 124,
 		              "timeout (%s libkt): status 0x%x, expected exit 124, output:\n%s",
 		              preload ? "with" : "without", st, out);
@@ -212,7 +181,7 @@ START_TEST(test_bash_group_outlives_leader)
 	char out[2048];
 	double secs;
 	for (int preload = 0; preload <= 1; preload++) {
-		int st = run_plain(preload, argv, out, sizeof out, &secs);
+		int st = kt_test_run_timed(preload, argv, out, sizeof out, RUN_TIMEOUT_S, &secs);
 		const char *how = preload ? "with" : "without";
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		              "bash (%s libkt): status 0x%x, output:\n%s", how, st, out);
@@ -305,12 +274,8 @@ END_TEST
 
 static Suite *programs_suite(void)
 {
-	Suite *s = suite_create("programs");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("live kills");
+	Suite *s = kt_test_preload_suite("programs");
+	TCase *tc = tcase_create("live kills");
 	tcase_add_test(tc, test_bash_kill_live_job);
 	tcase_add_test(tc, test_timeout_kills_from_handler);
 	tcase_add_test(tc, test_bash_group_outlives_leader);
@@ -332,9 +297,5 @@ static Suite *programs_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(programs_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(programs_suite());
 }

@@ -79,12 +79,6 @@ static void expect_valid_json(const char *out)
 	ck_assert_msg(b == NULL, "invalid JSON line: %s", b);
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* Nothing is written anywhere unless asked. */
 START_TEST(test_silent_without_kt_log)
 {
@@ -458,12 +452,8 @@ END_TEST
 
 static Suite *report_suite(void)
 {
-	Suite *s = suite_create("report");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("stale_kill");
+	Suite *s = kt_test_preload_suite("report");
+	TCase *tc = tcase_create("stale_kill");
 	tcase_add_test(tc, test_silent_without_kt_log);
 	tcase_add_loop_test(tc, test_json_stale_no_holder, 0, 2);
 	tcase_add_loop_test(tc, test_text_stale_no_holder, 0, 2);
@@ -489,9 +479,5 @@ static Suite *report_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(report_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(report_suite());
 }

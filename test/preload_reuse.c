@@ -194,12 +194,6 @@ static void check_combo(const struct combo *c)
 	}
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 START_TEST(test_by_creation)
 {
 	check_combo(&by_creation[_i]);
@@ -287,12 +281,8 @@ END_TEST
 
 static Suite *reuse_suite(void)
 {
-	Suite *s = suite_create("reuse");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("creation");
+	Suite *s = kt_test_preload_suite("reuse");
+	TCase *tc = tcase_create("creation");
 	tcase_add_loop_test(tc, test_by_creation, 0, N_OF(by_creation));
 	suite_add_tcase(s, tc);
 
@@ -329,9 +319,5 @@ static Suite *reuse_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(reuse_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(reuse_suite());
 }

@@ -144,6 +144,32 @@ int kt_test_run(int preload, char *const argv[], char *const extra_env[],
 	return status;
 }
 
+int kt_test_run_timed(int preload, char *const argv[], char *out, size_t outsz,
+                      int timeout_s, double *secs)
+{
+	double t0 = kt_test_now_s();
+	int st = kt_test_run(preload, argv, NULL, out, outsz, 1, timeout_s);
+	*secs = kt_test_now_s() - t0;
+	ck_assert_msg(st != -1, "could not start %s", argv[0]);
+	return st;
+}
+
+double kt_test_now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int kt_test_installed(const char *path, const char *what)
+{
+	if (access(path, X_OK) == 0)
+		return 1;
+	printf("SKIP: %s: %s is not installed\n", what, path);
+	fflush(stdout);
+	return 0;
+}
+
 void kt_test_assert_loaded(void)
 {
 	Dl_info info;
@@ -156,6 +182,30 @@ void kt_test_assert_loaded(void)
 	              info.dli_fname);
 	ck_assert_msg(dlsym(RTLD_DEFAULT, "kt_version") != NULL,
 	              "kt_version not exported");
+}
+
+START_TEST(libkt_is_loaded)
+{
+	kt_test_assert_loaded();
+}
+END_TEST
+
+Suite *kt_test_preload_suite(const char *name)
+{
+	Suite *s = suite_create(name);
+	TCase *tc = tcase_create("loaded");
+	tcase_add_test(tc, libkt_is_loaded);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int kt_test_main(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int kt_test_can_pidns(const char **why)

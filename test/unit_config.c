@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "fmt.h"
+#include "testlib.h"
 
 static struct kt_config parse(int secure, char *a, char *b, char *c)
 {
@@ -177,9 +178,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(config_suite());
 }

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "fmt.h"
+#include "testlib.h"
 
 static struct kt_config parse(char *const *env)
 {
@@ -171,9 +172,5 @@ int main(void)
 	tcase_add_test(tc, test_hex);
 	tcase_add_test(tc, test_truncation);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(s);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "testlib.h"
 
 static struct kt_config parse1(char *kv)
 {
@@ -85,9 +86,5 @@ static Suite *identity_config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(identity_config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return kt_test_main(identity_config_suite());
 }

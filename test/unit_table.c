@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "table.h"
+#include "testlib.h"
 
 static void setup(void) { kt_table_reset_for_test(); }
 
@@ -215,9 +216,5 @@ static Suite *table_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(table_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(table_suite());
 }
