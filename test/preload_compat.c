@@ -1,7 +1,7 @@
 /*
  * The compatibility suite (issue 7): real programs nobody here wrote, run with
  * and without libkt.  Scripts and fixtures are in test/compat/, the plumbing
- * (runs, comparisons, counters, the stale-kill scenario, strace) in test/compat.h.
+ * (runs, comparisons, counters, the stale-kill scenario, strace) in test/compat.c.
  *
  * Three kinds of check, each asserting something that differs without libkt
  * or would catch libkt changing the program:
