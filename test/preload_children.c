@@ -1,4 +1,4 @@
-/* Every way a program makes and signals children (issue 3): vfork, clone,
+/* Every way a program makes and signals children beyond fork: vfork, clone,
  * pidfd_spawn, killpg, kill(-pgid), sigqueue.
  *
  *   reuse      the deterministic PID-reuse scenario (test/helpers/reuse.c) for

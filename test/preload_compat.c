@@ -1,5 +1,5 @@
 /*
- * The compatibility suite (issue 7): real programs nobody here wrote, run with
+ * The compatibility suite: real programs nobody here wrote, run with
  * and without libkt.  Scripts and fixtures are in test/compat/, the plumbing
  * (runs, comparisons, counters, the stale-kill scenario, strace) in test/compat.c.
  *
@@ -30,7 +30,7 @@
  * CPython subprocess parity and registration, make -j parity).
  *
  * Programs that cannot be covered, and the one shown here to pass through
- * unchanged (glibc's system() and popen()), are described in README.md, "Tried on real programs".
+ * unchanged (glibc's system() and popen()), are described in docs/compat.md.
  */
 #include <check.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* libkt and the program's file descriptors (DESIGN §3 "File descriptors",
- * contract §2.7): with live children the program sees the same fds, gets
+/* libkt and the program's file descriptors (docs/design.md, fd mode): the
+ * program must not be able to tell libkt is there, so with live children the program sees the same fds, gets
  * the same numbers from open(), can open as many files, and no close-all
  * loop, close_range, closefrom, dup2 or dup3 can turn a kill toward another
  * process.  Inode mode holds no fd at all; fd mode holds one per child, high,

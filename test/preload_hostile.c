@@ -1,7 +1,7 @@
-/* Hostile conditions that need no library test hooks (issue 4):
+/* Hostile conditions, made from outside without test hooks in the library:
  *
  *   - the fork→registration race forced open from outside, with strace's
- *     syscall delay injection on pidfd_open (DESIGN §5): the stranger that
+ *     syscall delay injection on pidfd_open: the stranger that
  *     takes the child's number inside the window survives;
  *   - secure-execution mode (AT_SECURE): a set-user-ID copy of a helper, run
  *     as an ordinary user, loads libkt and must not create the KT_LOG file

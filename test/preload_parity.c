@@ -1,5 +1,5 @@
-/* The errno/return parity matrix (DESIGN §2.5, §2.7): outside stale kills,
- * a program cannot tell libkt is there.
+/* The errno/return parity matrix: outside stale kills, every call returns
+ * the value and errno plain libc gives, so a program cannot tell libkt is there.
  *
  * test/helpers/parity runs a fixed list of kill/killpg/sigqueue/wait-family
  * cases and prints "NAME RET ERRNO" per case, with no raw PIDs.  This suite runs
@@ -95,7 +95,7 @@ static const struct {
 	const char *name;
 	const char *env[3];
 	const char *arg;     /* helper option, or NULL */
-	int expect_fallback; /* libkt must count a fallback (DESIGN §2.7) */
+	int expect_fallback; /* libkt must degrade to plain behaviour and count it */
 } modes[] = {
 	{ "default (enforce)", { NULL }, NULL, 0 },
 	{ "KT_MODE=enforce KT_LOG=stderr", { "KT_MODE=enforce", "KT_LOG=stderr", NULL }, NULL, 0 },

@@ -1,4 +1,4 @@
-/* Real programs nobody here wrote, with and without libkt (DESIGN §5): bash,
+/* Real programs nobody here wrote, the final judges, with and without libkt: bash,
  * dash, coreutils `timeout`, CPython's subprocess.  Two kinds of test:
  *
  *   ordinary kills of live children must behave exactly as without libkt
@@ -134,7 +134,7 @@ static void check_stale_kill(const char *what, char *const cmd[], const char *re
 		ck_assert_msg(strstr(s.out, refusal_text) != NULL,
 		              "%s (with libkt): expected \"%s\" from the program, output:\n%s",
 		              what, refusal_text, s.out);
-	/* Nothing from libkt unless asked (contract §2.7). */
+	/* Nothing from libkt on the program's stdout or stderr unless asked. */
 	ck_assert_msg(strcasestr(s.out, "stale") == NULL && strstr(s.out, "libkt") == NULL,
 	              "%s (with libkt, no KT_LOG): libkt wrote output:\n%s", what, s.out);
 }

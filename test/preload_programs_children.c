@@ -1,7 +1,7 @@
-/* Real programs on the paths of issue 3, with and without libkt: dash (vfork
- * for every external command), CPython's subprocess (vfork + exec), GNU make
- * -j (posix_spawn, then /bin/sh's vfork), and the seed's pattern in shell
- * form (the child makes its own process group, the parent kills the group).
+/* Real programs on the vfork and spawn paths, with and without libkt: dash
+ * (vfork for every external command), CPython's subprocess (vfork + exec), GNU
+ * make -j (posix_spawn, then /bin/sh's vfork), and a child that makes its own
+ * process group in shell form, whose parent then kills the group.
  *
  * Ordinary use must behave exactly as without libkt; where a stale kill is
  * possible, the reuse helper's PID namespace shows it refused.  (CPython's

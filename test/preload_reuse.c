@@ -1,4 +1,4 @@
-/* Deterministic PID-reuse tests (DESIGN §5): a child is created by one creation
+/* Deterministic PID-reuse tests (docs/testing.md): a child is created by one creation
  * path, reaped by one reap path, and a stranger — a child of another process —
  * is placed exactly on its freed PID in a private PID namespace.  The program
  * then kill()s the old number.  Every test asserts both halves:
@@ -22,9 +22,10 @@
 struct combo {
 	const char *creation;
 	const char *reap;
-	/* The reap goes through a hooked wait call, so libkt must know the child
-	 * is reaped (contract §2.6) — not merely find the stranger's inode
-	 * different.  SIG_IGN auto-reaping has no call to hook. */
+	/* The reap goes through a hooked wait call, which marks the child reaped
+	 * before it returns, so libkt must know the child is reaped — not merely
+	 * find the stranger's inode different.  SIG_IGN auto-reaping has no call
+	 * to hook. */
 	int hooked_reap;
 	const char *send;  /* --send= of the helper; NULL: kill */
 	const char *from;  /* --from= of the helper; NULL: main */
@@ -94,7 +95,7 @@ static int has_stale_report(const char *out, const char *pid)
 	return 0;
 }
 
-/* The other ways to send a signal to a child (contract §2.2, §2.3): a
+/* The other ways to send a signal to a child, each refused when stale: a
  * sigqueue, and the group forms where the child and the stranger each lead a
  * process group named by the reused number. */
 static const struct combo by_send[] = {
@@ -120,7 +121,7 @@ static const struct combo in_handler[] = {
 /* Forced identity modes.  With KT_IDENTITY=none libkt holds no pidfd and
  * cannot recognise a stranger, but the wait hooks still know which children
  * were reaped, so a stale kill after a hooked reap must still be refused
- * (DESIGN §3, "Degradation").  Even SIG_IGN auto-reaping is caught: at
+ * (docs/design.md, degradation).  Even SIG_IGN auto-reaping is caught: at
  * kill time libkt asks waitid(WNOWAIT) whether the number is still a child
  * of ours, and a stranger is not. */
 static const struct combo by_identity[] = {

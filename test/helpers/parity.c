@@ -286,7 +286,8 @@ static pid_t call_Fork(void)
 	return _Fork();
 }
 
-/* A forked process inherits libkt's table (DESIGN §3) but not the children:
+/* A forked process inherits libkt's table (the table is copied across fork,
+ * not exec) but not the children:
  * signalling a sibling the parent registered is an ordinary kill, and
  * waiting for it is ECHILD. */
 static void inherited_table_cases(void)
@@ -736,7 +737,8 @@ static void permission_cases(void)
 }
 
 /* Every fd slot taken (RLIMIT_NOFILE reached): libkt cannot open a pidfd, and
- * must fall back rather than fail (DESIGN §2.7: no new failure modes). */
+ * must fall back to plain behaviour rather than fail: libkt adds no failure
+ * mode of its own. */
 static void fd_exhaustion_cases(void)
 {
 	struct rlimit old, low;

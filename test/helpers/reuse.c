@@ -1,5 +1,6 @@
 /*
- * reuse — a deterministic PID-reuse scenario (DESIGN §5).
+ * reuse — a deterministic PID-reuse scenario: a stranger (a child of another
+ * process) placed on a freed PID in a private PID namespace (docs/testing.md).
  *
  *   reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P]
  *   reuse [--place=P] -- CMD [ARG...]
@@ -468,7 +469,8 @@ static int send_signal(const char *how, pid_t pid)
 }
 
 /* For --from=handler: the send runs inside a SIGUSR1 handler, where libkt may
- * use only async-signal-safe means (DESIGN §3). */
+ * use only async-signal-safe means: raw system calls and lock-free atomics,
+ * no malloc, stdio, locks or dlsym. */
 static const char *handler_send;
 static pid_t handler_pid;
 static volatile sig_atomic_t handler_ret, handler_errno;
