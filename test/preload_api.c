@@ -88,11 +88,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = kt_test_preload_suite("api");
-	TCase *tc = tcase_create("api");
-	tcase_add_test(tc, test_without_libkt);
-	tcase_add_test(tc, test_with_libkt);
-	tcase_add_test(tc, test_with_libkt_audit);
-	tcase_add_test(tc, test_in_process);
-	suite_add_tcase(s, tc);
+	TCase *tc = kt_test_tcase(s, "api", 0);
+	kt_test_add(tc, test_without_libkt, test_with_libkt, test_with_libkt_audit,
+	                test_in_process);
 	return kt_test_main(s);
 }

@@ -646,43 +646,28 @@ END_TEST
 static Suite *children_suite(void)
 {
 	Suite *s = kt_test_preload_suite("children");
-	TCase *tc = tcase_create("reuse");
-	tcase_set_timeout(tc, 120);
+	TCase *tc = kt_test_tcase(s, "reuse", 120);
 	tcase_add_loop_test(tc, test_reuse, 0, N_OF(combos));
 	tcase_add_loop_test(tc, test_reuse_pidfd_spawn, 0, N_OF(pidfd_spawn_combos));
-	tcase_add_test(tc, test_reuse_killpg_audit);
-	tcase_add_test(tc, test_stale_killpg_reported);
-	tcase_add_test(tc, test_stale_kill_neg_reported);
-	tcase_add_test(tc, test_stale_sigqueue_reported);
-	suite_add_tcase(s, tc);
+	kt_test_add(tc, test_reuse_killpg_audit, test_stale_killpg_reported,
+	                test_stale_kill_neg_reported, test_stale_sigqueue_reported);
 
-	tc = tcase_create("vfork");
-	tcase_set_timeout(tc, 150);
-	tcase_add_test(tc, test_vfork_native_without);
-	tcase_add_test(tc, test_vfork_native_with);
-	tcase_add_test(tc, test_vfork_aarch64_without);
-	tcase_add_test(tc, test_vfork_aarch64_with);
+	tc = kt_test_tcase(s, "vfork", 150);
+	kt_test_add(tc, test_vfork_native_without, test_vfork_native_with,
+	                test_vfork_aarch64_without, test_vfork_aarch64_with);
 	tcase_add_loop_test(tc, test_rawsyscall, 0, 4);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("signals");
+	tc = kt_test_tcase(s, "signals", 0);
 	tcase_add_loop_test(tc, test_delivery_parity, 0, N_OF(parity_modes));
-	tcase_add_test(tc, test_group_semantics_without);
-	tcase_add_test(tc, test_group_semantics_with);
-	suite_add_tcase(s, tc);
+	kt_test_add(tc, test_group_semantics_without, test_group_semantics_with);
 
-	tc = tcase_create("clone");
-	tcase_add_test(tc, test_clone_callers_pidfd);
-	tcase_add_test(tc, test_clone_settid_forwarded);
-	tcase_add_test(tc, test_clone_files_registered);
-	tcase_add_test(tc, test_clone_thread_not_registered);
-	tcase_add_test(tc, test_clone_einval_kept);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "clone", 0);
+	kt_test_add(tc, test_clone_callers_pidfd, test_clone_settid_forwarded,
+	                test_clone_files_registered, test_clone_thread_not_registered,
+	                test_clone_einval_kept);
 
-	tc = tcase_create("symbols");
-	tcase_add_test(tc, test_hooks_resolve_to_libkt);
-	tcase_add_test(tc, test_pidfd_spawn_export);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "symbols", 0);
+	kt_test_add(tc, test_hooks_resolve_to_libkt, test_pidfd_spawn_export);
 	return s;
 }
 

@@ -773,56 +773,32 @@ END_TEST
 static Suite *compat_suite(void)
 {
 	Suite *s = kt_test_preload_suite("compat");
-	TCase *tc = tcase_create("counters");
-	tcase_add_test(tc, test_counter_library_built);
-	suite_add_tcase(s, tc);
+	TCase *tc = kt_test_tcase(s, "counters", 0);
+	kt_test_add(tc, test_counter_library_built);
 
-	tc = tcase_create("shells");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_bash_job_control);
-	tcase_add_test(tc, test_dash_jobs);
-	tcase_add_test(tc, test_bash_stale_kill_job);
-	tcase_add_test(tc, test_bash_stale_kill_trap);
-	tcase_add_test(tc, test_dash_stale_kill_trap);
-	tcase_add_test(tc, test_dash_stale_kill_job);
-	tcase_add_test(tc, test_bash_stale_kill_wait_n);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "shells", 60);
+	kt_test_add(tc, test_bash_job_control, test_dash_jobs, test_bash_stale_kill_job,
+	                test_bash_stale_kill_trap, test_dash_stale_kill_trap,
+	                test_dash_stale_kill_job, test_bash_stale_kill_wait_n);
 
-	tc = tcase_create("perl");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_perl_children);
-	tcase_add_test(tc, test_perl_children_summary_agrees);
-	tcase_add_test(tc, test_perl_stale_kill_fork);
-	tcase_add_test(tc, test_perl_stale_kill_open);
-	tcase_add_test(tc, test_perl_stale_kill_sigchld);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "perl", 60);
+	kt_test_add(tc, test_perl_children, test_perl_children_summary_agrees,
+	                test_perl_stale_kill_fork, test_perl_stale_kill_open,
+	                test_perl_stale_kill_sigchld);
 
-	tc = tcase_create("python");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_python_fork_and_asyncio);
-	tcase_add_test(tc, test_python_asyncio_stale_kill);
-	tcase_add_test(tc, test_glibc_system_popen_untracked);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "python", 60);
+	kt_test_add(tc, test_python_fork_and_asyncio, test_python_asyncio_stale_kill,
+	                test_glibc_system_popen_untracked);
 
-	tc = tcase_create("timeout");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_timeout_signal_and_kill_after);
-	tcase_add_test(tc, test_timeout_kill_after_group);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "timeout", 60);
+	kt_test_add(tc, test_timeout_signal_and_kill_after, test_timeout_kill_after_group);
 
-	tc = tcase_create("make");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_make_interrupted);
-	tcase_add_test(tc, test_make_terminated);
-	tcase_add_test(tc, test_make_terminated_pidfd);
-	tcase_add_test(tc, test_make_counts_recipes);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "make", 60);
+	kt_test_add(tc, test_make_interrupted, test_make_terminated, test_make_terminated_pidfd,
+	                test_make_counts_recipes);
 
-	tc = tcase_create("findutils");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_xargs_parallel);
-	tcase_add_test(tc, test_find_exec);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "findutils", 60);
+	kt_test_add(tc, test_xargs_parallel, test_find_exec);
 	return s;
 }
 

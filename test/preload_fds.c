@@ -227,24 +227,18 @@ END_TEST
 static Suite *fds_suite(void)
 {
 	Suite *s = kt_test_preload_suite("fds");
-	TCase *tc = tcase_create("invisible");
-	tcase_add_test(tc, inode_mode_fds_are_exactly_the_programs);
-	tcase_add_test(tc, fd_mode_holds_one_high_fd_per_child);
-	tcase_add_test(tc, fd_mode_budget_from_kt_max_fds);
-	tcase_add_test(tc, inode_mode_low_nofile_same_capacity);
-	tcase_add_test(tc, fd_mode_low_nofile_costs_at_most_the_budget);
-	suite_add_tcase(s, tc);
+	TCase *tc = kt_test_tcase(s, "invisible", 0);
+	kt_test_add(tc, inode_mode_fds_are_exactly_the_programs,
+	                fd_mode_holds_one_high_fd_per_child, fd_mode_budget_from_kt_max_fds,
+	                inode_mode_low_nofile_same_capacity,
+	                fd_mode_low_nofile_costs_at_most_the_budget);
 
-	tc = tcase_create("games");
-	tcase_add_test(tc, fd_games_inode_mode);
-	tcase_add_test(tc, fd_games_fd_mode);
-	tcase_add_test(tc, fd_mode_auto_reaped_children_release_their_fds);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "games", 0);
+	kt_test_add(tc, fd_games_inode_mode, fd_games_fd_mode,
+	                fd_mode_auto_reaped_children_release_their_fds);
 
-	tc = tcase_create("exec");
-	tcase_add_test(tc, exec_leaves_nothing_inode_mode);
-	tcase_add_test(tc, exec_leaves_nothing_fd_mode);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "exec", 0);
+	kt_test_add(tc, exec_leaves_nothing_inode_mode, exec_leaves_nothing_fd_mode);
 	return s;
 }
 

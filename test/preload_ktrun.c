@@ -678,44 +678,26 @@ int main(void)
 {
 	setup();
 	Suite *s = kt_test_preload_suite("kt-run");
-	TCase *tc = tcase_create("options");
-	tcase_add_test(tc, test_help);
-	tcase_add_test(tc, test_version);
+	TCase *tc = kt_test_tcase(s, "options", 0);
+	kt_test_add(tc, test_help, test_version);
 	tcase_add_loop_test(tc, test_bad_option, 0, N_OF(bad_options));
-	tcase_add_test(tc, test_double_dash);
-	suite_add_tcase(s, tc);
+	kt_test_add(tc, test_double_dash);
 
-	tc = tcase_create("statuses");
-	tcase_add_test(tc, test_exit_status);
-	tcase_add_test(tc, test_signal_status);
-	tcase_add_test(tc, test_command_not_runnable);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "statuses", 0);
+	kt_test_add(tc, test_exit_status, test_signal_status, test_command_not_runnable);
 
-	tc = tcase_create("environment");
-	tcase_add_test(tc, test_flags_to_env);
-	tcase_add_test(tc, test_keeps_ld_preload);
-	tcase_add_test(tc, test_loads_libkt);
-	tcase_add_test(tc, test_reports);
-	tcase_add_test(tc, test_symlink);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "environment", 0);
+	kt_test_add(tc, test_flags_to_env, test_keeps_ld_preload, test_loads_libkt,
+	                test_reports, test_symlink);
 
-	tc = tcase_create("install");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_install);
-	tcase_add_test(tc, test_man_pages);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "install", 120);
+	kt_test_add(tc, test_install, test_man_pages);
 
-	tc = tcase_create("provoke-reuse");
-	tcase_add_test(tc, test_latent_without_provoking);
-	tcase_add_test(tc, test_provoke_fd_not_ours);
-	tcase_add_test(tc, test_provoke_audit);
-	tcase_add_test(tc, test_provoke_enforce);
-	tcase_add_test(tc, test_provoke_through_shell);
-	tcase_add_test(tc, test_provoke_statuses);
-	tcase_add_test(tc, test_provoke_legacy_worker);
-	tcase_add_test(tc, test_provoke_unprivileged);
-	tcase_add_test(tc, test_provoke_forbidden);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "provoke-reuse", 0);
+	kt_test_add(tc, test_latent_without_provoking, test_provoke_fd_not_ours,
+	                test_provoke_audit, test_provoke_enforce, test_provoke_through_shell,
+	                test_provoke_statuses, test_provoke_legacy_worker,
+	                test_provoke_unprivileged, test_provoke_forbidden);
 
 	return kt_test_main(s);
 }

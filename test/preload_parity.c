@@ -407,16 +407,12 @@ END_TEST
 static Suite *parity_suite(void)
 {
 	Suite *s = kt_test_preload_suite("parity");
-	TCase *tc = tcase_create("identical");
+	TCase *tc = kt_test_tcase(s, "identical", 0);
 	tcase_add_loop_test(tc, test_identical_to_plain, 0, N_OF(modes));
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("expected");
-	tcase_add_test(tc, test_expected_without_libkt);
-	tcase_add_test(tc, test_expected_with_libkt);
-	tcase_add_test(tc, test_eperm_through_registered_child);
-	tcase_add_test(tc, test_hooks_fired);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "expected", 0);
+	kt_test_add(tc, test_expected_without_libkt, test_expected_with_libkt,
+	                test_eperm_through_registered_child, test_hooks_fired);
 	return s;
 }
 

@@ -275,23 +275,17 @@ END_TEST
 static Suite *programs_suite(void)
 {
 	Suite *s = kt_test_preload_suite("programs");
-	TCase *tc = tcase_create("live kills");
-	tcase_add_test(tc, test_bash_kill_live_job);
-	tcase_add_test(tc, test_timeout_kills_from_handler);
-	tcase_add_test(tc, test_bash_group_outlives_leader);
-	suite_add_tcase(s, tc);
+	TCase *tc = kt_test_tcase(s, "live kills", 0);
+	kt_test_add(tc, test_bash_kill_live_job, test_timeout_kills_from_handler,
+	                test_bash_group_outlives_leader);
 
-	tc = tcase_create("stale kills");
-	tcase_add_test(tc, test_bash_stale_kill_after_wait);
-	tcase_add_test(tc, test_bash_stale_kill_after_handler_reap);
-	tcase_add_test(tc, test_dash_stale_kill_after_wait);
-	tcase_add_test(tc, test_python_stale_kill_after_wait);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "stale kills", 0);
+	kt_test_add(tc, test_bash_stale_kill_after_wait,
+	                test_bash_stale_kill_after_handler_reap,
+	                test_dash_stale_kill_after_wait, test_python_stale_kill_after_wait);
 
-	tc = tcase_create("reports");
-	tcase_add_test(tc, test_bash_stale_kill_reported);
-	tcase_add_test(tc, test_bash_stale_kill_reported_audit);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "reports", 0);
+	kt_test_add(tc, test_bash_stale_kill_reported, test_bash_stale_kill_reported_audit);
 	return s;
 }
 

@@ -239,25 +239,18 @@ END_TEST
 static Suite *programs_children_suite(void)
 {
 	Suite *s = kt_test_preload_suite("programs_children");
-	TCase *tc = tcase_create("dash");
-	tcase_add_test(tc, test_dash_kill_background_job);
-	tcase_add_test(tc, test_dash_foreground_commands);
-	tcase_add_test(tc, test_dash_stale_kill_of_vforked_command);
-	suite_add_tcase(s, tc);
+	TCase *tc = kt_test_tcase(s, "dash", 0);
+	kt_test_add(tc, test_dash_kill_background_job, test_dash_foreground_commands,
+	                test_dash_stale_kill_of_vforked_command);
 
-	tc = tcase_create("groups");
-	tcase_add_test(tc, test_dash_kill_own_group);
-	tcase_add_test(tc, test_dash_stale_group_kill);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "groups", 0);
+	kt_test_add(tc, test_dash_kill_own_group, test_dash_stale_group_kill);
 
-	tc = tcase_create("python");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_python_subprocess);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "python", 60);
+	kt_test_add(tc, test_python_subprocess);
 
-	tc = tcase_create("make");
-	tcase_add_test(tc, test_make_parallel);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "make", 0);
+	kt_test_add(tc, test_make_parallel);
 	return s;
 }
 

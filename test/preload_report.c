@@ -453,27 +453,20 @@ END_TEST
 static Suite *report_suite(void)
 {
 	Suite *s = kt_test_preload_suite("report");
-	TCase *tc = tcase_create("stale_kill");
-	tcase_add_test(tc, test_silent_without_kt_log);
+	TCase *tc = kt_test_tcase(s, "stale_kill", 0);
+	kt_test_add(tc, test_silent_without_kt_log);
 	tcase_add_loop_test(tc, test_json_stale_no_holder, 0, 2);
 	tcase_add_loop_test(tc, test_text_stale_no_holder, 0, 2);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("holder");
-	tcase_add_test(tc, test_holder_json_enforce);
-	tcase_add_test(tc, test_holder_json_audit);
-	tcase_add_test(tc, test_holder_text_enforce);
-	tcase_add_test(tc, test_holder_text_audit);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "holder", 0);
+	kt_test_add(tc, test_holder_json_enforce, test_holder_json_audit,
+	                test_holder_text_enforce, test_holder_text_audit);
 
-	tc = tcase_create("other events");
+	tc = kt_test_tcase(s, "other events", 0);
 	tcase_add_loop_test(tc, test_degraded, 0, (int)(sizeof degradations / sizeof degradations[0]));
 	tcase_add_loop_test(tc, test_summary, 0, 3);
-	tcase_add_test(tc, test_summary_audit_counts);
-	tcase_add_test(tc, test_log_file);
-	tcase_add_test(tc, test_warning_json);
-	tcase_add_test(tc, test_hostile_path_stays_valid);
-	suite_add_tcase(s, tc);
+	kt_test_add(tc, test_summary_audit_counts, test_log_file, test_warning_json,
+	                test_hostile_path_stays_valid);
 	return s;
 }
 

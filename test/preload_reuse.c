@@ -195,50 +195,38 @@ static void check_combo(const struct combo *c)
 	}
 }
 
-START_TEST(test_by_creation)
-{
-	check_combo(&by_creation[_i]);
-}
-END_TEST
-
-START_TEST(test_by_reap)
-{
-	check_combo(&by_reap[_i]);
-}
-END_TEST
-
-START_TEST(test_crossed)
-{
-	check_combo(&crossed[_i]);
-}
-END_TEST
-
-START_TEST(test_by_send)
-{
-	check_combo(&by_send[_i]);
-}
-END_TEST
-
-START_TEST(test_in_handler)
-{
-	check_combo(&in_handler[_i]);
-}
-END_TEST
-
-START_TEST(test_by_identity)
-{
-	check_combo(&by_identity[_i]);
-}
-END_TEST
-
 /* The helper's fallback for kernels where clone3(set_tid) is refused: the
  * stranger placed through /proc/sys/kernel/ns_last_pid must give the same
  * answers, or that fallback would hide a broken scenario. */
-START_TEST(test_ns_last_pid_placement)
+static const struct combo placement[] = {
+	{ .creation = "fork", .reap = "waitpid", .hooked_reap = 1, .place = "ns_last_pid" },
+};
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* The tables above, each a test case of its own. */
+static const struct {
+	const char *name;
+	const struct combo *combos;
+	int n;
+} groups[] = {
+	{ "creation", by_creation, N_OF(by_creation) },
+	{ "reap", by_reap, N_OF(by_reap) },
+	{ "crossed", crossed, N_OF(crossed) },
+	{ "send", by_send, N_OF(by_send) },
+	{ "handler", in_handler, N_OF(in_handler) },
+	{ "identity", by_identity, N_OF(by_identity) },
+	{ "placement", placement, N_OF(placement) },
+};
+
+/* _i counts through the combinations of every group, one group after another. */
+START_TEST(test_combo)
 {
-	static const struct combo c = { .creation = "fork", .reap = "waitpid", .hooked_reap = 1,
-	                                .place = "ns_last_pid" };
-	check_combo(&c);
+	int i = _i;
+	size_t g = 0;
+	while (i >= groups[g].n)
+		i -= groups[g++].n;
+	check_combo(&groups[g].combos[i]);
 }
 END_TEST
 
@@ -278,43 +266,18 @@ START_TEST(test_mode_off_delivers)
 }
 END_TEST
 
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
 static Suite *reuse_suite(void)
 {
 	Suite *s = kt_test_preload_suite("reuse");
-	TCase *tc = tcase_create("creation");
-	tcase_add_loop_test(tc, test_by_creation, 0, N_OF(by_creation));
-	suite_add_tcase(s, tc);
+	int first = 0;
+	for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+		TCase *tc = kt_test_tcase(s, groups[g].name, 0);
+		tcase_add_loop_test(tc, test_combo, first, first + groups[g].n);
+		first += groups[g].n;
+	}
 
-	tc = tcase_create("reap");
-	tcase_add_loop_test(tc, test_by_reap, 0, N_OF(by_reap));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("crossed");
-	tcase_add_loop_test(tc, test_crossed, 0, N_OF(crossed));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("send");
-	tcase_add_loop_test(tc, test_by_send, 0, N_OF(by_send));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("handler");
-	tcase_add_loop_test(tc, test_in_handler, 0, N_OF(in_handler));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("identity");
-	tcase_add_loop_test(tc, test_by_identity, 0, N_OF(by_identity));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("placement");
-	tcase_add_test(tc, test_ns_last_pid_placement);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("modes");
-	tcase_add_test(tc, test_mode_audit_delivers);
-	tcase_add_test(tc, test_mode_off_delivers);
-	suite_add_tcase(s, tc);
+	TCase *tc = kt_test_tcase(s, "modes", 0);
+	kt_test_add(tc, test_mode_audit_delivers, test_mode_off_delivers);
 	return s;
 }
 

@@ -38,9 +38,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = kt_test_preload_suite("stress");
-	TCase *tc = tcase_create("stress");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, stress_with_libkt);
-	suite_add_tcase(s, tc);
+	TCase *tc = kt_test_tcase(s, "stress", 120);
+	kt_test_add(tc, stress_with_libkt);
 	return kt_test_main(s);
 }

@@ -12,6 +12,14 @@
  * returns the process's exit status, EXIT_FAILURE when any test failed. */
 int kt_test_main(Suite *s);
 
+/* A new test case NAME in S, with Check's timeout raised to TIMEOUT_S seconds
+ * when that is not 0 (programs under a loaded machine can take a while). */
+TCase *kt_test_tcase(Suite *s, const char *name, int timeout_s);
+
+/* tcase_add_test for each test named, in order. */
+#define kt_test_add(tc, ...) kt_test_add_all((tc), (const TTest *const[]){ __VA_ARGS__, NULL })
+void kt_test_add_all(TCase *tc, const TTest *const tests[]);
+
 /* suite_create(NAME) for a preload suite, with its first case "loaded": the
  * test that fails when libkt is not preloaded into the suite itself (wrong or
  * missing LD_PRELOAD), so no later result is mistaken for libkt's. */

@@ -124,12 +124,9 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("caller");
-	TCase *tc = tcase_create("caller");
+	TCase *tc = kt_test_tcase(s, "caller", 0);
 	tcase_add_unchecked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_names_frames);
-	tcase_add_test(tc, test_names_libc);
-	tcase_add_test(tc, test_unknown_addresses);
-	tcase_add_test(tc, test_bad_frames_never_fault);
-	suite_add_tcase(s, tc);
+	kt_test_add(tc, test_names_frames, test_names_libc, test_unknown_addresses,
+	                test_bad_frames_never_fault);
 	return kt_test_main(s);
 }

@@ -246,30 +246,22 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("defaults");
-	tcase_add_test(tc, defaults_without_variables);
-	tcase_add_test(tc, names_must_match_exactly);
-	suite_add_tcase(s, tc);
+	TCase *tc = kt_test_tcase(s, "defaults", 0);
+	kt_test_add(tc, defaults_without_variables, names_must_match_exactly);
 
-	tc = tcase_create("mode and identity");
-	tcase_add_test(tc, every_valid_mode_and_identity);
-	tcase_add_test(tc, garbage_gets_the_default_and_one_warning_each);
-	tcase_add_test(tc, hostile_values_are_quoted_and_bounded);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "mode and identity", 0);
+	kt_test_add(tc, every_valid_mode_and_identity,
+	                garbage_gets_the_default_and_one_warning_each,
+	                hostile_values_are_quoted_and_bounded);
 
-	tc = tcase_create("reports");
-	tcase_add_test(tc, log_targets);
-	tcase_add_test(tc, log_paths_must_be_absolute_and_never_in_secure_mode);
-	tcase_add_test(tc, log_format_and_stats);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "reports", 0);
+	kt_test_add(tc, log_targets, log_paths_must_be_absolute_and_never_in_secure_mode,
+	                log_format_and_stats);
 
-	tc = tcase_create("fds");
-	tcase_add_test(tc, max_fds_valid_values);
-	tcase_add_test(tc, provoke_fd_valid_value);
-	suite_add_tcase(s, tc);
+	tc = kt_test_tcase(s, "fds", 0);
+	kt_test_add(tc, max_fds_valid_values, provoke_fd_valid_value);
 
-	tc = tcase_create("strict");
+	tc = kt_test_tcase(s, "strict", 0);
 	tcase_add_loop_test(tc, bad_value_gets_the_default_and_one_warning, 0, N_OF(bad_values));
-	suite_add_tcase(s, tc);
 	return kt_test_main(s);
 }

@@ -90,12 +90,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("fmt");
-	TCase *tc = tcase_create("fmt");
-	tcase_add_test(tc, numbers);
-	tcase_add_test(tc, hex);
-	tcase_add_test(tc, json_escape);
-	tcase_add_test(tc, signal_names);
-	tcase_add_test(tc, truncates_safely);
-	suite_add_tcase(s, tc);
+	TCase *tc = kt_test_tcase(s, "fmt", 0);
+	kt_test_add(tc, numbers, hex, json_escape, signal_names, truncates_safely);
 	return kt_test_main(s);
 }
