@@ -10,7 +10,6 @@
  *   with libkt.  The program speaks the helper's protocol on fds 3 and 4
  *   (see test/helpers/reuse.c). */
 #include <check.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,57 +78,14 @@ enum { RUN_TIMEOUT_S = 10 };
 	"if [ -z \"$s\" ] || [ \"$s\" = Z ]; then echo orphan=dead;\n"      \
 	"else echo orphan=alive; kill $q; fi\n"
 
-/* 1 if some line of TEXT mentions "stale" (any case) and PID as a whole number. */
-static int has_stale_report(const char *text, const char *pid)
-{
-	size_t plen = strlen(pid);
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[1024];
-		if (len >= sizeof buf)
-			len = sizeof buf - 1;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		/* The result line is ours, not a report. */
-		if (strncmp(buf, "creation=", 9) != 0 && strcasestr(buf, "stale")) {
-			for (const char *p = strstr(buf, pid); p; p = strstr(p + 1, pid)) {
-				int before = p > buf && isdigit((unsigned char)p[-1]);
-				int after = isdigit((unsigned char)p[plen]);
-				if (!before && !after)
-					return 1;
-			}
-		}
-		line = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
-/* The stale-kill scenario for one real program (CMD), both halves.  Without
- * libkt the kill succeeds and the stranger dies; with libkt (KT_MODE default:
- * enforce) the program's kill fails (status 1) and the stranger lives.  When
- * REFUSAL_TEXT is set, the with-libkt output must contain it (the program's own
- * error message). */
+/* The stale-kill scenario for one real program (CMD), both halves (see
+ * scenario_program_stale_kill).  When REFUSAL_TEXT is set, the with-libkt
+ * output must contain it (the program's own error message). */
 static void check_stale_kill(const char *what, char *const cmd[], const char *refusal_text)
 {
-	if (!scenario_possible(what) || !kt_test_installed(cmd[0], what))
-		return;
-	char *argv[16] = { (char *)kt_test_helper("reuse"), "--" };
-	int n = 2;
-	for (int i = 0; cmd[i] && n < 15; i++)
-		argv[n++] = cmd[i];
-	argv[n] = NULL;
 	struct scenario s;
-
-	if (!scenario_run(&s, 0, argv, NULL, what))
+	if (!scenario_program_stale_kill(&s, cmd, what))
 		return;
-	scenario_expect(&s, "kill_status", "0", what, 0);
-	scenario_expect(&s, "stranger", "killed", what, 0);
-
-	if (!scenario_run(&s, 1, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "1", what, 1);
-	scenario_expect(&s, "stranger", "alive", what, 1);
 	if (refusal_text)
 		ck_assert_msg(strstr(s.out, refusal_text) != NULL,
 		              "%s (with libkt): expected \"%s\" from the program, output:\n%s",
@@ -252,12 +208,7 @@ static void check_stale_kill_logged(const char *mode)
 		return;
 	scenario_expect(&s, "kill_status", enforce ? "1" : "0", what, 1);
 	scenario_expect(&s, "stranger", enforce ? "alive" : "killed", what, 1);
-	char pid[32];
-	scenario_field(&s, "pid", pid, sizeof pid);
-	ck_assert_msg(pid[0] != '\0', "%s: no pid in the result line: %s", what, s.line);
-	ck_assert_msg(has_stale_report(s.out, pid),
-	              "%s (with libkt): no stderr line mentions \"stale\" and pid %s; output:\n%s",
-	              what, pid, s.out);
+	scenario_expect_stale_report(&s, what);
 }
 
 START_TEST(test_bash_stale_kill_reported)

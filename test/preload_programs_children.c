@@ -80,19 +80,9 @@ END_TEST
 START_TEST(test_dash_stale_kill_of_vforked_command)
 {
 	const char *what = "dash: kill of a vforked foreground command's old PID";
-	if (!scenario_possible(what) || !kt_test_installed("/bin/dash", what))
-		return;
-	char *argv[] = { (char *)kt_test_helper("reuse"), "--", "/bin/dash", "-c",
-	                 DASH_STALE_VFORKED, NULL };
+	char *cmd[] = { "/bin/dash", "-c", DASH_STALE_VFORKED, NULL };
 	struct scenario s;
-	if (!scenario_run(&s, 0, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "0", what, 0);
-	scenario_expect(&s, "stranger", "killed", what, 0);
-	if (!scenario_run(&s, 1, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "1", what, 1);
-	scenario_expect(&s, "stranger", "alive", what, 1);
+	scenario_program_stale_kill(&s, cmd, what);
 }
 END_TEST
 
@@ -127,20 +117,11 @@ END_TEST
 START_TEST(test_dash_stale_group_kill)
 {
 	const char *what = "dash: kill -TERM -$p after wait $p";
-	if (!scenario_possible(what) || !kt_test_installed("/bin/dash", what) ||
-	    !kt_test_installed("/usr/bin/setsid", what))
+	if (!kt_test_installed("/usr/bin/setsid", what))
 		return;
-	char *argv[] = { (char *)kt_test_helper("reuse"), "--", "/bin/dash",
-	                 "-c", SH_STALE_GROUP_KILL, NULL };
+	char *cmd[] = { "/bin/dash", "-c", SH_STALE_GROUP_KILL, NULL };
 	struct scenario s;
-	if (!scenario_run(&s, 0, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "0", what, 0);
-	scenario_expect(&s, "stranger", "killed", what, 0);
-	if (!scenario_run(&s, 1, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "1", what, 1);
-	scenario_expect(&s, "stranger", "alive", what, 1);
+	scenario_program_stale_kill(&s, cmd, what);
 }
 END_TEST
 

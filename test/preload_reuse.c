@@ -9,7 +9,6 @@
  * The scenario itself is test/helpers/reuse.c; this suite only picks the
  * combinations and judges the result lines. */
 #include <check.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,27 +72,6 @@ static const struct combo crossed[] = {
 	{ .creation = "posix_spawnp", .reap = "wait3", .hooked_reap = 1 },
 	{ .creation = "posix_spawnp", .reap = "waitid_pidfd", .hooked_reap = 1 },
 };
-
-/* 1 if a line of OUT other than the result line says "stale" and names PID. */
-static int has_stale_report(const char *out, const char *pid)
-{
-	for (const char *line = out; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[1024];
-		if (len >= sizeof buf)
-			len = sizeof buf - 1;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		if (strncmp(buf, "creation=", 9) != 0 && strcasestr(buf, "stale"))
-			for (const char *p = strstr(buf, pid); p; p = strstr(p + 1, pid))
-				if ((p == buf || !isdigit((unsigned char)p[-1])) &&
-				    !isdigit((unsigned char)p[strlen(pid)]))
-					return 1;
-		line = end ? end + 1 : NULL;
-	}
-	return 0;
-}
 
 /* The other ways to send a signal to a child, each refused when stale: a
  * sigqueue, and the group forms where the child and the stranger each lead a
@@ -186,13 +164,8 @@ static void check_combo(const struct combo *c)
 	if (!scenario_run(&s, 1, argv, env, what))
 		return;
 	scenario_expect_refused(&s, what, c->hooked_reap);
-	if (c->logged) {
-		char pid[32];
-		scenario_field(&s, "pid", pid, sizeof pid);
-		ck_assert_msg(has_stale_report(s.out, pid),
-		              "%s (with libkt): no line mentions \"stale\" and pid %s; output:\n%s",
-		              what, pid, s.out);
-	}
+	if (c->logged)
+		scenario_expect_stale_report(&s, what);
 }
 
 /* The helper's fallback for kernels where clone3(set_tid) is refused: the
