@@ -88,8 +88,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = kt_test_preload_suite("api");
-	TCase *tc = kt_test_tcase(s, "api", 0);
-	kt_test_add(tc, test_without_libkt, test_with_libkt, test_with_libkt_audit,
-	                test_in_process);
+	kt_test_tcase(s, "api", 0, test_without_libkt, test_with_libkt, test_with_libkt_audit,
+	              test_in_process);
 	return kt_test_main(s);
 }

@@ -643,35 +643,27 @@ END_TEST
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static Suite *children_suite(void)
-{
-	Suite *s = kt_test_preload_suite("children");
-	TCase *tc = kt_test_tcase(s, "reuse", 120);
-	tcase_add_loop_test(tc, test_reuse, 0, N_OF(combos));
-	tcase_add_loop_test(tc, test_reuse_pidfd_spawn, 0, N_OF(pidfd_spawn_combos));
-	kt_test_add(tc, test_reuse_killpg_audit, test_stale_killpg_reported,
-	                test_stale_kill_neg_reported, test_stale_sigqueue_reported);
-
-	tc = kt_test_tcase(s, "vfork", 150);
-	kt_test_add(tc, test_vfork_native_without, test_vfork_native_with,
-	                test_vfork_aarch64_without, test_vfork_aarch64_with);
-	tcase_add_loop_test(tc, test_rawsyscall, 0, 4);
-
-	tc = kt_test_tcase(s, "signals", 0);
-	tcase_add_loop_test(tc, test_delivery_parity, 0, N_OF(parity_modes));
-	kt_test_add(tc, test_group_semantics_without, test_group_semantics_with);
-
-	tc = kt_test_tcase(s, "clone", 0);
-	kt_test_add(tc, test_clone_callers_pidfd, test_clone_settid_forwarded,
-	                test_clone_files_registered, test_clone_thread_not_registered,
-	                test_clone_einval_kept);
-
-	tc = kt_test_tcase(s, "symbols", 0);
-	kt_test_add(tc, test_hooks_resolve_to_libkt, test_pidfd_spawn_export);
-	return s;
-}
-
 int main(void)
 {
-	return kt_test_main(children_suite());
+	Suite *s = kt_test_preload_suite("children");
+	TCase *tc = kt_test_tcase(s, "reuse", 120, test_reuse_killpg_audit,
+	                          test_stale_killpg_reported, test_stale_kill_neg_reported,
+	                          test_stale_sigqueue_reported);
+	tcase_add_loop_test(tc, test_reuse, 0, N_OF(combos));
+	tcase_add_loop_test(tc, test_reuse_pidfd_spawn, 0, N_OF(pidfd_spawn_combos));
+
+	tc = kt_test_tcase(s, "vfork", 150, test_vfork_native_without, test_vfork_native_with,
+	                   test_vfork_aarch64_without, test_vfork_aarch64_with);
+	tcase_add_loop_test(tc, test_rawsyscall, 0, 4);
+
+	tc = kt_test_tcase(s, "signals", 0, test_group_semantics_without,
+	                   test_group_semantics_with);
+	tcase_add_loop_test(tc, test_delivery_parity, 0, N_OF(parity_modes));
+
+	kt_test_tcase(s, "clone", 0, test_clone_callers_pidfd, test_clone_settid_forwarded,
+	              test_clone_files_registered, test_clone_thread_not_registered,
+	              test_clone_einval_kept);
+
+	kt_test_tcase(s, "symbols", 0, test_hooks_resolve_to_libkt, test_pidfd_spawn_export);
+	return kt_test_main(s);
 }

@@ -770,39 +770,29 @@ START_TEST(test_find_exec)
 }
 END_TEST
 
-static Suite *compat_suite(void)
-{
-	Suite *s = kt_test_preload_suite("compat");
-	TCase *tc = kt_test_tcase(s, "counters", 0);
-	kt_test_add(tc, test_counter_library_built);
-
-	tc = kt_test_tcase(s, "shells", 60);
-	kt_test_add(tc, test_bash_job_control, test_dash_jobs, test_bash_stale_kill_job,
-	                test_bash_stale_kill_trap, test_dash_stale_kill_trap,
-	                test_dash_stale_kill_job, test_bash_stale_kill_wait_n);
-
-	tc = kt_test_tcase(s, "perl", 60);
-	kt_test_add(tc, test_perl_children, test_perl_children_summary_agrees,
-	                test_perl_stale_kill_fork, test_perl_stale_kill_open,
-	                test_perl_stale_kill_sigchld);
-
-	tc = kt_test_tcase(s, "python", 60);
-	kt_test_add(tc, test_python_fork_and_asyncio, test_python_asyncio_stale_kill,
-	                test_glibc_system_popen_untracked);
-
-	tc = kt_test_tcase(s, "timeout", 60);
-	kt_test_add(tc, test_timeout_signal_and_kill_after, test_timeout_kill_after_group);
-
-	tc = kt_test_tcase(s, "make", 60);
-	kt_test_add(tc, test_make_interrupted, test_make_terminated, test_make_terminated_pidfd,
-	                test_make_counts_recipes);
-
-	tc = kt_test_tcase(s, "findutils", 60);
-	kt_test_add(tc, test_xargs_parallel, test_find_exec);
-	return s;
-}
-
 int main(void)
 {
-	return kt_test_main(compat_suite());
+	Suite *s = kt_test_preload_suite("compat");
+	kt_test_tcase(s, "counters", 0, test_counter_library_built);
+
+	kt_test_tcase(s, "shells", 60, test_bash_job_control, test_dash_jobs,
+	              test_bash_stale_kill_job, test_bash_stale_kill_trap,
+	              test_dash_stale_kill_trap, test_dash_stale_kill_job,
+	              test_bash_stale_kill_wait_n);
+
+	kt_test_tcase(s, "perl", 60, test_perl_children, test_perl_children_summary_agrees,
+	              test_perl_stale_kill_fork, test_perl_stale_kill_open,
+	              test_perl_stale_kill_sigchld);
+
+	kt_test_tcase(s, "python", 60, test_python_fork_and_asyncio,
+	              test_python_asyncio_stale_kill, test_glibc_system_popen_untracked);
+
+	kt_test_tcase(s, "timeout", 60, test_timeout_signal_and_kill_after,
+	              test_timeout_kill_after_group);
+
+	kt_test_tcase(s, "make", 60, test_make_interrupted, test_make_terminated,
+	              test_make_terminated_pidfd, test_make_counts_recipes);
+
+	kt_test_tcase(s, "findutils", 60, test_xargs_parallel, test_find_exec);
+	return kt_test_main(s);
 }

@@ -331,25 +331,19 @@ START_TEST(a_child_on_a_reaped_siblings_pid_can_kill_itself)
 }
 END_TEST
 
-static Suite *core_suite(void)
-{
-	Suite *s = kt_test_preload_suite("core");
-	TCase *tc = kt_test_tcase(s, "core", 60);
-	kt_test_add(tc, exports_exactly_the_hooks_and_the_api, needs_nothing_but_libc,
-	                version_and_counters_api, stale_kill_in_process_is_refused,
-	                live_kill_goes_through_a_pidfd,
-	                every_wait_entry_point_marks_reaped_and_only_reaps,
-	                errno_is_what_libc_leaves,
-	                both_posix_spawn_versions_keep_their_behaviour, modes_enforce_audit_off,
-	                silent_unless_asked,
-	                log_to_stderr_reports_each_stale_kill_and_bad_values_once,
-	                log_file_is_private_appended_and_never_a_symlink,
-	                hooks_work_before_the_constructor,
-	                a_child_on_a_reaped_siblings_pid_can_kill_itself);
-	return s;
-}
-
 int main(void)
 {
-	return kt_test_main(core_suite());
+	Suite *s = kt_test_preload_suite("core");
+	kt_test_tcase(s, "core", 60, exports_exactly_the_hooks_and_the_api,
+	              needs_nothing_but_libc, version_and_counters_api,
+	              stale_kill_in_process_is_refused, live_kill_goes_through_a_pidfd,
+	              every_wait_entry_point_marks_reaped_and_only_reaps,
+	              errno_is_what_libc_leaves,
+	              both_posix_spawn_versions_keep_their_behaviour, modes_enforce_audit_off,
+	              silent_unless_asked,
+	              log_to_stderr_reports_each_stale_kill_and_bad_values_once,
+	              log_file_is_private_appended_and_never_a_symlink,
+	              hooks_work_before_the_constructor,
+	              a_child_on_a_reaped_siblings_pid_can_kill_itself);
+	return kt_test_main(s);
 }

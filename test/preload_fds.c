@@ -224,25 +224,18 @@ START_TEST(exec_leaves_nothing_fd_mode)
 }
 END_TEST
 
-static Suite *fds_suite(void)
-{
-	Suite *s = kt_test_preload_suite("fds");
-	TCase *tc = kt_test_tcase(s, "invisible", 0);
-	kt_test_add(tc, inode_mode_fds_are_exactly_the_programs,
-	                fd_mode_holds_one_high_fd_per_child, fd_mode_budget_from_kt_max_fds,
-	                inode_mode_low_nofile_same_capacity,
-	                fd_mode_low_nofile_costs_at_most_the_budget);
-
-	tc = kt_test_tcase(s, "games", 0);
-	kt_test_add(tc, fd_games_inode_mode, fd_games_fd_mode,
-	                fd_mode_auto_reaped_children_release_their_fds);
-
-	tc = kt_test_tcase(s, "exec", 0);
-	kt_test_add(tc, exec_leaves_nothing_inode_mode, exec_leaves_nothing_fd_mode);
-	return s;
-}
-
 int main(void)
 {
-	return kt_test_main(fds_suite());
+	Suite *s = kt_test_preload_suite("fds");
+	kt_test_tcase(s, "invisible", 0, inode_mode_fds_are_exactly_the_programs,
+	              fd_mode_holds_one_high_fd_per_child, fd_mode_budget_from_kt_max_fds,
+	              inode_mode_low_nofile_same_capacity,
+	              fd_mode_low_nofile_costs_at_most_the_budget);
+
+	kt_test_tcase(s, "games", 0, fd_games_inode_mode, fd_games_fd_mode,
+	              fd_mode_auto_reaped_children_release_their_fds);
+
+	kt_test_tcase(s, "exec", 0, exec_leaves_nothing_inode_mode,
+	              exec_leaves_nothing_fd_mode);
+	return kt_test_main(s);
 }

@@ -232,12 +232,11 @@ END_TEST
 int main(void)
 {
 	Suite *s = kt_test_preload_suite("hostile");
-	TCase *tc = kt_test_tcase(s, "hostile", 60);
-	kt_test_add(tc, registration_race_under_strace,
-	                secure_execution_never_opens_the_log_file);
+	TCase *tc = kt_test_tcase(s, "hostile", 60, registration_race_under_strace,
+	                          secure_execution_never_opens_the_log_file,
+	                          popen_child_on_a_reaped_number_as_without_libkt,
+	                          no_address_space_for_the_table);
 	tcase_add_loop_test(tc, raw_syscall_child_on_a_reaped_number, 0,
 	                    (int)(sizeof raw_modes / sizeof raw_modes[0]));
-	kt_test_add(tc, popen_child_on_a_reaped_number_as_without_libkt,
-	                no_address_space_for_the_table);
 	return kt_test_main(s);
 }

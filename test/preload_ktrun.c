@@ -678,26 +678,22 @@ int main(void)
 {
 	setup();
 	Suite *s = kt_test_preload_suite("kt-run");
-	TCase *tc = kt_test_tcase(s, "options", 0);
-	kt_test_add(tc, test_help, test_version);
+	TCase *tc = kt_test_tcase(s, "options", 0, test_help, test_version, test_double_dash);
 	tcase_add_loop_test(tc, test_bad_option, 0, N_OF(bad_options));
-	kt_test_add(tc, test_double_dash);
 
-	tc = kt_test_tcase(s, "statuses", 0);
-	kt_test_add(tc, test_exit_status, test_signal_status, test_command_not_runnable);
+	kt_test_tcase(s, "statuses", 0, test_exit_status, test_signal_status,
+	              test_command_not_runnable);
 
-	tc = kt_test_tcase(s, "environment", 0);
-	kt_test_add(tc, test_flags_to_env, test_keeps_ld_preload, test_loads_libkt,
-	                test_reports, test_symlink);
+	kt_test_tcase(s, "environment", 0, test_flags_to_env, test_keeps_ld_preload,
+	              test_loads_libkt, test_reports, test_symlink);
 
-	tc = kt_test_tcase(s, "install", 120);
-	kt_test_add(tc, test_install, test_man_pages);
+	kt_test_tcase(s, "install", 120, test_install, test_man_pages);
 
-	tc = kt_test_tcase(s, "provoke-reuse", 0);
-	kt_test_add(tc, test_latent_without_provoking, test_provoke_fd_not_ours,
-	                test_provoke_audit, test_provoke_enforce, test_provoke_through_shell,
-	                test_provoke_statuses, test_provoke_legacy_worker,
-	                test_provoke_unprivileged, test_provoke_forbidden);
+	kt_test_tcase(s, "provoke-reuse", 0, test_latent_without_provoking,
+	              test_provoke_fd_not_ours, test_provoke_audit, test_provoke_enforce,
+	              test_provoke_through_shell, test_provoke_statuses,
+	              test_provoke_legacy_worker, test_provoke_unprivileged,
+	              test_provoke_forbidden);
 
 	return kt_test_main(s);
 }

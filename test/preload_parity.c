@@ -404,19 +404,13 @@ START_TEST(test_hooks_fired)
 }
 END_TEST
 
-static Suite *parity_suite(void)
+int main(void)
 {
 	Suite *s = kt_test_preload_suite("parity");
 	TCase *tc = kt_test_tcase(s, "identical", 0);
 	tcase_add_loop_test(tc, test_identical_to_plain, 0, N_OF(modes));
 
-	tc = kt_test_tcase(s, "expected", 0);
-	kt_test_add(tc, test_expected_without_libkt, test_expected_with_libkt,
-	                test_eperm_through_registered_child, test_hooks_fired);
-	return s;
-}
-
-int main(void)
-{
-	return kt_test_main(parity_suite());
+	kt_test_tcase(s, "expected", 0, test_expected_without_libkt, test_expected_with_libkt,
+	              test_eperm_through_registered_child, test_hooks_fired);
+	return kt_test_main(s);
 }

@@ -223,24 +223,17 @@ START_TEST(test_bash_stale_kill_reported_audit)
 }
 END_TEST
 
-static Suite *programs_suite(void)
-{
-	Suite *s = kt_test_preload_suite("programs");
-	TCase *tc = kt_test_tcase(s, "live kills", 0);
-	kt_test_add(tc, test_bash_kill_live_job, test_timeout_kills_from_handler,
-	                test_bash_group_outlives_leader);
-
-	tc = kt_test_tcase(s, "stale kills", 0);
-	kt_test_add(tc, test_bash_stale_kill_after_wait,
-	                test_bash_stale_kill_after_handler_reap,
-	                test_dash_stale_kill_after_wait, test_python_stale_kill_after_wait);
-
-	tc = kt_test_tcase(s, "reports", 0);
-	kt_test_add(tc, test_bash_stale_kill_reported, test_bash_stale_kill_reported_audit);
-	return s;
-}
-
 int main(void)
 {
-	return kt_test_main(programs_suite());
+	Suite *s = kt_test_preload_suite("programs");
+	kt_test_tcase(s, "live kills", 0, test_bash_kill_live_job,
+	              test_timeout_kills_from_handler, test_bash_group_outlives_leader);
+
+	kt_test_tcase(s, "stale kills", 0, test_bash_stale_kill_after_wait,
+	              test_bash_stale_kill_after_handler_reap, test_dash_stale_kill_after_wait,
+	              test_python_stale_kill_after_wait);
+
+	kt_test_tcase(s, "reports", 0, test_bash_stale_kill_reported,
+	              test_bash_stale_kill_reported_audit);
+	return kt_test_main(s);
 }

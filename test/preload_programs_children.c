@@ -217,25 +217,16 @@ START_TEST(test_make_parallel)
 }
 END_TEST
 
-static Suite *programs_children_suite(void)
-{
-	Suite *s = kt_test_preload_suite("programs_children");
-	TCase *tc = kt_test_tcase(s, "dash", 0);
-	kt_test_add(tc, test_dash_kill_background_job, test_dash_foreground_commands,
-	                test_dash_stale_kill_of_vforked_command);
-
-	tc = kt_test_tcase(s, "groups", 0);
-	kt_test_add(tc, test_dash_kill_own_group, test_dash_stale_group_kill);
-
-	tc = kt_test_tcase(s, "python", 60);
-	kt_test_add(tc, test_python_subprocess);
-
-	tc = kt_test_tcase(s, "make", 0);
-	kt_test_add(tc, test_make_parallel);
-	return s;
-}
-
 int main(void)
 {
-	return kt_test_main(programs_children_suite());
+	Suite *s = kt_test_preload_suite("programs_children");
+	kt_test_tcase(s, "dash", 0, test_dash_kill_background_job,
+	              test_dash_foreground_commands, test_dash_stale_kill_of_vforked_command);
+
+	kt_test_tcase(s, "groups", 0, test_dash_kill_own_group, test_dash_stale_group_kill);
+
+	kt_test_tcase(s, "python", 60, test_python_subprocess);
+
+	kt_test_tcase(s, "make", 0, test_make_parallel);
+	return kt_test_main(s);
 }

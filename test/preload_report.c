@@ -450,27 +450,19 @@ START_TEST(test_hostile_path_stays_valid)
 }
 END_TEST
 
-static Suite *report_suite(void)
+int main(void)
 {
 	Suite *s = kt_test_preload_suite("report");
-	TCase *tc = kt_test_tcase(s, "stale_kill", 0);
-	kt_test_add(tc, test_silent_without_kt_log);
+	TCase *tc = kt_test_tcase(s, "stale_kill", 0, test_silent_without_kt_log);
 	tcase_add_loop_test(tc, test_json_stale_no_holder, 0, 2);
 	tcase_add_loop_test(tc, test_text_stale_no_holder, 0, 2);
 
-	tc = kt_test_tcase(s, "holder", 0);
-	kt_test_add(tc, test_holder_json_enforce, test_holder_json_audit,
-	                test_holder_text_enforce, test_holder_text_audit);
+	kt_test_tcase(s, "holder", 0, test_holder_json_enforce, test_holder_json_audit,
+	              test_holder_text_enforce, test_holder_text_audit);
 
-	tc = kt_test_tcase(s, "other events", 0);
+	tc = kt_test_tcase(s, "other events", 0, test_summary_audit_counts, test_log_file,
+	                   test_warning_json, test_hostile_path_stays_valid);
 	tcase_add_loop_test(tc, test_degraded, 0, (int)(sizeof degradations / sizeof degradations[0]));
 	tcase_add_loop_test(tc, test_summary, 0, 3);
-	kt_test_add(tc, test_summary_audit_counts, test_log_file, test_warning_json,
-	                test_hostile_path_stays_valid);
-	return s;
-}
-
-int main(void)
-{
-	return kt_test_main(report_suite());
+	return kt_test_main(s);
 }

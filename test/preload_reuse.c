@@ -239,7 +239,7 @@ START_TEST(test_mode_off_delivers)
 }
 END_TEST
 
-static Suite *reuse_suite(void)
+int main(void)
 {
 	Suite *s = kt_test_preload_suite("reuse");
 	int first = 0;
@@ -249,12 +249,6 @@ static Suite *reuse_suite(void)
 		first += groups[g].n;
 	}
 
-	TCase *tc = kt_test_tcase(s, "modes", 0);
-	kt_test_add(tc, test_mode_audit_delivers, test_mode_off_delivers);
-	return s;
-}
-
-int main(void)
-{
-	return kt_test_main(reuse_suite());
+	kt_test_tcase(s, "modes", 0, test_mode_audit_delivers, test_mode_off_delivers);
+	return kt_test_main(s);
 }

@@ -38,7 +38,6 @@ END_TEST
 int main(void)
 {
 	Suite *s = kt_test_preload_suite("stress");
-	TCase *tc = kt_test_tcase(s, "stress", 120);
-	kt_test_add(tc, stress_with_libkt);
+	kt_test_tcase(s, "stress", 120, stress_with_libkt);
 	return kt_test_main(s);
 }

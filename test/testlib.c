@@ -190,25 +190,21 @@ START_TEST(libkt_is_loaded)
 }
 END_TEST
 
-TCase *kt_test_tcase(Suite *s, const char *name, int timeout_s)
+TCase *kt_test_tcase_with(Suite *s, const char *name, int timeout_s, const TTest *const tests[])
 {
 	TCase *tc = tcase_create(name);
 	if (timeout_s)
 		tcase_set_timeout(tc, timeout_s);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
-void kt_test_add_all(TCase *tc, const TTest *const tests[])
-{
 	for (size_t i = 0; tests[i]; i++)
 		tcase_add_test(tc, tests[i]);
+	suite_add_tcase(s, tc);
+	return tc;
 }
 
 Suite *kt_test_preload_suite(const char *name)
 {
 	Suite *s = suite_create(name);
-	tcase_add_test(kt_test_tcase(s, "loaded", 0), libkt_is_loaded);
+	kt_test_tcase(s, "loaded", 0, libkt_is_loaded);
 	return s;
 }
 

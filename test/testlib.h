@@ -12,13 +12,14 @@
  * returns the process's exit status, EXIT_FAILURE when any test failed. */
 int kt_test_main(Suite *s);
 
-/* A new test case NAME in S, with Check's timeout raised to TIMEOUT_S seconds
- * when that is not 0 (programs under a loaded machine can take a while). */
-TCase *kt_test_tcase(Suite *s, const char *name, int timeout_s);
-
-/* tcase_add_test for each test named, in order. */
-#define kt_test_add(tc, ...) kt_test_add_all((tc), (const TTest *const[]){ __VA_ARGS__, NULL })
-void kt_test_add_all(TCase *tc, const TTest *const tests[]);
+/* A new test case NAME in S holding the tests named after TIMEOUT_S, in
+ * order; Check's timeout is raised to TIMEOUT_S seconds when that is not 0
+ * (real programs on a loaded machine can take a while).  Returns the case,
+ * for loop tests and fixtures. */
+#define kt_test_tcase(s, name, timeout_s, ...)                                        \
+	kt_test_tcase_with((s), (name), (timeout_s),                                  \
+	                   (const TTest *const[]){ __VA_ARGS__ __VA_OPT__(,) NULL })
+TCase *kt_test_tcase_with(Suite *s, const char *name, int timeout_s, const TTest *const tests[]);
 
 /* suite_create(NAME) for a preload suite, with its first case "loaded": the
  * test that fails when libkt is not preloaded into the suite itself (wrong or

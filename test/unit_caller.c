@@ -124,9 +124,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("caller");
-	TCase *tc = kt_test_tcase(s, "caller", 0);
+	TCase *tc = kt_test_tcase(s, "caller", 0, test_names_frames, test_names_libc,
+	                          test_unknown_addresses, test_bad_frames_never_fault);
 	tcase_add_unchecked_fixture(tc, setup, NULL);
-	kt_test_add(tc, test_names_frames, test_names_libc, test_unknown_addresses,
-	                test_bad_frames_never_fault);
 	return kt_test_main(s);
 }

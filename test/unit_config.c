@@ -246,22 +246,19 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("config");
-	TCase *tc = kt_test_tcase(s, "defaults", 0);
-	kt_test_add(tc, defaults_without_variables, names_must_match_exactly);
+	kt_test_tcase(s, "defaults", 0, defaults_without_variables, names_must_match_exactly);
 
-	tc = kt_test_tcase(s, "mode and identity", 0);
-	kt_test_add(tc, every_valid_mode_and_identity,
-	                garbage_gets_the_default_and_one_warning_each,
-	                hostile_values_are_quoted_and_bounded);
+	kt_test_tcase(s, "mode and identity", 0, every_valid_mode_and_identity,
+	              garbage_gets_the_default_and_one_warning_each,
+	              hostile_values_are_quoted_and_bounded);
 
-	tc = kt_test_tcase(s, "reports", 0);
-	kt_test_add(tc, log_targets, log_paths_must_be_absolute_and_never_in_secure_mode,
-	                log_format_and_stats);
+	kt_test_tcase(s, "reports", 0, log_targets,
+	              log_paths_must_be_absolute_and_never_in_secure_mode,
+	              log_format_and_stats);
 
-	tc = kt_test_tcase(s, "fds", 0);
-	kt_test_add(tc, max_fds_valid_values, provoke_fd_valid_value);
+	kt_test_tcase(s, "fds", 0, max_fds_valid_values, provoke_fd_valid_value);
 
-	tc = kt_test_tcase(s, "strict", 0);
+	TCase *tc = kt_test_tcase(s, "strict", 0);
 	tcase_add_loop_test(tc, bad_value_gets_the_default_and_one_warning, 0, N_OF(bad_values));
 	return kt_test_main(s);
 }

@@ -90,7 +90,6 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("fmt");
-	TCase *tc = kt_test_tcase(s, "fmt", 0);
-	kt_test_add(tc, numbers, hex, json_escape, signal_names, truncates_safely);
+	kt_test_tcase(s, "fmt", 0, numbers, hex, json_escape, signal_names, truncates_safely);
 	return kt_test_main(s);
 }

@@ -194,24 +194,20 @@ START_TEST(concurrent_leaf_creation_agrees)
 }
 END_TEST
 
-static Suite *table_suite(void)
-{
-	Suite *s = suite_create("table");
-	TCase *tc = kt_test_tcase(s, "table", 0);
-	tcase_add_checked_fixture(tc, setup, NULL);
-	kt_test_add(tc, empty_table_finds_nothing_and_allocates_nothing,
-	                out_of_range_pids_have_no_slot, memory_grows_with_the_pids_used,
-	                publish_live_then_retire, unverified_registrations_are_distinct,
-	                tombstone_does_not_overwrite_a_newer_registration,
-	                reap_of_a_child_registered_before_the_wait_marks_without_asking,
-	                reap_racing_a_new_registration_asks_the_identity,
-	                reap_without_identity_assumes_the_reaped_child,
-	                reap_of_empty_or_reaped_slot_is_a_no_op,
-	                concurrent_leaf_creation_agrees);
-	return s;
-}
-
 int main(void)
 {
-	return kt_test_main(table_suite());
+	Suite *s = suite_create("table");
+	TCase *tc = kt_test_tcase(s, "table", 0,
+	                          empty_table_finds_nothing_and_allocates_nothing,
+	                          out_of_range_pids_have_no_slot,
+	                          memory_grows_with_the_pids_used, publish_live_then_retire,
+	                          unverified_registrations_are_distinct,
+	                          tombstone_does_not_overwrite_a_newer_registration,
+	                          reap_of_a_child_registered_before_the_wait_marks_without_asking,
+	                          reap_racing_a_new_registration_asks_the_identity,
+	                          reap_without_identity_assumes_the_reaped_child,
+	                          reap_of_empty_or_reaped_slot_is_a_no_op,
+	                          concurrent_leaf_creation_agrees);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	return kt_test_main(s);
 }
