@@ -75,7 +75,7 @@ TEST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ishim -Ite
 UNIT_DEPS    := shim/table.c shim/config.c shim/fmt.c
 UNIT_SRC     := $(wildcard test/unit_*.c)
 PRELOAD_SRC  := $(wildcard test/preload_*.c)
-HELPER_SRC   := $(filter-out test/helpers/lib%,$(wildcard test/helpers/*.c))
+HELPER_SRC   := $(filter-out test/helpers/lib% test/helpers/selfcheck.c,$(wildcard test/helpers/*.c))
 HELPER_LIBS  := $(patsubst test/helpers/%.c,$(BUILD)/test/helpers/%.so,$(wildcard test/helpers/lib*.c))
 UNIT_BIN     := $(UNIT_SRC:test/%.c=$(BUILD)/test/%)
 PRELOAD_BIN  := $(PRELOAD_SRC:test/%.c=$(BUILD)/test/%)
@@ -111,10 +111,19 @@ $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) includ
 $(BUILD)/test/preload_compat: PRELOAD_EXTRA := $(COMPAT_OBJ)
 $(BUILD)/test/preload_compat: $(COMPAT_OBJ)
 
-$(BUILD)/test/helpers/%: test/helpers/%.c include/kt.h Makefile
+# selfcheck.o: the plumbing the helper programs share (see its header),
+# linked into each of them.
+HELPER_OBJ   := $(BUILD)/test/helpers/selfcheck.o
+
+$(HELPER_OBJ): test/helpers/selfcheck.c test/helpers/selfcheck.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -c $< -o $@
+
+$(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< $(HELPER_OBJ) -o $@
 
 # The report tests check that a stale kill's caller is named: symbols in
 # .dynsym and frame records to walk.
