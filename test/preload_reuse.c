@@ -40,7 +40,7 @@ static const struct combo by_creation[] = {
 	{ .creation = "_Fork", .reap = "waitpid", .hooked_reap = 1 },
 	{ .creation = "posix_spawn", .reap = "waitpid", .hooked_reap = 1 },
 	{ .creation = "posix_spawnp", .reap = "waitpid", .hooked_reap = 1 },
-	/* Also in the contract (§2.1), though not the first hooks written. */
+	/* Every creation path libkt hooks registers the child, these too. */
 	{ .creation = "vfork", .reap = "waitpid", .hooked_reap = 1 },
 	{ .creation = "clone", .reap = "waitpid", .hooked_reap = 1 },
 };

@@ -1,6 +1,7 @@
 /*
  * parity — the errno/return parity matrix for kill/killpg/sigqueue and the wait
- * family (DESIGN.md §2.5: outside stale kills, libkt must be invisible).
+ * family: outside stale kills, every call must return what plain libc returns,
+ * errno included, so libkt is invisible.
  *
  * Runs a fixed list of cases and prints one line per case:
  *
