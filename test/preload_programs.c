@@ -28,10 +28,7 @@ enum { RUN_TIMEOUT_S = 10 };
 #define SH_STALE_AFTER_WAIT                                   \
 	"true & p=$!\n"                                       \
 	"wait $p\n"                                           \
-	"echo \"freed $p\" >&3\n"                             \
-	"read -r ready <&4\n"                                 \
-	"kill $p\n"                                           \
-	"echo \"result pid=$p kill_status=$?\" >&3\n"
+	SH_STALE_KILL("kill $p")
 
 /* The same, but no `wait`: bash reaps the child in its SIGCHLD handler
  * (waitpid(-1, WNOHANG) inside the handler), and the script notices only
@@ -39,10 +36,7 @@ enum { RUN_TIMEOUT_S = 10 };
 #define SH_STALE_AFTER_HANDLER_REAP                           \
 	"true & p=$!\n"                                       \
 	"while kill -0 $p 2>/dev/null; do :; done\n"          \
-	"echo \"freed $p\" >&3\n"                             \
-	"read -r ready <&4\n"                                 \
-	"kill $p\n"                                           \
-	"echo \"result pid=$p kill_status=$?\" >&3\n"
+	SH_STALE_KILL("kill $p")
 
 /* CPython: subprocess.Popen (vfork + exec on Linux), Popen.wait, then the
  * os.kill of the old pid that asyncio-style cancel paths do. */

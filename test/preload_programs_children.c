@@ -72,10 +72,7 @@ END_TEST
 	"t=$(mktemp)\n"                                                       \
 	"/bin/sh -c 'echo $$' > \"$t\"\n"                                     \
 	"read p < \"$t\"; rm -f \"$t\"\n"                                     \
-	"echo \"freed $p\" >&3\n"                                             \
-	"read -r ready <&4\n"                                                 \
-	"kill $p\n"                                                           \
-	"echo \"result pid=$p kill_status=$?\" >&3\n"
+	SH_STALE_KILL("kill $p")
 
 START_TEST(test_dash_stale_kill_of_vforked_command)
 {
@@ -86,7 +83,7 @@ START_TEST(test_dash_stale_kill_of_vforked_command)
 }
 END_TEST
 
-/* ---- the seed's pattern: the child makes its own group, the parent kills it */
+/* ---- a child that leads its own group, killed by group ------------------ */
 
 #define SH_GROUP_KILL                                                        \
 	"t=$(mktemp -u); mkfifo \"$t\"\n"                                     \
@@ -109,10 +106,7 @@ END_TEST
 #define SH_STALE_GROUP_KILL                                                  \
 	"setsid /bin/true & p=$!\n"                                           \
 	"wait $p\n"                                                           \
-	"echo \"freed $p\" >&3\n"                                             \
-	"read -r ready <&4\n"                                                 \
-	"kill -TERM -$p\n"                                                    \
-	"echo \"result pid=$p kill_status=$?\" >&3\n"
+	SH_STALE_KILL("kill -TERM -$p")
 
 START_TEST(test_dash_stale_group_kill)
 {

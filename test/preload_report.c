@@ -59,6 +59,16 @@ static void run_stale(struct run *r, char *const env[], const char *arg)
 	              "stale_kill failed, status 0x%x:\n%s", r->status, r->out);
 }
 
+/* run_stale with KT_LOG=stderr in log FORMAT and KT_MODE=MODE. */
+static void run_stale_logged(struct run *r, const char *format, const char *mode)
+{
+	char kv_format[32], kv_mode[32];
+	snprintf(kv_format, sizeof kv_format, "KT_LOG_FORMAT=%s", format);
+	snprintf(kv_mode, sizeof kv_mode, "KT_MODE=%s", mode);
+	char *env[] = { "KT_LOG=stderr", kv_format, kv_mode, NULL };
+	run_stale(r, env, NULL);
+}
+
 /* The job's PID, from the helper's own result line. */
 static int job_pid(const struct run *r)
 {
@@ -98,11 +108,8 @@ static const char *const modes[] = { "enforce", "audit" };
 START_TEST(test_json_stale_no_holder)
 {
 	const char *mode = modes[_i];
-	char kv[32];
-	snprintf(kv, sizeof kv, "KT_MODE=%s", mode);
-	char *env[] = { "KT_LOG=stderr", "KT_LOG_FORMAT=json", kv, NULL };
 	struct run r;
-	run_stale(&r, env, NULL);
+	run_stale_logged(&r, "json", mode);
 	int audit = strcmp(mode, "audit") == 0;
 	int pid = job_pid(&r);
 	expect_valid_json(r.out);
@@ -141,11 +148,8 @@ END_TEST
 START_TEST(test_text_stale_no_holder)
 {
 	const char *mode = modes[_i];
-	char kv[32];
-	snprintf(kv, sizeof kv, "KT_MODE=%s", mode);
-	char *env[] = { "KT_LOG=stderr", "KT_LOG_FORMAT=text", kv, NULL };
 	struct run r;
-	run_stale(&r, env, NULL);
+	run_stale_logged(&r, "text", mode);
 	int audit = strcmp(mode, "audit") == 0;
 	int pid = job_pid(&r);
 	char want[160];

@@ -12,6 +12,16 @@
 
 #include "testlib.h"
 
+/* The shell half of the helper's protocol for a program (reuse -- CMD), once
+ * the script has reaped its child $p: report the freed PID on fd 3, wait on
+ * fd 4 until the stranger holds it, run KILL (a command using $p) and report
+ * its status. */
+#define SH_STALE_KILL(kill)                                    \
+	"echo \"freed $p\" >&3\n"                               \
+	"read -r ready <&4\n"                                    \
+	kill "\n"                                                \
+	"echo \"result pid=$p kill_status=$?\" >&3\n"
+
 /* The helper's exit status when no PID namespace can be made (see reuse.c). */
 #define SCENARIO_NO_PIDNS 77
 /* Seconds one helper run may take before kt_test_run kills it; the helper's
