@@ -33,6 +33,8 @@ struct run {
 	char counts[8192];
 };
 
+/* A program start() launched: its PID, when, and the temporary files its
+ * stdout, stderr and counter lines go to until finish() reads them. */
 struct started {
 	pid_t pid;
 	double t0;
@@ -73,7 +75,8 @@ void slurp(const char *path, char *buf, size_t size);
 void start(struct started *s, int preload, char *const argv[], char *const extra[],
            const char *dir, const char *in, int own_group);
 
-/* Waits for S's program (SIGKILL after COMPAT_RUN_TIMEOUT_S seconds) and collects its run. */
+/* Waits for S's program (SIGKILL after COMPAT_RUN_TIMEOUT_S seconds, a test
+ * failure) and collects its run. */
 void finish(struct started *s, struct run *r);
 
 /* start() (in our process group, stdin from IN or /dev/null), then finish(). */
