@@ -68,7 +68,8 @@ $(DECOY): scripts/kt-decoy.c Makefile
 # ---- tests ---------------------------------------------------------------------
 # test/unit_*.c     Check suites of the pure parts; they link UNIT_DEPS, never the hooks
 # test/preload_*.c  Check suites that are run with LD_PRELOAD=build/libkt.so
-# test/helpers/*.c  small programs the suites launch (plain executables)
+# test/helpers/*.c  small programs the suites launch (plain executables, each
+#                   linked with selfcheck.o); test/README.md maps them
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 TEST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ishim -Itest $(CHECK_CFLAGS)
