@@ -19,12 +19,6 @@
 
 static char out[16384];
 
-START_TEST(libkt_is_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* Runs a shell pipeline and returns its stdout (trimmed). */
 static const char *shell(const char *cmd)
 {
@@ -337,35 +331,19 @@ START_TEST(a_child_on_a_reaped_siblings_pid_can_kill_itself)
 }
 END_TEST
 
-static Suite *core_suite(void)
-{
-	Suite *s = suite_create("core");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, libkt_is_loaded);
-	tcase_add_test(tc, exports_exactly_the_hooks_and_the_api);
-	tcase_add_test(tc, needs_nothing_but_libc);
-	tcase_add_test(tc, version_and_counters_api);
-	tcase_add_test(tc, stale_kill_in_process_is_refused);
-	tcase_add_test(tc, live_kill_goes_through_a_pidfd);
-	tcase_add_test(tc, every_wait_entry_point_marks_reaped_and_only_reaps);
-	tcase_add_test(tc, errno_is_what_libc_leaves);
-	tcase_add_test(tc, both_posix_spawn_versions_keep_their_behaviour);
-	tcase_add_test(tc, modes_enforce_audit_off);
-	tcase_add_test(tc, silent_unless_asked);
-	tcase_add_test(tc, log_to_stderr_reports_each_stale_kill_and_bad_values_once);
-	tcase_add_test(tc, log_file_is_private_appended_and_never_a_symlink);
-	tcase_add_test(tc, hooks_work_before_the_constructor);
-	tcase_add_test(tc, a_child_on_a_reaped_siblings_pid_can_kill_itself);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(core_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("core");
+	kt_test_tcase(s, "core", 60, exports_exactly_the_hooks_and_the_api,
+	              needs_nothing_but_libc, version_and_counters_api,
+	              stale_kill_in_process_is_refused, live_kill_goes_through_a_pidfd,
+	              every_wait_entry_point_marks_reaped_and_only_reaps,
+	              errno_is_what_libc_leaves,
+	              both_posix_spawn_versions_keep_their_behaviour, modes_enforce_audit_off,
+	              silent_unless_asked,
+	              log_to_stderr_reports_each_stale_kill_and_bad_values_once,
+	              log_file_is_private_appended_and_never_a_symlink,
+	              hooks_work_before_the_constructor,
+	              a_child_on_a_reaped_siblings_pid_can_kill_itself);
+	return kt_test_main(s);
 }

@@ -1,5 +1,5 @@
-/* The errno/return parity matrix (DESIGN §2.5, §2.7): outside stale kills,
- * a program cannot tell libkt is there.
+/* The errno/return parity matrix: outside stale kills, every call returns
+ * the value and errno plain libc gives, so a program cannot tell libkt is there.
  *
  * test/helpers/parity runs a fixed list of kill/killpg/sigqueue/wait-family
  * cases and prints "NAME RET ERRNO" per case, with no raw PIDs.  This suite runs
@@ -87,12 +87,6 @@ static void assert_same_lines(const char *plain, const char *with, const char *m
 	              mode, msg);
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* The modes: enforce is the default; audit and off change nothing either for
  * cases that are not stale.  KT_LOG=stderr must not touch stdout.  And libkt
  * without pidfds (seccomp says ENOSYS or EPERM, from the start or from a
@@ -101,7 +95,7 @@ static const struct {
 	const char *name;
 	const char *env[3];
 	const char *arg;     /* helper option, or NULL */
-	int expect_fallback; /* libkt must count a fallback (DESIGN §2.7) */
+	int expect_fallback; /* libkt must degrade to plain behaviour and count it */
 } modes[] = {
 	{ "default (enforce)", { NULL }, NULL, 0 },
 	{ "KT_MODE=enforce KT_LOG=stderr", { "KT_MODE=enforce", "KT_LOG=stderr", NULL }, NULL, 0 },
@@ -410,31 +404,13 @@ START_TEST(test_hooks_fired)
 }
 END_TEST
 
-static Suite *parity_suite(void)
-{
-	Suite *s = suite_create("parity");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("identical");
-	tcase_add_loop_test(tc, test_identical_to_plain, 0, N_OF(modes));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("expected");
-	tcase_add_test(tc, test_expected_without_libkt);
-	tcase_add_test(tc, test_expected_with_libkt);
-	tcase_add_test(tc, test_eperm_through_registered_child);
-	tcase_add_test(tc, test_hooks_fired);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(parity_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("parity");
+	TCase *tc = kt_test_tcase(s, "identical", 0);
+	tcase_add_loop_test(tc, test_identical_to_plain, 0, N_OF(modes));
+
+	kt_test_tcase(s, "expected", 0, test_expected_without_libkt, test_expected_with_libkt,
+	              test_eperm_through_registered_child, test_hooks_fired);
+	return kt_test_main(s);
 }

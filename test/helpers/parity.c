@@ -1,6 +1,7 @@
 /*
  * parity — the errno/return parity matrix for kill/killpg/sigqueue and the wait
- * family (DESIGN.md §2.5: outside stale kills, libkt must be invisible).
+ * family: outside stale kills, every call must return what plain libc returns,
+ * errno included, so libkt is invisible.
  *
  * Runs a fixed list of cases and prints one line per case:
  *
@@ -286,7 +287,8 @@ static pid_t call_Fork(void)
 	return _Fork();
 }
 
-/* A forked process inherits libkt's table (DESIGN §3) but not the children:
+/* A forked process inherits libkt's table (the table is copied across fork,
+ * not exec) but not the children:
  * signalling a sibling the parent registered is an ordinary kill, and
  * waiting for it is ECHILD. */
 static void inherited_table_cases(void)
@@ -736,7 +738,8 @@ static void permission_cases(void)
 }
 
 /* Every fd slot taken (RLIMIT_NOFILE reached): libkt cannot open a pidfd, and
- * must fall back rather than fail (DESIGN §2.7: no new failure modes). */
+ * must fall back to plain behaviour rather than fail: libkt adds no failure
+ * mode of its own. */
 static void fd_exhaustion_cases(void)
 {
 	struct rlimit old, low;
