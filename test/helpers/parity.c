@@ -1,6 +1,6 @@
 /*
  * parity — the errno/return parity matrix for kill/killpg/sigqueue and the wait
- * family (DESIGN.md §2.5: outside stale kills, libkt must be invisible).
+ * family: outside stale kills, libkt must be invisible.
  *
  * Runs a fixed list of cases and prints one line per case:
  *
@@ -21,13 +21,17 @@
  *                                   started (a program that sandboxes itself)
  *
  * Lines starting with '#' are information that differs between the runs (libkt's
- * counters); the comparison skips them.
+ * counters); the comparison skips them.  Lines starting with "stranger." put a
+ * stranger on a child's number, where libkt must differ (see stranger_cases);
+ * the suite judges those per mode.
  *
  * Safety: terminating signals only ever go to our own live children (or to a
  * zombie); pid -1 and foreign PIDs only ever get signal 0 or an invalid signal
  * number, which the kernel rejects before delivery.  The one exception is
  * SIGCONT to a just-reaped number (kill.reaped.SIGCONT), harmless even if the
- * number had been reused within those microseconds.
+ * number had been reused within those microseconds.  The stranger cases send
+ * SIGTERM and SIGUSR1 by number, but only inside a private PID namespace where
+ * every process is ours.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -53,6 +57,8 @@
 #include <unistd.h>
 
 #include "kt.h"
+
+#include "../stranger.h"
 
 #define SENTINEL 4242
 
@@ -286,7 +292,8 @@ static pid_t call_Fork(void)
 	return _Fork();
 }
 
-/* A forked process inherits libkt's table (DESIGN §3) but not the children:
+/* A forked process inherits libkt's table (fork copies the whole address
+ * space) but not the children:
  * signalling a sibling the parent registered is an ordinary kill, and
  * waiting for it is ECHILD. */
 static void inherited_table_cases(void)
@@ -736,7 +743,8 @@ static void permission_cases(void)
 }
 
 /* Every fd slot taken (RLIMIT_NOFILE reached): libkt cannot open a pidfd, and
- * must fall back rather than fail (DESIGN §2.7: no new failure modes). */
+ * must fall back rather than fail: libkt may add no failure a program
+ * would not see without it. */
 static void fd_exhaustion_cases(void)
 {
 	struct rlimit old, low;
@@ -902,6 +910,87 @@ static void pid_namespace_cases(void)
 		;
 }
 
+/* ---- strangers: where libkt must differ --------------------------------------- */
+
+/* A stale kill, and a live one whose target's number changes hands during
+ * the send, each with a stranger (a child of another process) on the number.
+ * Without libkt both reach the stranger; that is the bug libkt exists for,
+ * so these lines differ by design and the suite judges them per mode.  Each
+ * prints "NAME RET ERRNO FATE", FATE being the stranger's: alive, or
+ * killed-SIGNAME.  Run as PID 1 of a private PID namespace (test/stranger.h). */
+static void report_stranger(const char *name, int ret, int err, const char *fate)
+{
+	char f[32];
+	/* "fate=alive swaps=0": the fate word only. */
+	snprintf(f, sizeof f, "%.*s", (int)strcspn(fate + 5, " "), fate + 5);
+	out("%s %s %s %s\n", name, ret_token(ret, 0), errno_token(err), f);
+}
+
+static int send_by(int by_sigqueue, pid_t pid, int sig)
+{
+	if (by_sigqueue)
+		return sigqueue(pid, sig, (union sigval){ .sival_int = 1 });
+	return kill(pid, sig);
+}
+
+static int stranger_stale(void *arg)
+{
+	int by_sigqueue = *(int *)arg;
+	struct stranger s;
+	if (stranger_start(&s, -1) < 0)
+		return 3;
+	pid_t c = spawn_exiting(0);
+	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (stranger_place(&s, c) < 0)
+		return 4;
+	errno = SENTINEL;
+	int r = send_by(by_sigqueue, c, SIGTERM);
+	int e = errno;
+	char fate[64];
+	report_stranger(by_sigqueue ? "stranger.stale.sigqueue.SIGTERM"
+	                            : "stranger.stale.kill.SIGTERM",
+	                r, e, stranger_fate(&s, fate, sizeof fate));
+	return 0;
+}
+
+static int stranger_swap(void *arg)
+{
+	int by_sigqueue = *(int *)arg;
+	const char *name = by_sigqueue ? "stranger.swap.sigqueue.SIGUSR1"
+	                               : "stranger.swap.kill.SIGUSR1";
+	/* The kernel reaps the child as it dies, freeing the number at once. */
+	signal(SIGCHLD, SIG_IGN);
+	pid_t c = spawn_pausing();
+	struct stranger s;
+	if (stranger_swap_on_signal(&s, c, SIGUSR1) < 0) {
+		out("%s skip no-seccomp-notification\n", name);
+		syscall(SYS_kill, c, SIGKILL);
+		return 0;
+	}
+	errno = SENTINEL;
+	int r = send_by(by_sigqueue, c, SIGUSR1);
+	int e = errno;
+	char fate[64];
+	report_stranger(name, r, e, stranger_fate(&s, fate, sizeof fate));
+	return 0;
+}
+
+static void stranger_cases(void)
+{
+	static int (*const body[])(void *) = { stranger_stale, stranger_swap };
+	for (int i = 0; i < 4; i++) {
+		int by_sigqueue = i & 1;
+		int code = stranger_in_pidns(body[i / 2], &by_sigqueue);
+		if (code == STRANGER_NO_PIDNS) {
+			out("stranger.setup skip no-namespace\n");
+			return;
+		}
+		if (code != 0)
+			out("stranger.setup failed %d\n", code);
+	}
+}
+
 /* Children and kills across threads: a child forked by one thread is a child
  * of the whole process (wait and kill from another thread work), and a thread
  * id is itself a valid kill() target that libkt never registered. */
@@ -1038,6 +1127,7 @@ int main(int argc, char **argv)
 	fd_exhaustion_cases();
 	sigchld_ignored_cases();
 	pid_namespace_cases();
+	stranger_cases();
 	thread_cases();
 	libkt_info();
 	out("# done\n");
