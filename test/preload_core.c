@@ -27,6 +27,16 @@ START_TEST(libkt_is_loaded)
 }
 END_TEST
 
+/* 1, after the SKIP line, when the library under test is a sanitizer build
+ * (KT_SANITIZER set), against which TEST is not meaningful. */
+static int skip_under_sanitizer(const char *test)
+{
+	const char *san = getenv("KT_SANITIZER");
+	if (san)
+		printf("SKIP: %s: not meaningful against the %s build\n", test, san);
+	return san != NULL;
+}
+
 /* Runs a shell pipeline and returns its stdout (trimmed). */
 static const char *shell(const char *cmd)
 {
@@ -41,12 +51,9 @@ static const char *shell(const char *cmd)
 
 START_TEST(exports_exactly_the_hooks_and_the_api)
 {
-	if (getenv("KT_SANITIZER")) {
-		/* Instrumented code exports the sanitizer's hooks too. */
-		printf("SKIP: %s: not meaningful against the %s build\n", __func__,
-		       getenv("KT_SANITIZER"));
+	/* Instrumented code exports the sanitizer's hooks too. */
+	if (skip_under_sanitizer(__func__))
 		return;
-	}
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd,
 	         "nm -D --defined-only '%s' | awk '{print $3}' | sort | tr '\\n' ' '",
@@ -65,12 +72,9 @@ END_TEST
 
 START_TEST(needs_nothing_but_libc)
 {
-	if (getenv("KT_SANITIZER")) {
-		/* A sanitizer build needs its runtime libraries. */
-		printf("SKIP: %s: not meaningful against the %s build\n", __func__,
-		       getenv("KT_SANITIZER"));
+	/* A sanitizer build needs its runtime libraries. */
+	if (skip_under_sanitizer(__func__))
 		return;
-	}
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd,
 	         "readelf -d '%s' | awk '/NEEDED/ {print $5}' | tr '\\n' ' '", kt_test_lib());
@@ -393,13 +397,10 @@ END_TEST
 
 START_TEST(both_posix_spawn_versions_keep_their_behaviour)
 {
-	if (getenv("KT_SANITIZER")) {
-		/* The ASan runtime, first in LD_PRELOAD, defines an unversioned
-		 * posix_spawn that forwards to the default version only. */
-		printf("SKIP: %s: not meaningful against the %s build\n", __func__,
-		       getenv("KT_SANITIZER"));
+	/* The ASan runtime, first in LD_PRELOAD, defines an unversioned
+	 * posix_spawn that forwards to the default version only. */
+	if (skip_under_sanitizer(__func__))
 		return;
-	}
 	probe(0, "spawn-versions", NULL, plain, sizeof plain);
 	probe(1, "spawn-versions", NULL, hooked, sizeof hooked);
 	/* The compat version runs a #!-less script through /bin/sh; the current

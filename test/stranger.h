@@ -68,7 +68,9 @@ static inline int stranger_write_file(const char *path, const char *text)
 
 /* Makes the next child of this process PID 1 of a new PID namespace: plainly
  * as root, else inside a new user namespace where we are root (a one-id
- * map; setgroups denied first, as the kernel requires). */
+ * map; setgroups denied first, as the kernel requires).  0 on success; 1
+ * when no namespace can be made here, -1 when the user namespace's id maps
+ * could not be written (errno says why in both cases). */
 static inline int stranger_unshare_pidns(void)
 {
 	if (unshare(CLONE_NEWPID) == 0)
@@ -76,7 +78,7 @@ static inline int stranger_unshare_pidns(void)
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
-		return -1;
+		return 1;
 	char map[64];
 	if (stranger_write_file("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
 		return -1;
@@ -102,8 +104,9 @@ static inline int stranger_in_pidns(int (*body)(void *), void *arg)
 	if (outer < 0)
 		return -1;
 	if (outer == 0) {
-		if (stranger_unshare_pidns() < 0)
-			_exit(STRANGER_NO_PIDNS);
+		int made = stranger_unshare_pidns();
+		if (made != 0)
+			_exit(made > 0 ? STRANGER_NO_PIDNS : 2);
 		pid_t init = fork();
 		if (init == 0) {
 			alarm(STRANGER_ALARM);
@@ -299,24 +302,43 @@ static inline int stranger_place(struct stranger *s, pid_t pid)
 	return strcmp(stranger_ask(s, 'p', pid, buf, sizeof buf), "ok") == 0 ? 0 : -1;
 }
 
+#if defined(__x86_64__)
+#define STRANGER_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define STRANGER_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "add this architecture's AUDIT_ARCH_* here"
+#endif
+
+/* The start of every seccomp filter here: a system call of another
+ * architecture (another numbering) goes through; then the number is loaded. */
+#define STRANGER_FILTER_PROLOGUE                                                        \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),        \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, STRANGER_AUDIT_ARCH, 1, 0),                 \
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),                                  \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+
+/* Installs the LEN-statement FILTER in this thread with seccomp(FLAGS):
+ * returns 0 (or the notification fd that SECCOMP_FILTER_FLAG_NEW_LISTENER
+ * asks for), -1 with errno on failure.  no_new_privs, set first, lets an
+ * ordinary user install a filter; it does not stop root's setresuid. */
+static inline int stranger_install_filter(struct sock_filter *filter, size_t len,
+                                          unsigned flags)
+{
+	struct sock_fprog prog = { .len = (unsigned short)len, .filter = filter };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
 /* Installs, in this thread, a seccomp filter that stops every kill,
  * rt_sigqueueinfo and pidfd_send_signal of signal SIG, and starts the placer
  * on its notifications: the next such call finds CHILD gone and a stranger
  * on its number.  0, or -1 (errno) where seccomp notifications are refused. */
 static inline int stranger_swap_on_signal(struct stranger *s, pid_t child, int sig)
 {
-#if defined(__x86_64__)
-	const unsigned arch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-	const unsigned arch = AUDIT_ARCH_AARCH64;
-#else
-#error "add this architecture's AUDIT_ARCH_* here"
-#endif
 	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		STRANGER_FILTER_PROLOGUE,
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_kill, 3, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rt_sigqueueinfo, 2, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 1, 0),
@@ -327,12 +349,8 @@ static inline int stranger_swap_on_signal(struct stranger *s, pid_t child, int s
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { .len = (unsigned short)(sizeof filter / sizeof filter[0]),
-		                   .filter = filter };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -1;
-	int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-	                            SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	int listener = stranger_install_filter(filter, sizeof filter / sizeof filter[0],
+	                                       SECCOMP_FILTER_FLAG_NEW_LISTENER);
 	if (listener < 0)
 		return -1;
 	int r = stranger_start(s, listener);
