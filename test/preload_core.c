@@ -425,6 +425,22 @@ START_TEST(modes_enforce_audit_off)
 	 * nobody holds the PID, so ESRCH from the kernel) and is counted. */
 	probe(1, "stale", audit, hooked, sizeof hooked);
 	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=0 delivered=1\n");
+
+	/* The same with a stranger on the number, where the modes differ in
+	 * what happens to it, not only in what libkt counts. */
+	probe(1, "stale-stranger", NULL, hooked, sizeof hooked);
+	if (strcmp(hooked, "setup=no-namespace\n") == 0) {
+		printf("SKIP: modes_enforce_audit_off with a stranger: no PID namespace here\n");
+		return;
+	}
+	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=1 delivered=0 "
+	                         "fate=alive swaps=0\n");
+	probe(1, "stale-stranger", off, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=0 errno=0 state=0 refused=0 delivered=0 "
+	                         "fate=killed-SIGTERM swaps=0\n");
+	probe(1, "stale-stranger", audit, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=0 errno=0 state=2 refused=0 delivered=1 "
+	                         "fate=killed-SIGTERM swaps=0\n");
 }
 END_TEST
 
