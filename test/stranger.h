@@ -48,6 +48,8 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
+/* clone3's flag for a child born with every handler reset (Linux 5.5), spelled
+ * out for older headers. */
 #define STRANGER_CLONE_CLEAR_SIGHAND 0x100000000ULL
 
 /* stranger_in_pidns's result when no PID namespace can be made here. */
@@ -135,8 +137,9 @@ struct stranger_clone_args {
 		set_tid, set_tid_size;
 };
 
-/* Raw system calls only from here on in the placer: it must not be the one
- * a test sees going through libkt. */
+/* The placer kills and waits by system call number: it inherited the
+ * caller's libkt table, whose kill and wait hooks would judge the caller's
+ * old child's number (refuse a kill of it, say) instead of just doing it. */
 static inline int stranger_pid_free(pid_t pid)
 {
 	return syscall(SYS_kill, pid, 0) < 0 && errno == ESRCH;
