@@ -130,6 +130,9 @@ $(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h
 # The report tests check that a stale kill's caller is named: symbols in
 # .dynsym and frame records to walk.
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
+# Helpers that share the suites' stranger-placing header.
+$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse: \
+	test/stranger.h
 
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)

@@ -80,6 +80,8 @@
 #include "kt.h"
 #include "selfcheck.h"
 
+#include "../stranger.h"
+
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
@@ -756,38 +758,15 @@ static int supervisor_role(const struct opts *o, const char *exe, int result_fd)
 
 /* -------------------------------------------------------------------- outer -- */
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-/* New PID namespace for our next child: plainly as root, else inside a new user
- * namespace in which we are root (uid/gid map of one id, setgroups denied as
- * the kernel requires before an unprivileged gid_map). */
+/* New PID namespace for our next child (see stranger_unshare_pidns). */
 static void enter_pid_namespace(void)
 {
-	if (unshare(CLONE_NEWPID) == 0)
-		return;
-	int first = errno;
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
-		die(EXIT_NO_PIDNS, "no PID namespace possible: unshare(CLONE_NEWPID): %s; "
-		    "with CLONE_NEWUSER: %s", strerror(first), strerror(errno));
-	char map[64];
-	if (write_file("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
-		die(EXIT_SETUP, "setgroups deny: %s", strerror(errno));
-	snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
-	if (write_file("/proc/self/uid_map", map) < 0)
-		die(EXIT_SETUP, "uid_map: %s", strerror(errno));
-	snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
-	if (write_file("/proc/self/gid_map", map) < 0)
-		die(EXIT_SETUP, "gid_map: %s", strerror(errno));
+	int made = stranger_unshare_pidns();
+	if (made > 0)
+		die(EXIT_NO_PIDNS, "no PID namespace possible: unshare(CLONE_NEWPID), and with "
+		    "CLONE_NEWUSER: %s", strerror(errno));
+	if (made < 0)
+		die(EXIT_SETUP, "user namespace setgroups or id maps: %s", strerror(errno));
 }
 
 static int outer_role(const struct opts *o)
