@@ -21,12 +21,15 @@
 #define SYS_fork 57
 #define SYS_clone3 435
 
-/* The frame of .Lask, 16-byte aligned at the calls: */
+/* The frame of .Lask, below a frame record (the caller's rbp pushed, rbp
+ * pointing at it, as a compiler's frame would), so that a walk of frame
+ * records from kt_syscall_make_child reaches the program that called
+ * syscall() (a report's "spawned from").  16-byte aligned at the calls: */
 #define F_ARG7 0	/* kt_syscall_make_child's 7th and 8th arguments */
 #define F_ARG8 8
 #define F_REGS 16	/* rdi rsi rdx rcx r8 r9 */
 #define F_SNAP 64	/* KT_SYSCALL_SNAPSHOT (256) bytes */
-#define F_SIZE 328	/* 64 + 256 + 8 of padding */
+#define F_SIZE 320	/* 64 + 256 */
 
 	.text
 	.globl	syscall
@@ -57,6 +60,10 @@ syscall:
 	jmp	kt_sys_result
 
 .Lask:
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	movq	%rsp, %rbp
 	subq	$F_SIZE, %rsp
 	.cfi_adjust_cfa_offset F_SIZE
 	movq	%rdi, F_REGS+0(%rsp)
@@ -77,11 +84,15 @@ syscall:
 	jnz	.Lmake
 	addq	$F_SIZE, %rsp
 	.cfi_adjust_cfa_offset -F_SIZE
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
 	jmp	.Lraw
 
-	.cfi_adjust_cfa_offset F_SIZE
+	.cfi_adjust_cfa_offset F_SIZE+8
+	.cfi_rel_offset %rbp, F_SIZE
 .Lmake:
-	movq	F_SIZE+8(%rsp), %rax	/* the sixth argument, the caller's */
+	movq	F_SIZE+16(%rsp), %rax	/* the sixth argument, the caller's */
 	movq	%rax, F_ARG7(%rsp)
 	leaq	F_SNAP(%rsp), %rax
 	movq	%rax, F_ARG8(%rsp)
@@ -89,6 +100,9 @@ syscall:
 	/* The parent, or the fork-like child on its copy of this frame. */
 	addq	$F_SIZE, %rsp
 	.cfi_adjust_cfa_offset -F_SIZE
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
 	ret
 	.cfi_endproc
 	.size	syscall, .-syscall

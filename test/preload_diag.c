@@ -141,12 +141,6 @@ static const char *json_array(const char *line, const char *key, char *buf, size
 	return buf;
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* ---- three stacks ---------------------------------------------------------- */
 
 /* JSON: caller, child.spawned_from and child.reaped_from, each an array of
@@ -526,32 +520,18 @@ END_TEST
 int main(void)
 {
 	setup();
-	Suite *s = suite_create("diagnostics");
-	TCase *tc = tcase_create("diag");
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, test_libkt_loaded);
-	tcase_add_test(tc, test_three_stacks_json);
-	tcase_add_test(tc, test_three_stacks_text);
-	tcase_add_test(tc, test_child_named_after_exec);
-	tcase_add_test(tc, test_symbolize_text_llvm);
-	tcase_add_test(tc, test_symbolize_json_llvm);
-	tcase_add_test(tc, test_symbolize_text_addr2line);
-	tcase_add_test(tc, test_symbolize_json_addr2line);
-	tcase_add_test(tc, test_symbolize_passes_through);
-	tcase_add_test(tc, test_exitcode);
-	tcase_add_test(tc, test_cpython_fd_tests);
-	tcase_add_test(tc, test_no_log_fd_held);
-	tcase_add_test(tc, test_fd2_takeover);
-	tcase_add_test(tc, test_report_with_fds_full);
-	tcase_add_test(tc, test_stats_after_stderr_closed);
+	Suite *s = kt_test_preload_suite("diagnostics");
+	kt_test_tcase(s, "stacks", 0, test_three_stacks_json, test_three_stacks_text,
+	              test_child_named_after_exec);
+	kt_test_tcase(s, "kt-symbolize", 0, test_symbolize_text_llvm, test_symbolize_json_llvm,
+	              test_symbolize_text_addr2line, test_symbolize_json_addr2line,
+	              test_symbolize_passes_through);
+	kt_test_tcase(s, "exit status", 0, test_exitcode);
+	kt_test_tcase(s, "changes nothing", 300, test_cpython_fd_tests, test_no_log_fd_held,
+	              test_fd2_takeover, test_report_with_fds_full, test_stats_after_stderr_closed);
+	TCase *tc = kt_test_tcase(s, "nothing silent", 0, test_bad_value_once,
+	                          test_unprotected_command);
 	tcase_add_loop_test(tc, test_unopenable_log_ktrun, 0, 3);
 	tcase_add_loop_test(tc, test_unopenable_log_direct, 0, 3);
-	tcase_add_test(tc, test_bad_value_once);
-	tcase_add_test(tc, test_unprotected_command);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return kt_test_main(s);
 }
