@@ -1,5 +1,5 @@
 /* KT_EXITCODE=N: a process that sent a stale kill exits with N where it
- * would have exited 0 (hooks_exit.c says how and which process). */
+ * would have exited 0 (exitcode.c says how, and which process). */
 #ifndef KT_EXITCODE_H
 #define KT_EXITCODE_H
 
@@ -9,5 +9,8 @@ void kt_exitcode_arm(int code);
 /* This process has just sent a stale kill (refused or let through).
  * Async-signal-safe. */
 void kt_exitcode_note_stale(void);
+/* The status a process ending with STATUS ends with: N instead of 0 when
+ * it sent a stale kill and KT_EXITCODE is N.  Async-signal-safe. */
+int kt_exit_status(int status);
 
 #endif
