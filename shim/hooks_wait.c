@@ -4,7 +4,12 @@
  * internal waitpid, not the interposable one.  Hooks call the real function
  * (it is a cancellation point; a raw syscall would not be) and mark the
  * child reaped before returning, so a kill() issued after the wait returns is
- * always judged stale.  errno is the real call's: bookkeeping saves it. */
+ * always judged stale.  errno is the real call's: bookkeeping saves it.
+ *
+ * With reports on, each hook also records where the reap came from and the
+ * child's name, read just before the reap: the wait is first asked with
+ * WNOWAIT (story.c), which costs a second wait system call per reap, paid
+ * only while KT_LOG is set. */
 #include <errno.h>
 #include <string.h>
 

@@ -21,14 +21,14 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/auxv.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "sys.h"
 
-/* The stderr the process started with, when reports go there; mmap()ed by
- * kt_log_open only then (see caller.c for why not static). */
+/* The stderr the process started with, when reports go there: pages taken
+ * by kt_log_open only then, not .bss that every process would map (see
+ * caller.c). */
 struct kt_stderr_place {
 	uint64_t dev, ino;
 	int reopenable;  /* a terminal or regular file, opened for writing */
@@ -41,7 +41,8 @@ static const char *log_path;            /* KT_LOG=PATH: points into the environm
 static int log_json;
 static _Atomic uint64_t log_dropped;    /* lines the log could not take */
 
-/* Bytes of the reason a log could not be opened, for its one message. */
+/* Why a log could not be opened, in words, for its one message (strerror is
+ * not async-signal-safe, and start-up may run inside a hook). */
 static const char *open_error_text(int err, char tmp[16])
 {
 	switch (err) {
@@ -174,9 +175,8 @@ static void note_stderr(void)
 	struct stat st;
 	if (kt_syscall(SYS_fstat, 2, (long)&st, 0, 0, 0) < 0)
 		return; /* no stderr at start-up: no later fd 2 is it */
-	struct kt_stderr_place *place = mmap(NULL, sizeof *place, PROT_READ | PROT_WRITE,
-	                                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (place == MAP_FAILED)
+	struct kt_stderr_place *place = kt_zeroed_pages(sizeof *place);
+	if (!place)
 		return;
 	place->dev = st.st_dev;
 	place->ino = st.st_ino;

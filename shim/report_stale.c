@@ -339,9 +339,8 @@ void kt_report_stale(const struct kt_stale *ev)
 	int saved = errno;
 	/* Not on the stack of whatever called kill(), which may be a small
 	 * sigaltstack: pages of its own, for the length of one report. */
-	char *line = mmap(NULL, KT_STALE_LINE, PROT_READ | PROT_WRITE,
-	                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (line == MAP_FAILED) {
+	char *line = kt_zeroed_pages(KT_STALE_LINE);
+	if (!line) {
 		kt_log_drop();
 		errno = saved;
 		return;

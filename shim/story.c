@@ -31,17 +31,11 @@ struct kt_story_leaf {
 
 static struct kt_story_leaf *_Atomic *_Atomic kt_story_top;
 
-static void *zeroed_pages(size_t n)
-{
-	void *mem = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return mem == MAP_FAILED ? NULL : mem;
-}
-
 void kt_story_open(void)
 {
 	/* Untouched, the top array's pages cost nothing but address space. */
 	struct kt_story_leaf *_Atomic *top =
-		zeroed_pages(KT_STORY_TOP_ENTRIES * sizeof(struct kt_story_leaf *));
+		kt_zeroed_pages(KT_STORY_TOP_ENTRIES * sizeof(struct kt_story_leaf *));
 	if (top)
 		atomic_store_explicit(&kt_story_top, top, memory_order_release);
 }
@@ -60,7 +54,7 @@ static struct kt_story *story_of(pid_t pid, int create)
 	struct kt_story_leaf *_Atomic *ref = &top[(uint32_t)pid >> KT_LEAF_BITS];
 	struct kt_story_leaf *leaf = atomic_load_explicit(ref, memory_order_acquire);
 	if (!leaf && create) {
-		struct kt_story_leaf *mem = zeroed_pages(sizeof *mem);
+		struct kt_story_leaf *mem = kt_zeroed_pages(sizeof *mem);
 		if (!mem)
 			return NULL;
 		if (atomic_compare_exchange_strong_explicit(ref, &leaf, mem, memory_order_acq_rel,
