@@ -242,7 +242,9 @@ bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
 # ---- install ------------------------------------------------------------------
 # PREFIX is where things will live; DESTDIR (for packagers) is prepended to
 # every path written, never to paths kt-run looks at: kt-run finds libkt.so
-# and kt-decoy relative to itself (../lib, ../libexec/libkt).
+# and kt-decoy relative to itself (../lib, ../libexec/libkt by default; the
+# installed copy is told LIBDIR and LIBEXECDIR relative to BINDIR, so
+# LIBDIR=$(PREFIX)/lib/<multiarch> works and the tree stays relocatable).
 PREFIX     ?= /usr/local
 BINDIR     := $(PREFIX)/bin
 LIBDIR     := $(PREFIX)/lib
@@ -258,7 +260,11 @@ install: $(LIB) $(DECOY)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libkt.so
-	$(INSTALL) -m 755 scripts/kt-run $(DESTDIR)$(BINDIR)/kt-run
+	sed -e "s|^installed_lib_rel=.*|installed_lib_rel=$$(realpath -m --relative-to=$(BINDIR) $(LIBDIR))|" \
+	    -e "s|^installed_libexec_rel=.*|installed_libexec_rel=$$(realpath -m --relative-to=$(BINDIR) $(LIBEXECDIR))|" \
+	    scripts/kt-run > $(DESTDIR)$(BINDIR)/kt-run.tmp
+	chmod 755 $(DESTDIR)$(BINDIR)/kt-run.tmp
+	mv -f $(DESTDIR)$(BINDIR)/kt-run.tmp $(DESTDIR)$(BINDIR)/kt-run
 	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
 	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
 	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1
