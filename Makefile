@@ -37,8 +37,10 @@ SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o) $(BUILD)/shim/vfork_$(ARCH).o
 	$(BUILD)/shim/syscall_$(ARCH).o
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 	-D_GNU_SOURCE -Iinclude -Ishim
+# The soname is the file's own, unversioned name: nothing links against libkt,
+# LD_PRELOAD and /etc/ld.so.preload name it, and ldconfig caches it by it.
 SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
-	-Wl,-z,noexecstack -Wl,--no-undefined
+	-Wl,-z,noexecstack -Wl,--no-undefined -Wl,-soname,libkt.so
 
 DECOY   := $(BUILD)/kt-decoy
 
@@ -273,6 +275,27 @@ install: $(LIB) $(DECOY)
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+# ---- Debian package, and the whole machine under libkt --------------------------
+# make deb           build/libkt_VERSION_ARCH.deb (scripts/mkdeb, packaging/deb/;
+#                    `scripts/deps deb` installs the tools)
+# make lintian       lintian over that package; fails on a warning or an error
+# make check-system  (root) installs the package in a private mount namespace over
+#                    overlays of /etc, /usr and /var, turns on /etc/ld.so.preload
+#                    there and runs real programs with and without it
+deb: $(LIB) $(DECOY)
+	$(Q)CC="$(CC)" MAKE="$(MAKE)" scripts/mkdeb $(BUILD)
+
+# The package is not meant for Debian's archive: no ITP bug for its changelog
+# to close.
+lintian: deb
+	$(Q)lintian --fail-on error,warning --suppress-tags initial-upload-closes-no-bugs \
+		$(BUILD)/libkt_*.deb
+
+check-system: deb $(HELPER_BIN)
+	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) test/system/check-system
+
+.PHONY: deb lintian check-system
 
 clean:
 	rm -rf $(BUILD)
