@@ -11,6 +11,10 @@
 #   make uninstall  remove what install put there
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make check-docs check that every relative link in README.md and docs/ resolves
+#   make deb        build a Debian package under build/ (make lintian checks it)
+#   make check-system  (root) that package with /etc/ld.so.preload, in a private
+#                   mount namespace: real programs with and without it
+#   make bench-system  (root) whole workloads with and without /etc/ld.so.preload
 #   make clean
 
 CC      ?= cc
@@ -241,6 +245,7 @@ $(BUILD)/bench/bench: test/bench/bench.c include/kt.h Makefile
 
 bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
 	$(Q)$(BUILD)/bench/bench -b $(BUILD) $(BENCH_ARGS)
+	$(Q)$(MAKE) --no-print-directory bench-system
 
 # ---- install ------------------------------------------------------------------
 # PREFIX is where things will live; DESTDIR (for packagers) is prepended to
@@ -296,7 +301,13 @@ lintian: deb
 check-system: deb $(HELPER_BIN)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) test/system/check-system
 
-.PHONY: deb lintian check-system
+# The same workloads with and without /etc/ld.so.preload (root; the file only in a
+# private mount namespace); `make bench` runs it after its own table.
+BENCH_SYSTEM_ARGS ?= $(if $(findstring -q,$(BENCH_ARGS)),-q)
+bench-system: $(LIB) $(BUILD)/bench/empty.so
+	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) test/bench/system $(BENCH_SYSTEM_ARGS)
+
+.PHONY: deb lintian check-system bench-system
 
 # Every relative link in the documents names a file, and a heading there.
 check-docs:
