@@ -309,7 +309,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 # ---- Debian package, and the whole machine under libkt --------------------------
-# make deb           build/libkt_VERSION_ARCH.deb (scripts/mkdeb, packaging/deb/;
+# make deb           build/libkt_VERSION_ARCH.deb (scripts/mkdeb, scripts/deb/;
 #                    `scripts/deps deb` installs the tools)
 # make lintian       lintian over that package; fails on a warning or an error
 # make check-system  (root) installs the package in a private mount namespace over
