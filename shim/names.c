@@ -1,7 +1,7 @@
 /* The words of the reports (names.h). */
 #include "names.h"
 
-const char *const kt_made_by_name[KT_MADE_BY_COUNT] = {
+const char kt_made_by_name[KT_MADE_BY_COUNT][16] = {
 	[KT_MADE_FORK] = "fork",
 	[KT_MADE__FORK] = "_Fork",
 	[KT_MADE_POSIX_SPAWN] = "posix_spawn",
@@ -14,7 +14,7 @@ const char *const kt_made_by_name[KT_MADE_BY_COUNT] = {
 };
 
 /* JSON keys */
-const char *const kt_reaped_by_key[KT_REAPED_BY_COUNT] = {
+const char kt_reaped_by_key[KT_REAPED_BY_COUNT][24] = {
 	[KT_REAPED_WAIT] = "wait",
 	[KT_REAPED_WAITPID] = "waitpid",
 	[KT_REAPED_WAIT3] = "wait3",
@@ -25,7 +25,7 @@ const char *const kt_reaped_by_key[KT_REAPED_BY_COUNT] = {
 };
 
 /* The same as the prose of text reports */
-const char *const kt_reaped_by_text[KT_REAPED_BY_COUNT] = {
+const char kt_reaped_by_text[KT_REAPED_BY_COUNT][72] = {
 	[KT_REAPED_WAIT] = "by wait()",
 	[KT_REAPED_WAITPID] = "by waitpid()",
 	[KT_REAPED_WAIT3] = "by wait3()",
@@ -35,7 +35,7 @@ const char *const kt_reaped_by_text[KT_REAPED_BY_COUNT] = {
 	[KT_REAPED_BEFORE_REGISTRATION] = "before fork returned",
 };
 
-const char *const kt_degraded_key[KT_DEGRADED_REASONS] = {
+const char kt_degraded_key[KT_DEGRADED_REASONS][16] = {
 	[KT_DEGRADED_NO_PIDFD] = "no_pidfd",
 	[KT_DEGRADED_NO_PIDFS] = "no_pidfs",
 	[KT_DEGRADED_FD_EXHAUSTED] = "fd_exhausted",
@@ -45,7 +45,7 @@ const char *const kt_degraded_key[KT_DEGRADED_REASONS] = {
 	[KT_DEGRADED_FD_BUDGET] = "fd_budget",
 };
 
-const char *const kt_degraded_text[KT_DEGRADED_REASONS] = {
+const char kt_degraded_text[KT_DEGRADED_REASONS][168] = {
 	[KT_DEGRADED_NO_PIDFD] =
 		"pidfd_open is unavailable (kernel < 5.3 or a seccomp filter): "
 		"children are told apart only by libkt's own wait hooks",
@@ -67,7 +67,7 @@ const char *const kt_degraded_text[KT_DEGRADED_REASONS] = {
 		"further children are tracked without one",
 };
 
-const char *const kt_mode_name[KT_MODE_ENFORCE + 1] = {
+const char kt_mode_name[KT_MODE_ENFORCE + 1][8] = {
 	[KT_MODE_OFF] = "off",
 	[KT_MODE_AUDIT] = "audit",
 	[KT_MODE_ENFORCE] = "enforce",

@@ -1,6 +1,8 @@
 /* The words reports use for libkt's enums, each table in one place
  * (names.c).  Look-ups are bounds-checked: a report's facts are read without
- * a lock (table.h) and must never index past a table. */
+ * a lock (table.h) and must never index past a table.  The tables hold
+ * arrays of characters, not pointers: a table of pointers would cost the
+ * dynamic loader one relocation per entry in every process start. */
 #ifndef KT_NAMES_H
 #define KT_NAMES_H
 
@@ -21,15 +23,17 @@ enum kt_degraded {
 	KT_DEGRADED_REASONS
 };
 
-extern const char *const kt_made_by_name[KT_MADE_BY_COUNT];     /* "fork", ... */
-extern const char *const kt_reaped_by_key[KT_REAPED_BY_COUNT];  /* "waitpid", ... */
-extern const char *const kt_reaped_by_text[KT_REAPED_BY_COUNT]; /* "by waitpid()", ... */
-extern const char *const kt_degraded_key[KT_DEGRADED_REASONS];  /* "no_pidfd", ... */
-extern const char *const kt_degraded_text[KT_DEGRADED_REASONS]; /* a sentence */
-extern const char *const kt_mode_name[KT_MODE_ENFORCE + 1];     /* "off", ... */
+extern const char kt_made_by_name[KT_MADE_BY_COUNT][16];      /* "fork", ... */
+extern const char kt_reaped_by_key[KT_REAPED_BY_COUNT][24];    /* "waitpid", ... */
+extern const char kt_reaped_by_text[KT_REAPED_BY_COUNT][72];   /* "by waitpid()", ... */
+extern const char kt_degraded_key[KT_DEGRADED_REASONS][16];    /* "no_pidfd", ... */
+extern const char kt_degraded_text[KT_DEGRADED_REASONS][168];  /* a sentence */
+extern const char kt_mode_name[KT_MODE_ENFORCE + 1][8];        /* "off", ... */
 
 /* TABLE[I], or NULL when I is out of range or has no word. */
-#define KT_NAME(table, i) \
-	((size_t)(i) < sizeof(table) / sizeof(table)[0] ? (table)[(size_t)(i)] : (const char *)0)
+#define KT_NAME(table, i)                                                     \
+	((size_t)(i) < sizeof(table) / sizeof(table)[0] && (table)[(size_t)(i)][0] \
+	         ? (const char *)(table)[(size_t)(i)]                                \
+	         : (const char *)0)
 
 #endif

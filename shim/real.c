@@ -14,10 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Names held as arrays, not pointers: a table of pointers would cost the
+ * dynamic loader one relocation per pointer in every process start. */
 struct real_fn {
-	const char *symbol;
-	const char *version;
-	int eager;
+	char symbol[16];
+	char version[12]; /* "" for the default version */
+	char eager;
 };
 
 static const struct real_fn functions[KT_REAL_COUNT] = {
@@ -60,7 +62,8 @@ void *kt_real_get(enum kt_real_id id)
 	if (p)
 		return p;
 	const struct real_fn *f = &functions[id];
-	p = f->version ? dlvsym(RTLD_NEXT, f->symbol, f->version) : dlsym(RTLD_NEXT, f->symbol);
+	p = f->version[0] ? dlvsym(RTLD_NEXT, f->symbol, f->version)
+	                  : dlsym(RTLD_NEXT, f->symbol);
 	if (p) {
 		if (is_ours(p))
 			die_self_resolved(f->symbol);

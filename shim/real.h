@@ -31,30 +31,30 @@ typedef int (*kt_pidfd_spawn_fn)(int *, const char *, const posix_spawn_file_act
 #if defined(__x86_64__)
 #define KT_SPAWN_VERSION "GLIBC_2.15"
 #else
-#define KT_SPAWN_VERSION NULL
+#define KT_SPAWN_VERSION ""
 #endif
 
-/* X(id, symbol, version or NULL, resolved at start-up (1) or on first use
- * (0), type) */
+/* X(id, symbol, version ("" for the default), resolved at start-up (1) or
+ * on first use (0), type) */
 #define KT_REAL_COMMON(X)                                                          \
-	X(fork, "fork", NULL, 1, pid_t (*)(void))                                     \
-	X(_Fork, "_Fork", NULL, 1, pid_t (*)(void))                                   \
-	X(wait, "wait", NULL, 1, pid_t (*)(int *))                                    \
-	X(waitpid, "waitpid", NULL, 1, pid_t (*)(pid_t, int *, int))                  \
-	X(wait3, "wait3", NULL, 1, pid_t (*)(int *, int, struct rusage *))            \
-	X(wait4, "wait4", NULL, 1, pid_t (*)(pid_t, int *, int, struct rusage *))     \
-	X(waitid, "waitid", NULL, 1, int (*)(idtype_t, id_t, siginfo_t *, int))       \
-	X(clone, "clone", NULL, 1, int (*)(int (*)(void *), void *, int, void *, ...)) \
+	X(fork, "fork", "", 1, pid_t (*)(void))                                     \
+	X(_Fork, "_Fork", "", 1, pid_t (*)(void))                                   \
+	X(wait, "wait", "", 1, pid_t (*)(int *))                                    \
+	X(waitpid, "waitpid", "", 1, pid_t (*)(pid_t, int *, int))                  \
+	X(wait3, "wait3", "", 1, pid_t (*)(int *, int, struct rusage *))            \
+	X(wait4, "wait4", "", 1, pid_t (*)(pid_t, int *, int, struct rusage *))     \
+	X(waitid, "waitid", "", 1, int (*)(idtype_t, id_t, siginfo_t *, int))       \
+	X(clone, "clone", "", 1, int (*)(int (*)(void *), void *, int, void *, ...)) \
 	X(posix_spawn, "posix_spawn", KT_SPAWN_VERSION, 0, kt_spawn_fn)               \
 	X(posix_spawnp, "posix_spawnp", KT_SPAWN_VERSION, 0, kt_spawn_fn)             \
 	X(pidfd_spawn, "pidfd_spawn", "GLIBC_2.39", 0, kt_pidfd_spawn_fn)             \
 	X(pidfd_spawnp, "pidfd_spawnp", "GLIBC_2.39", 0, kt_pidfd_spawn_fn)           \
 	X(pidfd_getpid, "pidfd_getpid", "GLIBC_2.39", 0, pid_t (*)(int))              \
-	X(close, "close", NULL, 0, int (*)(int))                                      \
-	X(close_range, "close_range", NULL, 0, int (*)(unsigned, unsigned, int))      \
-	X(closefrom, "closefrom", NULL, 0, void (*)(int))                             \
-	X(dup2, "dup2", NULL, 0, int (*)(int, int))                                   \
-	X(dup3, "dup3", NULL, 0, int (*)(int, int, int))
+	X(close, "close", "", 0, int (*)(int))                                      \
+	X(close_range, "close_range", "", 0, int (*)(unsigned, unsigned, int))      \
+	X(closefrom, "closefrom", "", 0, void (*)(int))                             \
+	X(dup2, "dup2", "", 0, int (*)(int, int))                                   \
+	X(dup3, "dup3", "", 0, int (*)(int, int, int))
 
 #if defined(__x86_64__)
 /* glibc < 2.15's posix_spawn, kept for old binaries: it retries a file

@@ -26,12 +26,6 @@
  * 150 ms into it, and the stranger must be in place before it ends. */
 #define DELAY_US "900000"
 
-START_TEST(libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* The step of libkt's kill to hold up, as strace injection arguments. */
 struct window {
 	const char *name;
@@ -76,10 +70,8 @@ static int race_possible(const char *what, int needs_pidfd)
 {
 	if (!scenario_possible(what))
 		return 0;
-	if (access(STRACE, X_OK) != 0) {
-		printf("SKIP: %s: no %s (scripts/deps test installs it)\n", what, STRACE);
-		return 0;
-	}
+	if (!kt_test_installed(STRACE, what))
+		return 0; /* scripts/deps test installs it */
 	if (needs_pidfd && (!kt_test_have_pidfd() || kt_test_identity() == KT_IDENTITY_NONE)) {
 		/* Without pidfds a kill is judged by number (waitid, then kill):
 		 * there is no identity to take, and no window of this kind. */
@@ -253,34 +245,14 @@ START_TEST(kept_pidfds_budget_from_kt_max_fds)
 }
 END_TEST
 
-static Suite *lazy_suite(void)
-{
-	Suite *s = suite_create("lazy");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kill_time_window");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, without_libkt_the_delayed_kill_hits_the_stranger);
-	tcase_add_loop_test(tc, kill_time_window_reaches_nobody, 0,
-	                    (int)(sizeof race_cases / sizeof race_cases[0]));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("kept_pidfds");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, kept_pidfds_survive_close_all_loops_and_parked_pidfds);
-	tcase_add_test(tc, kept_pidfds_under_rlimit_nofile_32);
-	tcase_add_test(tc, kept_pidfds_budget_from_kt_max_fds);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(lazy_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	Suite *s = kt_test_preload_suite("lazy");
+	TCase *tc = kt_test_tcase(s, "kill_time_window", 120,
+	                          without_libkt_the_delayed_kill_hits_the_stranger);
+	tcase_add_loop_test(tc, kill_time_window_reaches_nobody, 0,
+	                    (int)(sizeof race_cases / sizeof race_cases[0]));
+	kt_test_tcase(s, "kept_pidfds", 120, kept_pidfds_survive_close_all_loops_and_parked_pidfds,
+	              kept_pidfds_under_rlimit_nofile_32, kept_pidfds_budget_from_kt_max_fds);
+	return kt_test_main(s);
 }
