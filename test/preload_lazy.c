@@ -34,22 +34,23 @@ struct window {
 };
 
 static const struct window before_open_window = {
-	"pidfd_open (the number is the stranger's when it is opened)", "trace=pidfd_open",
+	"inside pidfd_open (the number is the stranger's when it is opened)",
+	"trace=pidfd_open",
 	"inject=pidfd_open:delay_enter=" DELAY_US,
 };
 static const struct window open_window = {
-	"after pidfd_open, before the waitid proof", "trace=pidfd_open",
+	"between pidfd_open and the waitid proof", "trace=pidfd_open",
 	"inject=pidfd_open:delay_exit=" DELAY_US,
 };
 static const struct window proof_window = {
-	"the waitid proof", "trace=waitid", "inject=waitid:delay_enter=" DELAY_US,
+	"inside the waitid proof", "trace=waitid", "inject=waitid:delay_enter=" DELAY_US,
 };
 static const struct window send_window = {
-	"after the proof, before pidfd_send_signal", "trace=pidfd_send_signal",
+	"between the proof and pidfd_send_signal", "trace=pidfd_send_signal",
 	"inject=pidfd_send_signal:delay_enter=" DELAY_US,
 };
 static const struct window raw_kill_window = {
-	"the kill system call", "trace=kill", "inject=kill:delay_enter=" DELAY_US,
+	"inside the kill system call", "trace=kill", "inject=kill:delay_enter=" DELAY_US,
 };
 
 /* The identity mode this run of the suite is for (scripts/run-tests sets
@@ -116,8 +117,8 @@ static void expect_refused(const struct window *w, const char *reaper, const cha
                            const char *first)
 {
 	char what[256];
-	snprintf(what, sizeof what, "%s(%s) of a %s-signalled child, reaped by a %s inside %s",
-	         send, "SIGTERM", first, reaper, w->name);
+	snprintf(what, sizeof what, "%s(SIGTERM) of a %s-signalled child, reaped by a %s %s", send,
+	         first, reaper, w->name);
 	if (!race_possible(what, 1))
 		return;
 	struct scenario s;
