@@ -110,15 +110,15 @@ END_TEST
 /* The close-all loop, close_range, closefrom, dup2/dup3 of a decoy's pidfd
  * over every number: each kill still reaches its own child, which dies of
  * the signal it was sent, and no other process is touched. */
-static void games_in(const char *mode)
+static void games_in(const char *mode, const char *games)
 {
 	char kv[64], a[64];
 	snprintf(kv, sizeof kv, "KT_IDENTITY=%s", mode);
 	char *env[] = { kv, NULL };
-	run(0, env, plain, sizeof plain, 1, "games", "40", NULL);
+	run(0, env, plain, sizeof plain, 1, games, "40", NULL);
 	ck_assert_msg(strstr(plain, "games=ok\n"), "without libkt: %s", plain);
-	run(1, env, hooked, sizeof hooked, 1, "games", "40", NULL);
-	ck_assert_msg(strstr(hooked, "games=ok\n"), "KT_IDENTITY=%s: %s", mode, hooked);
+	run(1, env, hooked, sizeof hooked, 1, games, "40", NULL);
+	ck_assert_msg(strstr(hooked, "games=ok\n"), "%s, KT_IDENTITY=%s: %s", games, mode, hooked);
 	/* 40 children and the decoy, all through a pidfd (if there are any). */
 	const char *k = strstr(hooked, "kills_via_pidfd=");
 	ck_assert_msg(k && atoi(k + 16) == (kt_test_have_pidfd() ? 41 : 0), "%s", hooked);
@@ -129,13 +129,29 @@ static void games_in(const char *mode)
 
 START_TEST(fd_games_inode_mode)
 {
-	games_in("inode");
+	games_in("inode", "games");
 }
 END_TEST
 
 START_TEST(fd_games_fd_mode)
 {
-	games_in("fd");
+	games_in("fd", "games");
+}
+END_TEST
+
+/* The same games through syscall(SYS_close, ...) and its kin: in fd mode a
+ * raw close of a held number, then a child's pidfd adopted on it, made a
+ * kill reach another child (or fail with EBADF) before syscall() sent these
+ * calls through the guards. */
+START_TEST(fd_games_raw_syscalls_fd_mode)
+{
+	games_in("fd", "rawgames");
+}
+END_TEST
+
+START_TEST(fd_games_raw_syscalls_inode_mode)
+{
+	games_in("inode", "rawgames");
 }
 END_TEST
 
@@ -150,8 +166,11 @@ START_TEST(fd_mode_auto_reaped_children_leave_nothing_held)
 	run(1, env, hooked, sizeof hooked, 1, "autoreap", "20", NULL);
 	ck_assert_msg(strstr(hooked, "kill_live=0\n"), "%s", hooked);
 	ck_assert_msg(strstr(hooked, "stale_kills_failed=1\n"), "%s", hooked);
+	/* The lines are there (an absent one would read as empty too). */
+	ck_assert_msg(strstr(hooked, "held_after_autoreap=") &&
+	              strstr(hooked, "held_after_next_children="), "%s", hooked);
 	ck_assert_str_eq(field(hooked, "held_after_autoreap", held, sizeof held), "");
-	ck_assert_str_eq(field(hooked, "held_after_next_child", held, sizeof held), "");
+	ck_assert_str_eq(field(hooked, "held_after_next_children", held, sizeof held), "");
 }
 END_TEST
 
@@ -191,6 +210,7 @@ int main(void)
 	              inode_mode_low_nofile_same_capacity, fd_mode_low_nofile_same_capacity);
 
 	kt_test_tcase(s, "games", 0, fd_games_inode_mode, fd_games_fd_mode,
+	              fd_games_raw_syscalls_fd_mode, fd_games_raw_syscalls_inode_mode,
 	              fd_mode_auto_reaped_children_leave_nothing_held);
 
 	kt_test_tcase(s, "exec", 0, exec_leaves_nothing_inode_mode,
