@@ -140,6 +140,14 @@ $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-poin
 $(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse: \
 	test/stranger.h
 
+# The same program as most builds make one: -g and frame pointers but no
+# -rdynamic, so libkt can name none of its functions and kt-symbolize must.
+$(BUILD)/test/helpers/stale_kill_nodyn: test/helpers/stale_kill.c include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) -g -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+HELPER_BIN += $(BUILD)/test/helpers/stale_kill_nodyn
+
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
@@ -227,10 +235,14 @@ check-asan: $(ASAN_DIR)/libkt.so $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 TEST_TIMEOUT=$(TEST_TIMEOUT) \
 		KT_IDENTITIES="auto fd none" KT_SECCOMP="" scripts/run-tests -- $(ASAN_SUITES)
 
+# The last run has reports on (into a file), so the children's stories, written
+# by reaping threads and read by killing ones, are raced too.
 check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress
-	$(Q)for id in auto fd none; do \
-		echo "tsan: stress, KT_IDENTITY=$$id"; \
+	$(Q)for id in auto fd none auto+log; do \
+		log=; [ "$$id" = auto+log ] && { id=auto; log=$(CURDIR)/$(TSAN_DIR)/reports.log; rm -f "$$log"; }; \
+		echo "tsan: stress, KT_IDENTITY=$$id$${log:+, reports on}"; \
 		TSAN_OPTIONS=halt_on_error=1:exitcode=66:report_signal_unsafe=0 KT_IDENTITY=$$id \
+			KT_LOG=$$log \
 			LD_PRELOAD=$(CURDIR)/$(TSAN_DIR)/libkt.so timeout -k 5 300 $(TSAN_DIR)/stress 3 3 \
 			> $(TSAN_DIR)/out 2>&1; \
 		grep -q '^stress=ok ' $(TSAN_DIR)/out || { cat $(TSAN_DIR)/out; exit 1; }; \
@@ -287,8 +299,8 @@ INCLUDEDIR := $(PREFIX)/include
 MANDIR     := $(PREFIX)/share/man
 INSTALL    ?= install
 
-INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(LIBEXECDIR)/kt-decoy \
-	$(INCLUDEDIR)/kt.h $(MANDIR)/man1/kt-run.1 $(MANDIR)/man7/libkt.7
+INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(BINDIR)/kt-symbolize $(LIBEXECDIR)/kt-decoy \
+	$(INCLUDEDIR)/kt.h $(MANDIR)/man1/kt-run.1 $(MANDIR)/man1/kt-symbolize.1 $(MANDIR)/man7/libkt.7
 
 install: $(LIB) $(DECOY)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) \
@@ -299,9 +311,11 @@ install: $(LIB) $(DECOY)
 	    scripts/kt-run > $(DESTDIR)$(BINDIR)/kt-run.tmp
 	chmod 755 $(DESTDIR)$(BINDIR)/kt-run.tmp
 	mv -f $(DESTDIR)$(BINDIR)/kt-run.tmp $(DESTDIR)$(BINDIR)/kt-run
+	$(INSTALL) -m 755 scripts/kt-symbolize $(DESTDIR)$(BINDIR)/kt-symbolize
 	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
 	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
 	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1
+	$(INSTALL) -m 644 man/kt-symbolize.1 $(DESTDIR)$(MANDIR)/man1/kt-symbolize.1
 	$(INSTALL) -m 644 man/libkt.7 $(DESTDIR)$(MANDIR)/man7/libkt.7
 
 uninstall:

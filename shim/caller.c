@@ -160,13 +160,27 @@ void kt_caller_capture(struct kt_caller *c, void *ret, void *frame)
 		/* Only code we can place in a loaded object counts as a caller. */
 		if (!rec[1] || !module_of(rec[1] - 1))
 			break;
-		c->pc[c->n++] = rec[1];
+		/* An assembly entry with a frame record of its own (aarch64's
+		 * vfork) shows the exact return address a second time. */
+		if (!(c->n == 1 && rec[1] == c->pc[0]))
+			c->pc[c->n++] = rec[1];
 		frame = (void *)fp;
 		fp = rec[0];
 	}
 #else
 	(void)frame;
 #endif
+}
+
+void kt_caller_trim_self(struct kt_caller *c)
+{
+	const struct kt_module *self = module_of((uintptr_t)kt_caller_trim_self);
+	int skip = 0;
+	while (self && skip < c->n && module_of(c->pc[skip] - 1) == self)
+		skip++;
+	for (int i = skip; i < c->n; i++)
+		c->pc[i - skip] = c->pc[i];
+	c->n -= skip;
 }
 
 int kt_caller_where(uintptr_t pc, struct kt_where *w)

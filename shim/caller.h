@@ -38,10 +38,25 @@ struct kt_caller {
 	uintptr_t pc[KT_CALLER_FRAMES];
 };
 
+/* Where the program called a hook from: the exported hook's own return
+ * address and frame, taken in that frame (a level deeper the return address
+ * names libkt).  A hook that passes the address of such a local down also
+ * keeps the compiler from turning its call into a tail call that would pop
+ * the frame record the caller walk starts from.  Read only when reports are
+ * on (a stale kill's caller, a child's story: story.h). */
+struct kt_origin {
+	void *ret;
+	void *frame;
+};
+#define KT_ORIGIN { __builtin_return_address(0), __builtin_frame_address(0) }
+
 /* Fill C from a hook's __builtin_return_address(0) and
  * __builtin_frame_address(0) (the latter also makes the compiler give the
  * hook a frame record, which is where the walk starts). */
 void kt_caller_capture(struct kt_caller *c, void *ret, void *frame);
+/* Drop the frames at the start of C that are libkt's own (an assembly entry
+ * point's, which has no frame record of its own to skip it by). */
+void kt_caller_trim_self(struct kt_caller *c);
 
 struct kt_where {
 	const char *module; /* path of the loaded object, or NULL if unknown */

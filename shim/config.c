@@ -157,6 +157,16 @@ void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
 			warn(c, "KT_STATS", v, "0 or 1", "0");
 	}
 
+	v = lookup(envp, "KT_EXITCODE");
+	if (v) {
+		long n = parse_count(v, 255);
+		if (n >= 1)
+			c->exitcode = (int)n;
+		else
+			warn(c, "KT_EXITCODE", v, "a number from 1 to 255",
+			     "the program's own exit status");
+	}
+
 	v = lookup(envp, "KT_PROVOKE_FD");
 	if (v) {
 		const char *p = v;

@@ -33,6 +33,8 @@ struct kt_config {
 	long max_fds;
 	enum kt_log_format log_format;
 	int stats;            /* KT_STATS=1: a summary event at exit */
+	int exitcode;         /* KT_EXITCODE=N (1-255): a process that sent a
+	                         stale kill exits N instead of 0; 0 when unset */
 	/* KT_PROVOKE_FD=N:INODE: a SOCK_SEQPACKET socket to a reuse provoker
 	 * (kt-run --provoke-reuse) and its inode number: reaped PIDs go out on
 	 * it, one ack byte comes back per PID.  The inode proves descriptor N

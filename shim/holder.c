@@ -7,10 +7,10 @@
 #include "fmt.h"
 #include "sys.h"
 
-/* Is /proc the /proc of our own PID namespace?  A program started with
- * `unshare --pid` but no fresh /proc mount sees its parent namespace's
- * numbers there, and a report naming the wrong process is worse than none. */
-static int proc_is_ours(void)
+/* A program started with `unshare --pid` but no fresh /proc mount sees its
+ * parent namespace's numbers there, and a report naming the wrong process is
+ * worse than none. */
+int kt_proc_is_ours(void)
 {
 	char buf[24];
 	long n = kt_syscall(SYS_readlinkat, AT_FDCWD, (long)"/proc/self", (long)buf,
@@ -28,7 +28,7 @@ static int proc_is_ours(void)
 
 int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid)
 {
-	if (!proc_is_ours())
+	if (!kt_proc_is_ours())
 		return -1;
 	char path[32];
 	struct kt_buf p = KT_BUF(path);

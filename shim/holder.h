@@ -13,4 +13,7 @@
  * readable). */
 int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid);
 
+/* 1 if /proc is the /proc of our own PID namespace, so its numbers are ours. */
+int kt_proc_is_ours(void);
+
 #endif

@@ -29,6 +29,7 @@
 #include "init.h"
 #include "real.h"
 #include "registry.h"
+#include "story.h"
 #include "sys.h"
 
 #ifndef CLONE_PIDFD
@@ -81,6 +82,10 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	} else {
 		kt_register_clone_child(r, (unsigned)flags, theirs ? (const int *)parent_tid : NULL,
 		                        KT_MADE_CLONE);
+	}
+	if (kt_story_on()) {
+		struct kt_origin origin = KT_ORIGIN;
+		kt_story_spawned(r, &origin);
 	}
 	errno = saved;
 	return r;

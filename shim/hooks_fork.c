@@ -10,10 +10,12 @@
 #include "init.h"
 #include "real.h"
 #include "registry.h"
+#include "story.h"
 #include "sys.h"
 #include "vfork_child.h"
 
-static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
+static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how,
+                                       const struct kt_origin *origin)
 {
 	if (!real) {
 		errno = ENOSYS; /* _Fork on a glibc older than 2.34 */
@@ -31,20 +33,25 @@ static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
 	}
 	/* errno as the real call left it, whatever registration does. */
 	int saved = errno;
-	if (pid > 0)
+	if (pid > 0) {
 		kt_register_child(pid, how, NULL);
+		if (kt_story_on())
+			kt_story_spawned(pid, origin);
+	}
 	KT_ERRNO_RESTORE(saved);
 	return pid;
 }
 
 KT_EXPORT KT_CHILD_PATH pid_t fork(void)
 {
-	return fork_common(KT_REAL(fork), KT_MADE_FORK);
+	struct kt_origin origin = KT_ORIGIN;
+	return fork_common(KT_REAL(fork), KT_MADE_FORK, &origin);
 }
 
 /* _Fork (glibc 2.34) is the async-signal-safe fork without atfork handlers;
  * fork() itself calls glibc's internal _Fork, so nothing registers twice. */
 KT_EXPORT KT_CHILD_PATH pid_t _Fork(void)
 {
-	return fork_common(KT_REAL(_Fork), KT_MADE__FORK);
+	struct kt_origin origin = KT_ORIGIN;
+	return fork_common(KT_REAL(_Fork), KT_MADE__FORK, &origin);
 }

@@ -32,6 +32,7 @@
 #include "init.h"
 #include "real.h"
 #include "registry.h"
+#include "story.h"
 #include "sys.h"
 
 /* PIDFD_GET_INFO (6.13), spelled out: the build machine's headers predate it. */
@@ -61,8 +62,9 @@ static pid_t pid_of_pidfd(int pidfd)
 	return pid;
 }
 
-static int pidfd_spawn_common(kt_pidfd_spawn_fn real, enum kt_made_by how, int *pidfd,
-                              const char *file, const posix_spawn_file_actions_t *fa,
+static int pidfd_spawn_common(kt_pidfd_spawn_fn real, enum kt_made_by how,
+                              const struct kt_origin *origin, int *pidfd, const char *file,
+                              const posix_spawn_file_actions_t *fa,
                               const posix_spawnattr_t *attr, char *const argv[],
                               char *const envp[])
 {
@@ -75,8 +77,11 @@ static int pidfd_spawn_common(kt_pidfd_spawn_fn real, enum kt_made_by how, int *
 	/* No PID: the child has been reaped already, so there is nothing a
 	 * kill by number could still reach. */
 	pid_t pid = pid_of_pidfd(*pidfd);
-	if (pid > 0)
+	if (pid > 0) {
 		kt_register_child_pidfd(pid, *pidfd, how, file, 0);
+		if (kt_story_on())
+			kt_story_spawned(pid, origin);
+	}
 	errno = saved;
 	return r;
 }
@@ -91,7 +96,8 @@ KT_EXPORT int kt_pidfd_spawn_2_39(int *pidfd, const char *path,
                                   const posix_spawnattr_t *attr, char *const argv[],
                                   char *const envp[])
 {
-	return pidfd_spawn_common(KT_REAL(pidfd_spawn), KT_MADE_PIDFD_SPAWN,
+	struct kt_origin origin = KT_ORIGIN;
+	return pidfd_spawn_common(KT_REAL(pidfd_spawn), KT_MADE_PIDFD_SPAWN, &origin,
 	                          pidfd, path, fa, attr, argv, envp);
 }
 
@@ -100,7 +106,8 @@ KT_EXPORT int kt_pidfd_spawnp_2_39(int *pidfd, const char *file,
                                    const posix_spawnattr_t *attr, char *const argv[],
                                    char *const envp[])
 {
-	return pidfd_spawn_common(KT_REAL(pidfd_spawnp), KT_MADE_PIDFD_SPAWNP,
+	struct kt_origin origin = KT_ORIGIN;
+	return pidfd_spawn_common(KT_REAL(pidfd_spawnp), KT_MADE_PIDFD_SPAWNP, &origin,
 	                          pidfd, file, fa, attr, argv, envp);
 }
 

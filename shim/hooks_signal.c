@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "exitcode.h"
 #include "heldfd.h"
 #include "holder.h"
 #include "identity.h"
@@ -58,18 +59,6 @@
 #include "report.h"
 #include "sys.h"
 #include "vfork_child.h"
-
-/* Where the program called a hook from: the exported hook's own return
- * address and frame, taken in that frame (a level deeper the return address
- * names libkt).  The hook passes the address of this local down, which also
- * keeps the compiler from turning its call into a tail call that would pop
- * the frame record the caller walk starts from.  Only read when a stale kill
- * is reported (report_stale.c, caller.c). */
-struct kt_origin {
-	void *ret;
-	void *frame;
-};
-#define KT_ORIGIN { __builtin_return_address(0), __builtin_frame_address(0) }
 
 /* One signal to send, as the program asked for it. */
 struct kt_send {
@@ -114,6 +103,8 @@ static int stale_send(const struct kt_send *k, enum kt_mode mode)
 		return send_plain(k);
 	struct kt_stale ev = { .pid = k->pid, .sig = k->sig, .call = k->call,
 	                       .group = k->group, .holder = -1 };
+	if (!kt_in_vfork_child()) /* a vfork child would mark its parent */
+		kt_exitcode_note_stale();
 	int want = kt_log_wanted();
 	if (want) {
 		ev.holder = kt_holder_of(ev.pid, ev.holder_comm, &ev.holder_ppid);

@@ -9,11 +9,12 @@
 #include "init.h"
 #include "real.h"
 #include "registry.h"
+#include "story.h"
 #include "sys.h"
 
-static int spawn_common(kt_spawn_fn real, enum kt_made_by how, pid_t *pid, const char *file,
-                        const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
-                        char *const argv[], char *const envp[])
+static int spawn_common(kt_spawn_fn real, enum kt_made_by how, const struct kt_origin *origin,
+                        pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                        const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	if (!real)
 		return ENOSYS;
@@ -24,8 +25,11 @@ static int spawn_common(kt_spawn_fn real, enum kt_made_by how, pid_t *pid, const
 	pid_t *out = pid ? pid : &local;
 	int r = real(out, file, fa, attr, argv, envp);
 	int saved = errno; /* as the real call left it, whatever registration does */
-	if (r == 0)
+	if (r == 0) {
 		kt_register_child(*out, how, file);
+		if (kt_story_on())
+			kt_story_spawned(*out, origin);
+	}
 	KT_ERRNO_RESTORE(saved);
 	return r;
 }
@@ -48,8 +52,9 @@ KT_EXPORT int kt_posix_spawn_2_15(pid_t *pid, const char *path,
                                   const posix_spawnattr_t *attr, char *const argv[],
                                   char *const envp[])
 {
+	struct kt_origin origin = KT_ORIGIN;
 	return spawn_common(KT_REAL(posix_spawn),
-	                    KT_MADE_POSIX_SPAWN, pid, path, fa, attr, argv, envp);
+	                    KT_MADE_POSIX_SPAWN, &origin, pid, path, fa, attr, argv, envp);
 }
 
 KT_EXPORT int kt_posix_spawn_2_2_5(pid_t *pid, const char *path,
@@ -57,8 +62,9 @@ KT_EXPORT int kt_posix_spawn_2_2_5(pid_t *pid, const char *path,
                                    const posix_spawnattr_t *attr, char *const argv[],
                                    char *const envp[])
 {
+	struct kt_origin origin = KT_ORIGIN;
 	return spawn_common(KT_REAL(posix_spawn_compat),
-	                    KT_MADE_POSIX_SPAWN, pid, path, fa, attr, argv, envp);
+	                    KT_MADE_POSIX_SPAWN, &origin, pid, path, fa, attr, argv, envp);
 }
 
 KT_EXPORT int kt_posix_spawnp_2_15(pid_t *pid, const char *file,
@@ -66,8 +72,9 @@ KT_EXPORT int kt_posix_spawnp_2_15(pid_t *pid, const char *file,
                                    const posix_spawnattr_t *attr, char *const argv[],
                                    char *const envp[])
 {
+	struct kt_origin origin = KT_ORIGIN;
 	return spawn_common(KT_REAL(posix_spawnp),
-	                    KT_MADE_POSIX_SPAWNP, pid, file, fa, attr, argv, envp);
+	                    KT_MADE_POSIX_SPAWNP, &origin, pid, file, fa, attr, argv, envp);
 }
 
 KT_EXPORT int kt_posix_spawnp_2_2_5(pid_t *pid, const char *file,
@@ -75,8 +82,9 @@ KT_EXPORT int kt_posix_spawnp_2_2_5(pid_t *pid, const char *file,
                                     const posix_spawnattr_t *attr, char *const argv[],
                                     char *const envp[])
 {
+	struct kt_origin origin = KT_ORIGIN;
 	return spawn_common(KT_REAL(posix_spawnp_compat),
-	                    KT_MADE_POSIX_SPAWNP, pid, file, fa, attr, argv, envp);
+	                    KT_MADE_POSIX_SPAWNP, &origin, pid, file, fa, attr, argv, envp);
 }
 
 __asm__(".symver kt_posix_spawn_2_15, posix_spawn@@GLIBC_2.15");
@@ -88,15 +96,17 @@ KT_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
                           const posix_spawnattr_t *attr, char *const argv[],
                           char *const envp[])
 {
-	return spawn_common(KT_REAL(posix_spawn), KT_MADE_POSIX_SPAWN, pid, path, fa, attr,
-	                    argv, envp);
+	struct kt_origin origin = KT_ORIGIN;
+	return spawn_common(KT_REAL(posix_spawn), KT_MADE_POSIX_SPAWN, &origin, pid, path, fa,
+	                    attr, argv, envp);
 }
 
 KT_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[],
                            char *const envp[])
 {
-	return spawn_common(KT_REAL(posix_spawnp), KT_MADE_POSIX_SPAWNP, pid, file, fa, attr,
-	                    argv, envp);
+	struct kt_origin origin = KT_ORIGIN;
+	return spawn_common(KT_REAL(posix_spawnp), KT_MADE_POSIX_SPAWNP, &origin, pid, file, fa,
+	                    attr, argv, envp);
 }
 #endif

@@ -30,6 +30,7 @@
 
 #include "init.h"
 #include "registry.h"
+#include "story.h"
 #include "sys.h"
 #include "vfork_child.h"
 
@@ -141,6 +142,12 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 	int saved = errno;
 	kt_register_clone_child((pid_t)r, cr.flags,
 	                        (cr.flags & CLONE_PIDFD) ? cr.pidfd_out : NULL, KT_MADE_SYSCALL);
+	if (kt_story_on()) {
+		/* syscall_ARCH.S gives its entry a frame record, so the walk goes
+		 * from here through it to the program; its own frame is dropped. */
+		struct kt_origin origin = KT_ORIGIN;
+		kt_story_spawned((pid_t)r, &origin);
+	}
 	KT_ERRNO_RESTORE(saved);
 	return r;
 }

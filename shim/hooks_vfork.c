@@ -39,6 +39,7 @@
 #include "clone_pidfd.h"
 #include "init.h"
 #include "registry.h"
+#include "story.h"
 #include "sys.h"
 #include "vfork_child.h"
 
@@ -49,7 +50,7 @@
 /* Called by the trampoline; hidden, but not static. */
 struct kt_vfork_slot *kt_vfork_prepare(void);
 long kt_vfork_refused(long ret);
-long kt_vfork_finish(long ret, struct kt_vfork_slot *slot);
+long kt_vfork_finish(long ret, struct kt_vfork_slot *slot, void *retaddr);
 
 struct kt_vfork_slot *kt_vfork_prepare(void)
 {
@@ -78,8 +79,10 @@ long kt_vfork_refused(long ret)
 }
 
 /* In the parent, once the child has exec'd or exited.  RET is the syscall's
- * answer; returns vfork's, setting errno on failure as glibc's does. */
-long kt_vfork_finish(long ret, struct kt_vfork_slot *slot)
+ * answer, RETADDR vfork's return address (the trampoline keeps it in a
+ * register: vfork has no frame record); returns vfork's answer, setting
+ * errno on failure as glibc's does. */
+long kt_vfork_finish(long ret, struct kt_vfork_slot *slot, void *retaddr)
 {
 	if (ret < 0) {
 		/* A failed clone installs no fd, whatever it wrote. */
@@ -98,6 +101,10 @@ long kt_vfork_finish(long ret, struct kt_vfork_slot *slot)
 		kt_close(fd);
 	} else if (kt_mode() != KT_MODE_OFF) {
 		kt_register_child((pid_t)ret, KT_MADE_VFORK, NULL);
+	}
+	if (kt_story_on()) {
+		struct kt_origin origin = { retaddr, __builtin_frame_address(0) };
+		kt_story_spawned((pid_t)ret, &origin);
 	}
 	errno = saved;
 	return ret;

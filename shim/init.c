@@ -8,12 +8,14 @@
 #include <sys/auxv.h>
 
 #include "caller.h"
+#include "exitcode.h"
 #include "heldfd.h"
 #include "identity.h"
 #include "log.h"
 #include "provoke.h"
 #include "real.h"
 #include "report.h"
+#include "story.h"
 
 extern char **environ;
 
@@ -67,11 +69,15 @@ void kt_init_once(void)
 	kt_real_resolve();
 	kt_log_open(&c);
 	kt_report_config_warnings(&c);
-	/* The map that names a stale kill's caller costs a few pages, so only a
-	 * process whose reports go somewhere takes it. */
-	if (kt_log_wanted())
+	/* The map that names a stale kill's caller costs a few pages, and the
+	 * children's stories a side table, so only a process whose reports go
+	 * somewhere takes them. */
+	if (kt_log_wanted()) {
 		kt_modules_capture();
+		kt_story_open();
+	}
 	kt_provoke_open(c.provoke_fd, c.provoke_ino);
+	kt_exitcode_arm(c.exitcode);
 
 	atomic_store_explicit(&kt_started.state, 2, memory_order_release);
 	errno = saved_errno;

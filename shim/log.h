@@ -1,13 +1,17 @@
-/* The log: where KT_LOG sends reports, and nowhere else.  Opened once by
- * the constructor; written one whole line at a time with raw syscalls, so
- * from inside kill(), and so from signal handlers. */
+/* The log: where KT_LOG sends reports, and nowhere else.  No descriptor is
+ * held between reports; each line is written whole with raw syscalls, so
+ * from inside kill(), and so from signal handlers (log.c says how). */
 #ifndef KT_LOG_H
 #define KT_LOG_H
+
+#include <stdint.h>
 
 #include "config.h"
 #include "fmt.h"
 
-/* Open the sink C names (constructor); remember its format. */
+/* Check the sink C names and turn reports on if it can be written
+ * (constructor).  A KT_LOG file that cannot be opened is said once, on
+ * stderr, and reports stay off. */
 void kt_log_open(const struct kt_config *c);
 /* 1 if reports go anywhere: callers skip gathering facts otherwise. */
 int kt_log_wanted(void);
@@ -15,5 +19,10 @@ int kt_log_wanted(void);
 int kt_log_json(void);
 /* Write B as one line (a newline is added; an overlong line is cut short). */
 void kt_log_line(struct kt_buf *b);
+/* Lines the log could not take (no descriptor left, the start-up stderr
+ * gone): for the summary. */
+uint64_t kt_log_dropped(void);
+/* Count a line that could not even be made (no memory for it). */
+void kt_log_drop(void);
 
 #endif

@@ -75,6 +75,9 @@ void kt_report_summary(enum kt_mode mode)
 		return;
 	int saved = errno;
 	const char *mode_name = KT_NAME(kt_mode_name, mode);
+	/* The log's own count, not a counter of kt_counters(): it is about the
+	 * reports, not the program. */
+	uint64_t dropped = kt_log_dropped();
 	char line[512];
 	struct kt_buf b = KT_BUF(line);
 	/* One line of code per counter, made from the list: a table of names
@@ -85,6 +88,7 @@ void kt_report_summary(enum kt_mode mode)
 #define KT_JSON_COUNTER(id, field, words) kt_json_kv_u64(&b, #field, kt_counter(KT_N_##id));
 		KT_COUNTERS(KT_JSON_COUNTER)
 #undef KT_JSON_COUNTER
+		kt_json_kv_u64(&b, "reports_dropped", dropped);
 		kt_buf_char(&b, '}');
 	} else {
 		kt_text_begin(&b);
@@ -94,6 +98,11 @@ void kt_report_summary(enum kt_mode mode)
 #define KT_TEXT_COUNTER(id, field, words) text_counter(&b, KT_N_##id, words);
 		KT_COUNTERS(KT_TEXT_COUNTER)
 #undef KT_TEXT_COUNTER
+		if (dropped) {
+			kt_buf_str(&b, ", ");
+			kt_buf_u64(&b, dropped);
+			kt_buf_str(&b, " reports dropped (the log could not be written)");
+		}
 		kt_text_end(&b);
 	}
 	kt_log_line(&b);

@@ -1,13 +1,17 @@
 /* The stale-kill report (report.h): what was called, what the child was
- * and how it went, who holds its number now, and where in the program the
- * call came from, as one text or JSON line. */
+ * and how it went, who holds its number now, and three stacks: where in the
+ * program the call came from, and, when reports were on as the child came
+ * and went, where it was spawned and reaped (story.h), as one text or JSON
+ * line. */
 #include "report.h"
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "line.h"
 #include "log.h"
+#include "story.h"
 #include "sys.h"
 #include "table.h"
 
@@ -22,7 +26,7 @@ static int holder_is_decoy(const struct kt_stale *ev)
 	return ev->holder == 1 && strcmp(ev->holder_comm, KT_DECOY_COMM) == 0;
 }
 
-/* Room kept free after the caller frames: a JSON line must still close
+/* Room kept free after the last stack: a JSON line must still close
  * ("]}"), a text line still name its process (kt_text_end). */
 #define KT_JSON_TAIL 8
 #define KT_TEXT_TAIL 160
@@ -59,9 +63,13 @@ static void json_hex(struct kt_buf *b, uint64_t v)
 	kt_buf_char(b, '"');
 }
 
-static void json_caller(struct kt_buf *b, const struct kt_caller *c)
+/* A stack as a JSON array of frames under KEY ("caller", "spawned_from",
+ * "reaped_from": the same shape for all three), leaving at least TAIL bytes
+ * of the line free for what follows. */
+static void json_stack(struct kt_buf *b, const char *key, const struct kt_caller *c,
+                       size_t tail)
 {
-	kt_json_key(b, "caller");
+	kt_json_key(b, key);
 	kt_buf_char(b, '[');
 	for (int i = 0; i < c->n; i++) {
 		size_t mark = b->len;
@@ -92,17 +100,22 @@ static void json_caller(struct kt_buf *b, const struct kt_caller *c)
 			kt_buf_str(b, "null");
 		}
 		kt_buf_char(b, '}');
-		if (!frame_fits(b, mark, KT_JSON_TAIL))
+		if (!frame_fits(b, mark, tail))
 			break;
 	}
 	kt_buf_char(b, ']');
 }
 
-static void text_caller(struct kt_buf *b, const struct kt_caller *c)
+/* A stack as "; LABEL 0x... (where) <- 0x... (where)", or nothing if empty,
+ * leaving at least TAIL bytes of the line free. */
+static void text_stack(struct kt_buf *b, const char *label, const struct kt_caller *c,
+                       size_t tail)
 {
 	if (!c->n)
 		return;
-	kt_buf_str(b, "; called from ");
+	kt_buf_str(b, "; ");
+	kt_buf_str(b, label);
+	kt_buf_char(b, ' ');
 	for (int i = 0; i < c->n; i++) {
 		size_t mark = b->len;
 		struct kt_where w;
@@ -110,7 +123,7 @@ static void text_caller(struct kt_buf *b, const struct kt_caller *c)
 			kt_buf_str(b, " <- ");
 		kt_buf_hex(b, c->pc[i]);
 		if (!kt_caller_where(c->pc[i], &w)) {
-			if (!frame_fits(b, mark, KT_TEXT_TAIL))
+			if (!frame_fits(b, mark, tail))
 				break;
 			continue;
 		}
@@ -125,7 +138,7 @@ static void text_caller(struct kt_buf *b, const struct kt_caller *c)
 		kt_buf_char(b, '+');
 		kt_buf_hex(b, w.offset);
 		kt_buf_char(b, ')');
-		if (!frame_fits(b, mark, KT_TEXT_TAIL))
+		if (!frame_fits(b, mark, tail))
 			break;
 	}
 }
@@ -147,7 +160,21 @@ static const struct kt_slot_info *info_snapshot(pid_t pid, struct kt_slot_info *
 	return copy;
 }
 
-static void json_stale(struct kt_buf *b, const struct kt_stale *ev)
+/* The child's name: what it ran when it was reaped, if that was read, else
+ * what it was spawned as. */
+static const char *child_name(const struct kt_slot_info *info,
+                              const struct kt_story_view *story, size_t *max)
+{
+	if (story && story->name[0]) {
+		*max = sizeof story->name;
+		return story->name;
+	}
+	*max = sizeof info->name;
+	return info->name;
+}
+
+static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
+                       const struct kt_story_view *story)
 {
 	char sigtmp[16];
 	const char *sig = kt_signal_name(ev->sig, sigtmp);
@@ -174,17 +201,25 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev)
 	struct kt_slot_info facts;
 	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
 	if (info && info->made_by) {
+		size_t max;
+		const char *name = child_name(info, story, &max);
 		kt_buf_str(b, "{\"name\":");
-		kt_json_str(b, info->name, sizeof info->name);
+		kt_json_str(b, name, max);
 		kt_json_kv_str(b, "spawned_by", KT_NAME(kt_made_by_name, info->made_by));
 		kt_json_key(b, "spawned_at");
 		kt_json_time(b, mono_to_wall(info->made_ns, now, wall));
+		/* Each stack gets a share of the line, so a deep or long-named one
+		 * never crowds out the others, the kill's own above all. */
+		if (story)
+			json_stack(b, "spawned_from", &story->spawned, b->cap * 2 / 3);
 		kt_json_key(b, "reaped_at");
 		if (info->reaped_ns)
 			kt_json_time(b, mono_to_wall(info->reaped_ns, now, wall));
 		else
 			kt_buf_str(b, "null");
 		kt_json_kv_str(b, "reaped_by", KT_NAME(kt_reaped_by_key, info->reaped_by));
+		if (story)
+			json_stack(b, "reaped_from", &story->reaped, b->cap / 3);
 		kt_buf_char(b, '}');
 	} else {
 		kt_buf_str(b, "null");
@@ -210,11 +245,12 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev)
 		kt_buf_i64(b, ev->pid);
 		kt_buf_str(b, ",\"comm\":null,\"ppid\":null,\"decoy\":null}");
 	}
-	json_caller(b, &ev->caller);
+	json_stack(b, "caller", &ev->caller, KT_JSON_TAIL);
 	kt_buf_char(b, '}');
 }
 
-static void text_stale(struct kt_buf *b, const struct kt_stale *ev)
+static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
+                       const struct kt_story_view *story)
 {
 	char sigtmp[16];
 	const char *sig = kt_signal_name(ev->sig, sigtmp);
@@ -236,8 +272,10 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev)
 	kt_buf_str(b, ev->group ? "group leader child " : "child ");
 	kt_buf_i64(b, ev->pid);
 	if (info && info->made_by) {
+		size_t max;
+		const char *name = child_name(info, story, &max);
 		kt_buf_str(b, " (\"");
-		kt_buf_quoted(b, info->name, sizeof info->name);
+		kt_buf_quoted(b, name, max);
 		kt_buf_str(b, "\", ");
 		kt_buf_str(b, KT_NAME(kt_made_by_name, info->made_by));
 		kt_buf_char(b, ' ');
@@ -281,23 +319,41 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev)
 		kt_buf_i64(b, ev->delivered_errno);
 		kt_buf_char(b, ')');
 	}
-	text_caller(b, &ev->caller);
+	/* Each stack gets a share of the line (see json_stale). */
+	text_stack(b, "called from", &ev->caller, b->cap * 2 / 3);
+	if (story) {
+		text_stack(b, "child spawned from", &story->spawned, b->cap / 3);
+		text_stack(b, "reaped from", &story->reaped, KT_TEXT_TAIL);
+	}
 	kt_text_end(b);
 }
+
+/* Bytes of one stale-kill line: three stacks of KT_CALLER_FRAMES frames,
+ * each frame with a module path of up to KT_MODULE_MAX bytes, escaped. */
+#define KT_STALE_LINE 8192
 
 void kt_report_stale(const struct kt_stale *ev)
 {
 	if (!kt_log_wanted())
 		return;
 	int saved = errno;
-	/* On the stack of whatever called kill(), maybe a small sigaltstack:
-	 * large enough for six caller frames, no larger. */
-	char line[2560];
-	struct kt_buf b = KT_BUF(line);
+	/* Not on the stack of whatever called kill(), which may be a small
+	 * sigaltstack: pages of its own, for the length of one report. */
+	char *line = kt_zeroed_pages(KT_STALE_LINE);
+	if (!line) {
+		kt_log_drop();
+		errno = saved;
+		return;
+	}
+	struct kt_story_view story;
+	const struct kt_story_view *known = kt_story_get(ev->pid, &story) ? &story : NULL;
+	struct kt_buf b = { line, 0, KT_STALE_LINE };
+	line[0] = '\0';
 	if (kt_log_json())
-		json_stale(&b, ev);
+		json_stale(&b, ev, known);
 	else
-		text_stale(&b, ev);
+		text_stale(&b, ev, known);
 	kt_log_line(&b);
+	munmap(line, KT_STALE_LINE);
 	errno = saved;
 }

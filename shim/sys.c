@@ -3,6 +3,7 @@
 
 #include "hot.h"
 
+#include <sys/mman.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -103,4 +104,10 @@ int kt_pid_is_my_child(pid_t pid)
 	siginfo_t si;
 	return (int)kt_syscall(SYS_waitid, P_PID, pid, (long)&si,
 	                       WEXITED | WNOHANG | WNOWAIT | __WALL, 0);
+}
+
+void *kt_zeroed_pages(size_t n)
+{
+	void *mem = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return mem == MAP_FAILED ? NULL : mem;
 }

@@ -103,6 +103,10 @@ int kt_pidfd_is_my_child(int pidfd);
  * time of the call) but it needs nothing newer than waitid itself. */
 int kt_pid_is_my_child(pid_t pid);
 
+/* N bytes of fresh, zeroed, private pages, or NULL: mmap, not malloc, so
+ * from a signal handler too. */
+void *kt_zeroed_pages(size_t n);
+
 /* Copy LEN bytes at ADDR in our own memory into OUT without ever faulting
  * (process_vm_readv on ourselves): 0, or -1 if any of it is unmapped. */
 int kt_peek_self(const void *addr, void *out, size_t len);

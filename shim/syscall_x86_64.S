@@ -28,12 +28,15 @@
 #define SYS_clone3 435
 #define SYS_close_range 436
 
-/* The frame of .Lask, 16-byte aligned at the calls: */
+/* The frame of .Lask, below a frame record (the caller's rbp pushed, rbp
+ * pointing at it, as a compiler's frame would), so that a walk of frame
+ * records from kt_syscall_make_child reaches the program that called
+ * syscall() (a report's "spawned from").  16-byte aligned at the calls: */
 #define F_ARG7 0	/* kt_syscall_make_child's 7th and 8th arguments */
 #define F_ARG8 8
 #define F_REGS 16	/* rdi rsi rdx rcx r8 r9 */
 #define F_SNAP 64	/* KT_SYSCALL_SNAPSHOT (256) bytes */
-#define F_SIZE 328	/* 64 + 256 + 8 of padding */
+#define F_SIZE 320	/* 64 + 256 */
 
 	.text
 	.globl	syscall
@@ -74,6 +77,10 @@ syscall:
 	jmp	kt_syscall_fd
 
 .Lask:
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	movq	%rsp, %rbp
 	subq	$F_SIZE, %rsp
 	.cfi_adjust_cfa_offset F_SIZE
 	movq	%rdi, F_REGS+0(%rsp)
@@ -94,11 +101,15 @@ syscall:
 	jnz	.Lmake
 	addq	$F_SIZE, %rsp
 	.cfi_adjust_cfa_offset -F_SIZE
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
 	jmp	.Lraw
 
-	.cfi_adjust_cfa_offset F_SIZE
+	.cfi_adjust_cfa_offset F_SIZE+8
+	.cfi_rel_offset %rbp, F_SIZE
 .Lmake:
-	movq	F_SIZE+8(%rsp), %rax	/* the sixth argument, the caller's */
+	movq	F_SIZE+16(%rsp), %rax	/* the sixth argument, the caller's */
 	movq	%rax, F_ARG7(%rsp)
 	leaq	F_SNAP(%rsp), %rax
 	movq	%rax, F_ARG8(%rsp)
@@ -106,6 +117,9 @@ syscall:
 	/* The parent, or the fork-like child on its copy of this frame. */
 	addq	$F_SIZE, %rsp
 	.cfi_adjust_cfa_offset -F_SIZE
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
 	ret
 	.cfi_endproc
 	.size	syscall, .-syscall

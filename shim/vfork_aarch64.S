@@ -85,6 +85,7 @@ vfork:
 	.cfi_offset x30, -8
 	mov	x29, sp
 	mov	x1, x2
+	mov	x2, x30			/* the return address, for reports */
 	bl	kt_vfork_finish
 	ldp	x29, x30, [sp], #16
 	.cfi_restore x29

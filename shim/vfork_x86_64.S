@@ -87,6 +87,7 @@ vfork:
 	.cfi_adjust_cfa_offset 8
 	movq	%rax, %rdi
 	movq	%rdx, %rsi
+	movq	%r9, %rdx		/* the return address, for reports */
 	call	kt_vfork_finish
 	addq	$8, %rsp
 	.cfi_adjust_cfa_offset -8

@@ -91,9 +91,12 @@ START_TEST(test_help)
 	sh(&r, "\"$KTRUN\" --help", NULL);
 	expect_exit(&r, 0, "--help");
 	expect_in(r.out, "Usage: kt-run [--audit|--off] [--log FILE] [--json] [--stats] "
-	                  "[--provoke-reuse]\n              [--] COMMAND [ARG]...\n", "--help");
-	static const char *const flags[] = { "--audit", "--off", "--log FILE", "--json",
-		                             "--stats", "--provoke-reuse", "--help", "--version" };
+	                  "[--exitcode N]\n              [--provoke-reuse] [--] COMMAND [ARG]...\n"
+	                  "       kt-run --check PID\n",
+	          "--help");
+	static const char *const flags[] = { "--audit", "--off", "--log FILE", "--json", "--stats",
+		                             "--exitcode N", "--provoke-reuse", "--check PID",
+		                             "--help", "--version" };
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		expect_in(r.out, flags[i], "--help");
 	sh(&r, "\"$KTRUN\" -h", NULL);
@@ -117,6 +120,8 @@ static const char *const bad_options[] = {
 	"--bogus true", "-x true", "--log", "", "--audit --off true", "--off --provoke-reuse true",
 	"--json", "--jsonx true", "--log '' true", "--log= true",
 	"--check", "--check x", "--check 0", "--check=-1", "--check 1 true", "--audit --check 1",
+	"--exitcode true", "--exitcode 0 true", "--exitcode 256 true", "--exitcode=x true",
+	"--exitcode", "--exitcode 66 --check 1",
 };
 
 START_TEST(test_bad_option)

@@ -33,6 +33,7 @@ static void expect_defaults(const struct kt_config *c)
 	ck_assert_int_eq(c->log_target, KT_LOG_NONE);
 	ck_assert_int_eq(c->log_format, KT_LOG_TEXT);
 	ck_assert_int_eq(c->stats, 0);
+	ck_assert_int_eq(c->exitcode, 0);
 	ck_assert_int_eq(c->max_fds, KT_MAX_FDS_DEFAULT);
 	ck_assert_int_eq(c->provoke_fd, -1);
 }
@@ -119,7 +120,7 @@ START_TEST(hostile_values_are_quoted_and_bounded)
 }
 END_TEST
 
-/* ---- KT_LOG, KT_LOG_FORMAT, KT_STATS --------------------------------------------- */
+/* ---- KT_LOG, KT_LOG_FORMAT, KT_STATS, KT_EXITCODE ---------------------------- */
 
 START_TEST(log_targets)
 {
@@ -162,6 +163,15 @@ START_TEST(log_format_and_stats)
 }
 END_TEST
 
+START_TEST(exitcode_from_1_to_255)
+{
+	ck_assert_int_eq(parse1("KT_EXITCODE=66").exitcode, 66);
+	ck_assert_int_eq(parse1("KT_EXITCODE=1").exitcode, 1);
+	ck_assert_int_eq(parse1("KT_EXITCODE=255").exitcode, 255);
+	ck_assert_int_eq(parse1("KT_EXITCODE=255").n_warnings, 0);
+}
+END_TEST
+
 /* ---- KT_MAX_FDS and KT_PROVOKE_FD ---------------------------------------------- */
 
 START_TEST(max_fds_valid_values)
@@ -199,6 +209,12 @@ static const struct {
 	{ "KT_LOG_FORMAT=jsonl", "KT_LOG_FORMAT", "text or json" },
 	{ "KT_LOG_FORMAT=xml", "KT_LOG_FORMAT", "text or json" },
 	{ "KT_STATS=yes", "KT_STATS", NULL },
+	{ "KT_EXITCODE=0", "KT_EXITCODE", "(expected a number from 1 to 255)" },
+	{ "KT_EXITCODE=256", "KT_EXITCODE", "(expected a number from 1 to 255)" },
+	{ "KT_EXITCODE=-1", "KT_EXITCODE", NULL },
+	{ "KT_EXITCODE=0x42", "KT_EXITCODE", NULL },
+	{ "KT_EXITCODE=", "KT_EXITCODE", NULL },
+	{ "KT_EXITCODE=6 6", "KT_EXITCODE", "using the program's own exit status" },
 	{ "KT_MAX_FDS=", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
 	{ "KT_MAX_FDS=-1", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
 	{ "KT_MAX_FDS=+5", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
@@ -255,7 +271,7 @@ int main(void)
 
 	kt_test_tcase(s, "reports", 0, log_targets,
 	              log_paths_must_be_absolute_and_never_in_secure_mode,
-	              log_format_and_stats);
+	              log_format_and_stats, exitcode_from_1_to_255);
 
 	kt_test_tcase(s, "fds", 0, max_fds_valid_values, provoke_fd_valid_value);
 

@@ -3,9 +3,12 @@
  * and kt-run tests.
  *
  *   stale_kill [--emfile] [--deny-pidfd] [--depth=N] [--exit=return|exit|_exit] [--sig=N]
+ *              [--exec=PATH] [--code=N] [--fork-after]
  *
- * It starts a job (fork; the job exits at once), reaps it with waitpid, then
- * "cancels" it: kill(job_pid, SIG) with the old number, from cancel_job().
+ * It starts a job (fork, from start_job(); the job exits at once), reaps it
+ * with waitpid from reap_job(), then "cancels" it: kill(job_pid, SIG) with
+ * the old number, from cancel_job().  A report's three stacks name those
+ * three functions.
  * On an ordinary run nobody has taken the number yet, kill() fails with ESRCH
  * and nothing visible happens: the bug is latent.  Under kt-run
  * --provoke-reuse a decoy holds the number by the time of the cancel.
@@ -19,9 +22,17 @@
  *              kernel without pidfds (libkt's "degraded" event, reason no_pidfd)
  *   --exit=    how the program ends: return from main (default), exit(0),
  *              or _exit(0) (which runs no destructor: no summary event)
+ *   --exec=PATH  the job execs PATH (no arguments) instead of exiting, so it
+ *              ends under another name
+ *   --code=N   end with status N instead of 0
+ *   --fork-after  after the kill, fork a child that ends with exit(0), and
+ *              print its status too ("after=STATUS"): a child does not carry
+ *              its parent's stale kill
  *
  * Built with -rdynamic and frame pointers (see the Makefile), so a report's
- * caller frames can name cancel_job and main.
+ * frames can name cancel_job, start_job, reap_job and main; built a second
+ * time as stale_kill_nodyn, with -g and frame pointers but no -rdynamic, for
+ * kt-symbolize to name them from the debug information.
  */
 #include <errno.h>
 #include <linux/filter.h>
@@ -50,6 +61,28 @@ __attribute__((noinline)) int cancel_job(pid_t pid, int sig)
 }
 
 int nest(int depth, pid_t pid, int sig);
+pid_t start_job(const char *exec_path);
+int reap_job(pid_t job);
+
+__attribute__((noinline)) pid_t start_job(const char *exec_path)
+{
+	pid_t job = fork();
+	if (job == 0) {
+		if (exec_path)
+			execl(exec_path, exec_path, (char *)NULL);
+		_exit(0);
+	}
+	__asm__ volatile("" ::: "memory");
+	return job;
+}
+
+__attribute__((noinline)) int reap_job(pid_t job)
+{
+	int st;
+	int r = waitpid(job, &st, 0) == job ? 0 : -1;
+	__asm__ volatile("" ::: "memory");
+	return r;
+}
 
 __attribute__((noinline)) int nest(int depth, pid_t pid, int sig)
 {
@@ -90,7 +123,8 @@ static int deny_pidfd_open(void)
 int main(int argc, char **argv)
 {
 	const char *how_exit = "return";
-	int sig = SIGTERM, emfile = 0, deny = 0, depth = 0;
+	const char *exec_path = NULL;
+	int sig = SIGTERM, emfile = 0, deny = 0, depth = 0, code = 0, fork_after = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--emfile") == 0)
 			emfile = 1;
@@ -102,9 +136,15 @@ int main(int argc, char **argv)
 			depth = atoi(argv[i] + 8);
 		else if (strncmp(argv[i], "--sig=", 6) == 0)
 			sig = atoi(argv[i] + 6);
+		else if (strncmp(argv[i], "--exec=", 7) == 0)
+			exec_path = argv[i] + 7;
+		else if (strncmp(argv[i], "--code=", 7) == 0)
+			code = atoi(argv[i] + 7);
+		else if (strcmp(argv[i], "--fork-after") == 0)
+			fork_after = 1;
 		else {
 			fprintf(stderr, "usage: stale_kill [--emfile] [--deny-pidfd] [--depth=N] [--exit=return|exit|_exit] "
-			        "[--sig=N]\n");
+			        "[--sig=N] [--exec=PATH] [--code=N] [--fork-after]\n");
 			return 2;
 		}
 	}
@@ -114,15 +154,12 @@ int main(int argc, char **argv)
 		perror("seccomp");
 		return 1;
 	}
-	pid_t job = fork();
+	pid_t job = start_job(exec_path);
 	if (job < 0) {
 		perror("fork");
 		return 1;
 	}
-	if (job == 0)
-		_exit(0);
-	int st;
-	if (waitpid(job, &st, 0) != job) {
+	if (reap_job(job) < 0) {
 		perror("waitpid");
 		return 1;
 	}
@@ -130,9 +167,18 @@ int main(int argc, char **argv)
 	int e = errno;
 	printf("job=%d kill=%d errno=%s\n", (int)job, r, e ? strerrorname_np(e) : "0");
 	fflush(stdout);
+	if (fork_after) {
+		pid_t after = fork();
+		if (after == 0)
+			exit(0);
+		int st = -1;
+		waitpid(after, &st, 0);
+		printf("after=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		fflush(stdout);
+	}
 	if (strcmp(how_exit, "exit") == 0)
-		exit(0);
+		exit(code);
 	if (strcmp(how_exit, "_exit") == 0)
-		_exit(0);
-	return 0;
+		_exit(code);
+	return code;
 }
