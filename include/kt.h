@@ -70,7 +70,7 @@ enum kt_identity_mode {
 };
 
 /* Process-wide counters since libkt was loaded in this process image (a forked
- * child starts from its parent's values). */
+ * child starts from zero: they count what the child itself does). */
 struct kt_counters {
 	uint64_t children_tracked;  /* children registered */
 	uint64_t kills_via_pidfd;   /* kill/killpg/sigqueue delivered through a pidfd */

@@ -27,8 +27,9 @@ struct kt_config {
 	enum kt_identity_mode identity;
 	enum kt_log_target log_target;
 	const char *log_path; /* points into the environment; KT_LOG_FILE only */
-	/* KT_MAX_FDS: most pidfds held at once in fd mode; KT_MAX_FDS_DEFAULT
-	 * means a quarter of the soft RLIMIT_NOFILE, read when fd mode starts. */
+	/* KT_MAX_FDS: most pidfds of signalled children kept at once;
+	 * KT_MAX_FDS_DEFAULT means heldfd.h's KT_HELD_MAX.  Never more than a
+	 * quarter of the soft RLIMIT_NOFILE, read when the first is kept. */
 	long max_fds;
 	enum kt_log_format log_format;
 	int stats;            /* KT_STATS=1: a summary event at exit */

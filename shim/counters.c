@@ -3,17 +3,16 @@
 
 #include <stdatomic.h>
 
-#include "hot.h"
+#include "table.h"
 
-/* Registrations count here: beside the table's counters (hot.h). */
-static _Atomic uint64_t values[KT_N_COUNTERS] KT_FORK_DATA;
-
+/* The values live with the PID table (table.c): a forked child starts from
+ * zero, and counting a registration copies no page shared with a child. */
 void kt_count(enum kt_counter which)
 {
-	atomic_fetch_add_explicit(&values[which], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&kt_table_counters()[which], 1, memory_order_relaxed);
 }
 
 uint64_t kt_counter(enum kt_counter which)
 {
-	return atomic_load(&values[which]);
+	return atomic_load(&kt_table_counters()[which]);
 }

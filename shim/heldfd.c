@@ -5,10 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "config.h"
 #include "counters.h"
@@ -42,9 +40,16 @@ static inline int id_is_held(uint64_t id) { return (id & H_ID_TAG) != 0; }
 static inline int id_fd(uint64_t id) { return (int)(id & ((1u << H_ID_FD_BITS) - 1)); }
 static inline uint64_t id_gen(uint64_t id) { return (id & ~H_ID_TAG) >> H_ID_FD_BITS; }
 
+int kt_held_is_ident(uint64_t ident)
+{
+	return id_is_held(ident);
+}
+
 struct held_entry {
 	_Atomic uint64_t word;
-	_Atomic pid_t pid; /* whose pidfd it is: for the sweep and for evictions */
+	_Atomic pid_t pid;     /* whose pidfd it is: for evictions */
+	_Atomic uint64_t ino;  /* the child's pidfs inode if its slot had one, else 0 */
+	_Atomic uint64_t used; /* held_tick at the last kill through it (the cache's LRU) */
 };
 
 /* The region: entry i is fd number held_floor + i.  held_floor and
@@ -55,16 +60,27 @@ static _Atomic int held_floor = INT_MAX;
 static int held_count;
 static _Atomic int held_setup_state; /* 0 not yet, 1 being set up, 2 ready, 3 impossible */
 static _Atomic int held_guards;      /* fd guards between their check and their call */
-static _Atomic unsigned held_cursor; /* where the next sweep starts */
 static long held_max_fds = KT_MAX_FDS_DEFAULT; /* KT_MAX_FDS, set at start-up */
+/* The cache's clock: a claim moves it on, so an entry's "used" says which
+ * claims it has been signalled since.  Kills only read it: a kill through a
+ * held fd writes one word of its own entry, and only when the clock moved. */
+static _Atomic uint64_t held_tick;
+static _Atomic int held_in_use;      /* entries claimed and not yet closed (a hint) */
+
+static void note_used(struct held_entry *e)
+{
+	uint64_t now = atomic_load_explicit(&held_tick, memory_order_relaxed);
+	if (atomic_load_explicit(&e->used, memory_order_relaxed) != now)
+		atomic_store_explicit(&e->used, now, memory_order_relaxed);
+}
 
 void kt_held_configure(long max_fds)
 {
 	held_max_fds = max_fds;
 }
 
-/* Reserve the region, once.  Lazily, at the first child in fd mode: a
- * process that never forks pays nothing. */
+/* Reserve the region, once.  Lazily, at the first pidfd kept: a process
+ * that never signals a child pays nothing. */
 static int held_setup(void)
 {
 	if (atomic_load_explicit(&held_tab, memory_order_acquire))
@@ -78,12 +94,17 @@ static int held_setup(void)
 	if (kt_syscall(SYS_getrlimit, RLIMIT_NOFILE, (long)&rl, 0, 0, 0) == 0 &&
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)soft)
 		soft = (long)rl.rlim_cur;
+	/* A few fds, just above where programs usually keep theirs: a process's
+	 * fd table grows to its highest open number, and every fork copies the
+	 * table whole (an fd held at the top of a large soft limit made each
+	 * fork copy thousands of entries). */
 	long budget = held_max_fds;
-	if (budget == KT_MAX_FDS_DEFAULT)
+	if (budget == KT_MAX_FDS_DEFAULT || budget > KT_HELD_MAX)
+		budget = KT_HELD_MAX;
+	/* Leave the program at least three quarters of its descriptors. */
+	if (budget > soft / 4)
 		budget = soft / 4;
-	/* Leave the program at least its standard streams and a few more. */
-	if (budget > soft - 8)
-		budget = soft - 8;
+	long floor = soft - budget < KT_HELD_FLOOR ? soft - budget : KT_HELD_FLOOR;
 	void *mem = MAP_FAILED;
 	if (budget > 0)
 		mem = mmap(NULL, (size_t)budget * sizeof(struct held_entry),
@@ -95,7 +116,7 @@ static int held_setup(void)
 		return 0;
 	}
 	held_count = (int)budget;
-	atomic_store_explicit(&held_floor, (int)(soft - budget), memory_order_relaxed);
+	atomic_store_explicit(&held_floor, (int)floor, memory_order_relaxed);
 	atomic_store_explicit(&held_tab, (struct held_entry *)mem, memory_order_release);
 	atomic_store(&held_setup_state, 2);
 	return 1;
@@ -123,6 +144,7 @@ int kt_held_floor(void)
 static void finish_close(struct held_entry *e, int fd, uint64_t w)
 {
 	kt_close(fd);
+	atomic_fetch_sub_explicit(&held_in_use, 1, memory_order_relaxed);
 	uint64_t free_word = w_gen(w) << H_GEN_SHIFT;
 	atomic_compare_exchange_strong(&e->word, &w, free_word);
 }
@@ -193,7 +215,7 @@ void kt_held_release(uint64_t id)
  * free) holds PID's pidfd.  Returns its identity, or 0 if the entry says the
  * number is still in use: then the program closed one of our fds behind our
  * back (a raw syscall), and neither number can be trusted. */
-static uint64_t held_claim(int g, pid_t pid)
+static uint64_t held_claim(int g, pid_t pid, uint64_t ino)
 {
 	struct held_entry *e = entry_for(g);
 	if (!e)
@@ -208,8 +230,14 @@ static uint64_t held_claim(int g, pid_t pid)
 		if (gen == 0)
 			gen = 1;
 		atomic_store_explicit(&e->pid, pid, memory_order_relaxed);
-		if (atomic_compare_exchange_weak(&e->word, &w, gen << H_GEN_SHIFT | H_INUSE))
+		atomic_store_explicit(&e->ino, ino, memory_order_relaxed);
+		/* Newer than every entry claimed or used before. */
+		atomic_store_explicit(&e->used, atomic_fetch_add(&held_tick, 1) + 1,
+		                      memory_order_relaxed);
+		if (atomic_compare_exchange_weak(&e->word, &w, gen << H_GEN_SHIFT | H_INUSE)) {
+			atomic_fetch_add_explicit(&held_in_use, 1, memory_order_relaxed);
 			return id_make(g, gen);
+		}
 	}
 }
 
@@ -220,8 +248,9 @@ static void held_abandon(uint64_t id)
 {
 	struct held_entry *e = entry_for(id_fd(id));
 	uint64_t w = atomic_load(&e->word);
-	if (w_gen(w) == id_gen(id))
-		atomic_compare_exchange_strong(&e->word, &w, w_gen(w) << H_GEN_SHIFT);
+	if (w_gen(w) == id_gen(id) &&
+	    atomic_compare_exchange_strong(&e->word, &w, w_gen(w) << H_GEN_SHIFT))
+		atomic_fetch_sub_explicit(&held_in_use, 1, memory_order_relaxed);
 }
 
 /* A copy of FD in the region: its number, or -errno (-EMFILE when the
@@ -241,28 +270,68 @@ static int held_place(int fd)
 	return g;
 }
 
-uint64_t kt_held_adopt(int pidfd, pid_t pid, int borrowed)
+/* The slot word a child held at ID goes back to when its fd is given up
+ * while it lives: its inode if it had one, else no identity (the next kill
+ * proves it again). */
+static uint64_t word_without_fd(const struct held_entry *e)
+{
+	uint64_t ino = atomic_load_explicit(&e->ino, memory_order_relaxed);
+	return ino ? kt_word(ino, KT_SLOT_LIVE)
+	           : kt_word(kt_table_next_seq(), KT_SLOT_LIVE_UNVERIFIED);
+}
+
+/* The cache is full: give up the fd of the child least recently signalled
+ * (it goes back to word_without_fd).  1 if one was given up.  Its number is
+ * free once no kill still uses it. */
+static int evict_least_used(void)
+{
+	struct held_entry *tab = atomic_load_explicit(&held_tab, memory_order_acquire);
+	int floor = atomic_load_explicit(&held_floor, memory_order_relaxed);
+	int best = -1;
+	uint64_t best_used = UINT64_MAX, best_w = 0;
+	for (int i = 0; i < held_count; i++) {
+		uint64_t w = atomic_load_explicit(&tab[i].word, memory_order_acquire);
+		uint64_t used = atomic_load_explicit(&tab[i].used, memory_order_relaxed);
+		if ((w & H_INUSE) && !(w & H_DEAD) && used < best_used) {
+			best = i;
+			best_used = used;
+			best_w = w;
+		}
+	}
+	if (best < 0)
+		return 0;
+	uint64_t id = id_make(floor + best, w_gen(best_w));
+	pid_t pid = atomic_load_explicit(&tab[best].pid, memory_order_relaxed);
+	struct kt_slot *s = kt_table_find(pid);
+	uint64_t old = kt_word(id, KT_SLOT_LIVE);
+	/* If the slot moved on by itself (reaped, registered again), it no
+	 * longer names this fd, and the release below is all there is to do. */
+	if (s)
+		atomic_compare_exchange_strong(&s->word, &old, word_without_fd(&tab[best]));
+	kt_held_release(id);
+	return 1;
+}
+
+uint64_t kt_held_adopt(int pidfd, pid_t pid, uint64_t ino, int borrowed)
 {
 	if (!held_setup()) {
 		if (!borrowed)
 			kt_close(pidfd);
 		return 0;
 	}
-	/* Each registration looks at a few held children, so fds of children
-	 * reaped behind our back do not pile up. */
-	kt_held_sweep(8);
+	/* Full: give up the fd of the child signalled least recently. */
+	if (atomic_load_explicit(&held_in_use, memory_order_relaxed) >= held_count)
+		evict_least_used();
 	int g = held_place(pidfd);
-	if (g == -EMFILE) {
-		kt_held_sweep(held_count);
+	if (g == -EMFILE && evict_least_used())
 		g = held_place(pidfd);
-	}
 	if (!borrowed)
 		kt_close(pidfd);
 	if (g < 0) {
 		kt_report_degraded(KT_DEGRADED_FD_BUDGET, -g);
 		return 0;
 	}
-	uint64_t id = held_claim(g, pid);
+	uint64_t id = held_claim(g, pid, ino);
 	if (!id) {
 		kt_close(g);
 		return 0;
@@ -299,6 +368,7 @@ int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t 
 			w = now;
 			continue;
 		}
+		note_used(entry_for(fd));
 		int r = kt_pidfd_send_signal(fd, sig, info, flags);
 		/* A group send also answers ESRCH when the child lives but leads
 		 * no group (kill(-pid) of a child that never called setsid or
@@ -334,67 +404,6 @@ int kt_held_names_live_child(uint64_t id)
 	int gone = held_gone(fd);
 	held_put(id);
 	return !gone;
-}
-
-#define SWEEP_BATCH 16
-
-static void sweep_batch(struct pollfd *pf, uint64_t *ids, int n)
-{
-	struct timespec zero = { 0, 0 };
-	long r = kt_syscall(SYS_ppoll, (long)pf, n, (long)&zero, 0, 0);
-	for (int i = 0; i < n; i++) {
-		/* POLLIN: the process exited.  A zombie still takes signals (and
-		 * kills of it still succeed); only a reaped one answers ESRCH. */
-		if (r > 0 && (pf[i].revents & (POLLIN | POLLHUP)) && held_gone(pf[i].fd)) {
-			struct held_entry *e = entry_for(pf[i].fd);
-			pid_t pid = atomic_load_explicit(&e->pid, memory_order_relaxed);
-			struct kt_slot *s = kt_table_find(pid);
-			if (s) {
-				uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
-				if (kt_word_state(w) == KT_SLOT_LIVE && kt_word_ident(w) == ids[i])
-					kt_slot_retire_unseen(pid, s, w);
-			}
-			held_put(ids[i]);
-			kt_held_release(ids[i]);
-		} else {
-			held_put(ids[i]);
-		}
-	}
-}
-
-void kt_held_sweep(int max)
-{
-	struct held_entry *tab = atomic_load_explicit(&held_tab, memory_order_acquire);
-	if (!tab || max <= 0)
-		return;
-	int floor = atomic_load_explicit(&held_floor, memory_order_relaxed);
-	unsigned start = atomic_load_explicit(&held_cursor, memory_order_relaxed);
-	struct pollfd pf[SWEEP_BATCH];
-	uint64_t ids[SWEEP_BATCH];
-	int n = 0, seen = 0, i = 0;
-	for (; i < held_count && seen < max; i++) {
-		int idx = (int)((start + (unsigned)i) % (unsigned)held_count);
-		uint64_t w = atomic_load_explicit(&tab[idx].word, memory_order_acquire);
-		if (!(w & H_INUSE) || (w & H_DEAD))
-			continue;
-		uint64_t id = id_make(floor + idx, w_gen(w));
-		int fd = held_get(id);
-		if (fd < 0)
-			continue;
-		seen++;
-		pf[n].fd = fd;
-		pf[n].events = POLLIN;
-		pf[n].revents = 0;
-		ids[n++] = id;
-		if (n == SWEEP_BATCH) {
-			sweep_batch(pf, ids, n);
-			n = 0;
-		}
-	}
-	if (n)
-		sweep_batch(pf, ids, n);
-	atomic_store_explicit(&held_cursor, (start + (unsigned)i) % (unsigned)held_count,
-	                      memory_order_relaxed);
 }
 
 /* ---- guards ---------------------------------------------------------------- */
@@ -453,7 +462,7 @@ static void held_move(int fd, uint64_t id)
 	uint64_t nid = 0;
 	int g = held_place(fd);
 	if (g >= 0) {
-		nid = held_claim(g, pid);
+		nid = held_claim(g, pid, atomic_load_explicit(&e->ino, memory_order_relaxed));
 		/* Another guard (ours is counted too) may be closing g. */
 		if (nid && atomic_load(&held_guards) > 1) {
 			held_abandon(nid);
@@ -464,8 +473,7 @@ static void held_move(int fd, uint64_t id)
 	}
 	struct kt_slot *s = kt_table_find(pid);
 	uint64_t old = kt_word(id, KT_SLOT_LIVE);
-	uint64_t new = nid ? kt_word(nid, KT_SLOT_LIVE)
-	                   : kt_word(kt_table_next_seq(), KT_SLOT_LIVE_UNVERIFIED);
+	uint64_t new = nid ? kt_word(nid, KT_SLOT_LIVE) : word_without_fd(e);
 	if (!s || !atomic_compare_exchange_strong(&s->word, &old, new)) {
 		/* The slot moved on by itself (reaped, re-registered). */
 		if (nid)

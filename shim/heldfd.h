@@ -1,16 +1,22 @@
-/* Fd identity mode (KT_IDENTITY=fd; the automatic choice on kernels 5.3-6.8,
- * which have pidfds but no pidfs inode to name a process by): one pidfd held
- * per live child, kept where the program cannot see or break it.
+/* Held pidfds: the pidfds of children a kill has proven (see judge_unproven
+ * in hooks_signal.c), kept so that the next kill of the same child is one
+ * system call, where the program cannot see or break them.
  *
- * Where the fds live.  When fd mode starts, libkt reserves the top of the
- * fd space: numbers [floor, floor + budget), budget = KT_MAX_FDS or a
- * quarter of the soft RLIMIT_NOFILE, floor = the soft limit - budget.  A held
- * fd is moved there with F_DUPFD_CLOEXEC, so it is never among the low
- * numbers open() hands the program, never crosses an exec, and the count is
- * bounded by the region's size.  A child that finds no room is tracked
- * without an fd (KT_SLOT_LIVE_UNVERIFIED): nothing fails.  The fds do show
- * in /proc/self/fd: "invisible" means "not among the low numbers, not
- * closable or dup2-able by the program", not absent from /proc.
+ * Where the fds live.  The first pidfd kept reserves a region of the fd
+ * space: numbers [floor, floor + budget), budget = KT_MAX_FDS (at most
+ * KT_HELD_MAX, the default) and never more than a quarter of the soft
+ * RLIMIT_NOFILE, floor = KT_HELD_FLOOR, or lower when the soft limit leaves
+ * no room above it.  A kept fd is moved there with F_DUPFD_CLOEXEC, so it is
+ * not among the low numbers open() hands the program, never crosses an
+ * exec, and the count is bounded.  The region sits low on purpose: a
+ * process's fd table grows to its highest open number, and every fork
+ * copies the table whole, so fds held at the top of a large soft limit made
+ * every fork slower.  When the region is full the child signalled least
+ * recently gives its fd up (its slot goes back to the identity it had
+ * before, or none: its next kill proves it again).  Nothing fails for want
+ * of room.  The fds do show in /proc/self/fd: "invisible" means "not among
+ * the low numbers, not closable or dup2-able by the program", not absent
+ * from /proc.
  *
  * Naming and reference counting.  Each number in the region has an entry:
  *
@@ -40,14 +46,24 @@
 
 #include "table.h"
 
-/* KT_MAX_FDS (config.h): the most fds fd mode may hold (constructor). */
+/* KT_MAX_FDS (config.h): the most pidfds kept at once (constructor). */
 void kt_held_configure(long max_fds);
 
-/* Hold a copy of PIDFD, a pidfd already verified to name our child PID.
- * Returns the identity to publish with KT_SLOT_LIVE, or 0 if no fd can be
- * held for it.  PIDFD itself is closed, unless BORROWED (the caller's own,
- * e.g. from CLONE_PIDFD). */
-uint64_t kt_held_adopt(int pidfd, pid_t pid, int borrowed);
+/* At most this many pidfds held (KT_MAX_FDS may ask for fewer), from this
+ * number up (lower when RLIMIT_NOFILE leaves no room above it). */
+#define KT_HELD_MAX 64
+#define KT_HELD_FLOOR 256
+
+/* Hold a copy of PIDFD, a pidfd already verified to name our child PID
+ * (whose pidfs inode is INO, or 0 if its slot has none).  Returns the
+ * identity to publish with KT_SLOT_LIVE, or 0 if no fd can be held for it.
+ * PIDFD itself is closed, unless BORROWED (the caller's own, e.g. from
+ * CLONE_PIDFD). */
+uint64_t kt_held_adopt(int pidfd, pid_t pid, uint64_t ino, int borrowed);
+
+/* 1 if IDENT (a live slot's identity) names a held fd, 0 if it is an inode
+ * or a registration number. */
+int kt_held_is_ident(uint64_t ident);
 
 /* The slot no longer names IDENT: give its fd up (closed now, or by the
  * last kill still using it).  Idempotent. */
@@ -55,7 +71,7 @@ void kt_held_release(uint64_t ident);
 
 /* kt_held_signal's answers besides 0 / -errno from pidfd_send_signal. */
 #define KT_HELD_STALE 1 /* the child is gone (reaped): slot retired, fd released */
-#define KT_HELD_NOFD 2  /* no held fd names this child any more: decide without one */
+#define KT_HELD_NOFD 2  /* no held fd names this child any more: judge the slot as it is */
 
 /* Send SIG (with INFO and FLAGS, as pidfd_send_signal takes them) to the
  * child registered in slot S of PID, whose word was W (state LIVE), through
@@ -66,11 +82,6 @@ int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t 
 /* 1 if IDENT's held fd names a process that is not reaped (running or a
  * zombie); 0 otherwise. */
 int kt_held_names_live_child(uint64_t ident);
-
-/* Look for held children that were reaped where no hook saw it (SIGCHLD
- * ignored, a glibc-internal wait): poll up to MAX held fds and release the
- * ones whose process is gone. */
-void kt_held_sweep(int max);
 
 /* ---- for the fd guards (hooks_fd.c) -------------------------------------- */
 

@@ -28,7 +28,7 @@ static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how,
 		/* Raw syscalls only: errno stays as fork left it, and the child
 		 * does not fault in the page of libc's __errno_location. */
 		kt_vfork_forget();
-		kt_child_forget_self();
+		kt_table_forget();
 		return 0;
 	}
 	/* errno as the real call left it, whatever registration does. */

@@ -1,23 +1,33 @@
 /* Signalling: kill, killpg, sigqueue.  Deliver to the registered child
  * itself (or its process group), or refuse if it is gone.
  *
- * Lock-free and async-signal-safe: one table lookup, then (for a registered
- * live child) pidfd_open + fstat + pidfd_send_signal + close.  Four syscalls
- * where plain kill() is one; no fewer is possible without holding an fd per
- * child: the pidfd is what makes the delivery exact (the kernel resolves the
- * PID once, into the pidfd, and fstat proves that process is our child).
+ * Lock-free and async-signal-safe: one table lookup, then, for a registered
+ * live child,
+ *   - a pidfd kept from an earlier kill (heldfd.c): pidfd_send_signal
+ *     through it, one system call, as plain kill() is;
+ *   - no identity taken yet (judge_unproven): pidfd_open, the waitid proof
+ *     that it names our unreaped child, pidfd_send_signal through it, and a
+ *     copy kept for the next kill (F_DUPFD_CLOEXEC above the program's
+ *     numbers, then close);
+ *   - a pidfs inode from its creation (CLONE_PIDFD, pidfd_spawn): pidfd_open,
+ *     fstat to compare the inode, then the same send and copy.
+ * The pidfd is what makes the delivery exact: the kernel resolves the number
+ * once, into the pidfd, and nothing that happens to the number afterwards
+ * can redirect a signal sent through it.
  *
  * Process groups (kill(-pgid), killpg(pgid), where pgid is a registered
  * child's PID).  A group's number is its leader's PID, and the kernel never
  * hands a number out again while any process or any group still uses it: a
  * group outlives its leader, and pins the number, as long as one member is
  * left.  So:
- *   - leader alive or a zombie (its pidfd's inode is the one we recorded):
- *     pidfd_send_signal(leader, PIDFD_SIGNAL_PROCESS_GROUP) (6.9+) signals
- *     exactly the group named by that process, never a recycled one;
- *   - the number now belongs to another process (a different inode, or a
- *     thread): the number was free at some point, so every member of our
- *     group was gone; the group kill is stale, refused with ESRCH;
+ *   - leader alive or a zombie (its pidfd is proven, or its inode is the
+ *     one we recorded): pidfd_send_signal(leader,
+ *     PIDFD_SIGNAL_PROCESS_GROUP) (6.9+) signals exactly the group named by
+ *     that process, never a recycled one;
+ *   - the number now belongs to another process (not our child, a
+ *     different inode, or a thread): the number was free at some point, so
+ *     every member of our group was gone; the group kill is stale, refused
+ *     with ESRCH;
  *   - nobody holds the number and the leader is known reaped: either members
  *     of our group survive (a legitimate kill; the number is pinned for them)
  *     or they all died, a stranger got the number, made a group of it and
@@ -160,50 +170,17 @@ static int deliver(const struct kt_send *k, int fd, enum kt_mode mode)
 /* The number-only judgement: 1 if the registered child behind K->pid (or
  * its group) is certainly gone.  If no child of ours holds the number, our
  * child was reaped where no hook saw it (SIGCHLD ignored) and the number may
- * be someone else's now.  Not asked: an entry inherited from our parent (it
- * names a sibling, which waitid cannot ask about), a vfork child's view of
- * its parent's table (same).  A group outlives its leader, but never while a
- * process holds the leader's number: the kernel reuses no number that still
- * names a group, so a holder that is not our child means the group is gone
- * too. */
-static int gone_by_number(const struct kt_send *k, struct kt_slot *s)
+ * be someone else's now.  Not asked: a vfork child's view of its parent's
+ * table (it names siblings, which waitid cannot ask about; a forked child
+ * starts with a table of its own, table.c).  A group outlives its leader,
+ * but never while a process holds the leader's number: the kernel reuses no
+ * number that still names a group, so a holder that is not our child means
+ * the group is gone too. */
+static int gone_by_number(const struct kt_send *k)
 {
-	if (kt_registry_inherited(s) || kt_in_vfork_child() ||
-	    kt_pid_is_my_child(k->pid) != -ECHILD)
+	if (kt_in_vfork_child() || kt_pid_is_my_child(k->pid) != -ECHILD)
 		return 0;
 	return !k->group || kt_kill(k->pid, 0) != -ESRCH;
-}
-
-/* Fd mode (heldfd.c): the live child's own pidfd is held, and the send
- * borrows it.  Audit mode, and group sends on a kernel without
- * PIDFD_SIGNAL_PROCESS_GROUP, only ask it whether the child is still there
- * (signal 0) and then go by number, as the inode path does. */
-static int send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum kt_mode mode)
-{
-	int pg = k->group && !pgrp_flag_known_refused();
-	int probe = mode == KT_MODE_AUDIT || (k->group && !pg);
-	int r = kt_held_signal(k->pid, s, w, probe ? 0 : k->sig, probe ? NULL : k->info,
-	                       pg && !probe ? KT_PIDFD_SIGNAL_PROCESS_GROUP : 0);
-	if (r == KT_HELD_STALE) {
-		if (!k->group)
-			return stale_send(k, mode);
-		/* The leader is reaped.  Its group lives on, and keeps the number,
-		 * while a member does; if a process holds the number, it is a
-		 * stranger and our group is gone (see the top of this file). */
-		int fd = kt_pidfd_open(k->pid);
-		if (fd == -ESRCH)
-			return send_plain(k);
-		if (fd >= 0)
-			kt_close(fd);
-		return stale_send(k, mode);
-	}
-	if (r == KT_HELD_NOFD || probe)
-		return send_plain(k);
-	if (r == -EINVAL && pg)
-		r = group_flag_refused(k);
-	else if (r == 0)
-		kt_count(KT_N_KILLS_VIA_PIDFD);
-	return (int)kt_sys_result(r);
 }
 
 /* What to do with a signal for a registered number, once judged. */
@@ -240,7 +217,7 @@ static enum verdict judge_without_pidfd(const struct kt_send *k, struct kt_slot 
 		kt_report_degraded(KT_DEGRADED_NO_PIDFD, -err);
 	else
 		kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -err);
-	if (st == KT_SLOT_LIVE && gone_by_number(k, s)) {
+	if (st != KT_SLOT_REAPED && gone_by_number(k)) {
 		kt_slot_retire_unseen(k->pid, s, w);
 		return SEND_STALE;
 	}
@@ -249,6 +226,65 @@ static enum verdict judge_without_pidfd(const struct kt_send *k, struct kt_slot 
 	if (st == KT_SLOT_REAPED && kt_kill(k->pid, 0) != -ESRCH)
 		return SEND_STALE;
 	return SEND_PLAIN;
+}
+
+/* A registered child whose identity was never taken (LIVE_UNVERIFIED): take
+ * it now.  Its number cannot have been given to anyone else while it is
+ * unreaped, so a pidfd opened for the number and proven by waitid to name an
+ * unreaped child of ours names that child (or a later child of ours that took
+ * the number: the process kill(pid) addresses anyway).  Not our child: the
+ * registered one was reaped where no hook saw it, and the number is someone
+ * else's now.  The pidfd pins what it names, so neither a reap nor a reuse
+ * between the proof and the send can redirect the signal: a send to a
+ * process reaped meanwhile answers ESRCH, which is what the program gets.
+ * A vfork child (its view of the table names its siblings) and a process
+ * without pidfds judge by number.  On SEND_PIDFD, *FD is the proven pidfd. */
+static enum verdict judge_unproven(const struct kt_send *k, struct kt_slot *s, uint64_t w,
+                                   int *fd)
+{
+	if (kt_identity_mode() == KT_IDENTITY_NONE || kt_in_vfork_child())
+		goto by_number;
+	int pidfd = kt_pidfd_open(k->pid);
+	if (pidfd < 0)
+		return judge_without_pidfd(k, s, w, pidfd);
+	int mine = kt_pidfd_is_my_child(pidfd);
+	if (mine == -ECHILD) {
+		/* A process holds the number and it is not our child: a stranger,
+		 * so our child, and with it any group it led, is gone. */
+		kt_close(pidfd);
+		kt_slot_retire_unseen(k->pid, s, w);
+		return SEND_STALE;
+	}
+	if (mine == 0) {
+		*fd = pidfd;
+		return SEND_PIDFD;
+	}
+	kt_close(pidfd); /* waitid cannot ask about a pidfd (before 5.4) */
+by_number:
+	if (gone_by_number(k)) {
+		kt_slot_retire_unseen(k->pid, s, w);
+		return SEND_STALE;
+	}
+	return SEND_PLAIN;
+}
+
+/* Keep a copy of FD, a pidfd proven to name the child in slot S (word W;
+ * pidfs inode INO, or 0), among the held fds (heldfd.c): the slot names the
+ * copy from now on, and the next kill is one system call.  Audit mode holds
+ * nothing (it changes nothing), nor does a vfork child (its fd table is not
+ * the one whose memory it shares).  No room: the next kill proves it again. */
+static void keep_identity(const struct kt_send *k, struct kt_slot *s, uint64_t w, int fd,
+                          uint64_t ino, enum kt_mode mode)
+{
+	int idmode = kt_identity_mode();
+	if (mode == KT_MODE_AUDIT || (idmode != KT_IDENTITY_INODE && idmode != KT_IDENTITY_FD) ||
+	    kt_in_vfork_child())
+		return;
+	uint64_t id = kt_held_adopt(fd, k->pid, ino, 1);
+	if (id && !atomic_compare_exchange_strong_explicit(&s->word, &w, kt_word(id, KT_SLOT_LIVE),
+	                                                   memory_order_acq_rel,
+	                                                   memory_order_acquire))
+		kt_held_release(id); /* the slot moved on (reaped, registered again) */
 }
 
 /* A live child registered with its pidfs inode, or (for a group send) a
@@ -281,6 +317,68 @@ static enum verdict judge_by_pidfd(const struct kt_send *k, struct kt_slot *s, u
 	return SEND_PIDFD;
 }
 
+/* Carry out verdict V on K for slot S (word W); FD is the proven pidfd for
+ * SEND_PIDFD. */
+static int act(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum verdict v, int fd,
+               enum kt_mode mode)
+{
+	if (v == SEND_STALE)
+		return stale_send(k, mode);
+	if (v == SEND_PIDFD) {
+		/* A live child's proven pidfd (judge_by_pidfd proves only those:
+		 * for a reaped leader it answers stale or plain). */
+		uint64_t id = kt_word_ident(w);
+		uint64_t ino = kt_word_state(w) == KT_SLOT_LIVE && !kt_held_is_ident(id) ? id : 0;
+		keep_identity(k, s, w, fd, ino, mode);
+		return deliver(k, fd, mode);
+	}
+	return send_plain(k);
+}
+
+static int send_registered(const struct kt_send *k, enum kt_mode mode);
+
+/* A held pidfd (heldfd.c): the live child's own pidfd, and the send
+ * borrows it.  Audit mode, and group sends on a kernel without
+ * PIDFD_SIGNAL_PROCESS_GROUP, only ask it whether the child is still there
+ * (signal 0) and then go by number, as the inode path does. */
+static int send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum kt_mode mode)
+{
+	int pg = k->group && !pgrp_flag_known_refused();
+	int probe = mode == KT_MODE_AUDIT || (k->group && !pg);
+	int r = kt_held_signal(k->pid, s, w, probe ? 0 : k->sig, probe ? NULL : k->info,
+	                       pg && !probe ? KT_PIDFD_SIGNAL_PROCESS_GROUP : 0);
+	if (r == KT_HELD_STALE) {
+		if (!k->group)
+			return stale_send(k, mode);
+		/* The leader is reaped.  Its group lives on, and keeps the number,
+		 * while a member does; if a process holds the number, it is a
+		 * stranger and our group is gone (see the top of this file). */
+		int fd = kt_pidfd_open(k->pid);
+		if (fd == -ESRCH)
+			return send_plain(k);
+		if (fd >= 0)
+			kt_close(fd);
+		return stale_send(k, mode);
+	}
+	if (r == KT_HELD_NOFD) {
+		/* The slot no longer names a held fd: its pidfd was given up to
+		 * make room, or the slot moved on.  Judge it as it is now; if it
+		 * still names a pidfd no longer held, as a child never proven. */
+		uint64_t now = atomic_load_explicit(&s->word, memory_order_acquire);
+		if (now != w)
+			return send_registered(k, mode);
+		int fd = -1;
+		return act(k, s, w, judge_unproven(k, s, w, &fd), fd, mode);
+	}
+	if (probe)
+		return send_plain(k);
+	if (r == -EINVAL && pg)
+		r = group_flag_refused(k);
+	else if (r == 0)
+		kt_count(KT_N_KILLS_VIA_PIDFD);
+	return (int)kt_sys_result(r);
+}
+
 /* Deliver K to the registered child (or its group) K->pid, through a pidfd
  * of it, or refuse if it is gone.  Unregistered targets go by number. */
 static int send_registered(const struct kt_send *k, enum kt_mode mode)
@@ -293,19 +391,13 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 	int fd = -1;
 	switch (kt_word_state(w)) {
 	case KT_SLOT_LIVE_UNVERIFIED:
-		/* No identity (no pidfds, or none could be opened): the number is
-		 * still ours to judge. */
-		v = SEND_PLAIN;
-		if (gone_by_number(k, s)) {
-			kt_slot_retire_unseen(k->pid, s, w);
-			v = SEND_STALE;
-		}
+		v = judge_unproven(k, s, w, &fd);
 		break;
 	case KT_SLOT_REAPED:
 		v = k->group ? judge_by_pidfd(k, s, w, &fd) : SEND_STALE;
 		break;
 	case KT_SLOT_LIVE:
-		if (kt_identity_mode() == KT_IDENTITY_FD)
+		if (kt_held_is_ident(kt_word_ident(w)))
 			return send_held(k, s, w, mode);
 		v = judge_by_pidfd(k, s, w, &fd);
 		break;
@@ -313,11 +405,7 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 		v = SEND_PLAIN; /* never registered */
 		break;
 	}
-	if (v == SEND_STALE)
-		return stale_send(k, mode);
-	if (v == SEND_PIDFD)
-		return deliver(k, fd, mode);
-	return send_plain(k);
+	return act(k, s, w, v, fd, mode);
 }
 
 /* kill()/killpg() of a number libkt registered: everything but the miss

@@ -132,9 +132,9 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 	long r = kt_syscall6(nr, a, b, c, d, e, f);
 	if (r == 0) {
 		/* The child, on its copy of this frame: forget the parent's vfork
-		 * and our own PID's entry, as a fork child does. */
+		 * and its table, as a fork child does. */
 		kt_vfork_forget();
-		kt_child_forget_self();
+		kt_table_forget();
 		return 0;
 	}
 	if (r < 0)

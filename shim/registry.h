@@ -1,6 +1,6 @@
 /* Registering children and noticing their reaps: the hooks that make and
- * reap children call here; registry.c says how registration is made
- * race-free.  Everything here is async-signal-safe; it may change errno, so
+ * reap children call here; registry.c says why a child's identity is
+ * taken at its first kill, and how that is race-free.  Everything here is async-signal-safe; it may change errno, so
  * the hooks save it around their calls. */
 #ifndef KT_REGISTRY_H
 #define KT_REGISTRY_H
@@ -25,11 +25,5 @@ void kt_register_clone_child(pid_t pid, unsigned long flags, const int *pidfd,
                              enum kt_made_by how);
 /* A wait hook reaped PID; the wait started when kt_table_last_seq() was SEQ. */
 void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how);
-/* In a forked child, before it returns to the program: forget what the
- * table says about our own PID (see registry.c). */
-void kt_child_forget_self(void);
-/* 1 if slot S was registered by our parent before it forked us: it names
- * our sibling, which waitid cannot ask about. */
-int kt_registry_inherited(const struct kt_slot *s);
 
 #endif

@@ -1,6 +1,7 @@
 /* The PID table: layout and concurrency rules are in table.h. */
 #include "table.h"
 
+#include "counters.h"
 #include "hot.h"
 
 #include <sys/mman.h>
@@ -25,37 +26,71 @@ _Static_assert(sizeof(struct kt_entry) == 64, "a PID's entry is one cache line")
 #define KT_TOP_ENTRIES (KT_PID_LIMIT >> KT_LEAF_BITS)
 #define KT_TOP_BYTES (KT_TOP_ENTRIES * sizeof(struct kt_leaf *))
 
-/* The top array (128 KiB of leaf pointers) is mmap()ed by the first
- * registration, not kept in .bss: a .bss that large makes the dynamic
- * loader map an extra anonymous region at every process start (one more
- * mmap, one more VMA for every later fork and exit to copy and tear down).
- * Untouched, its pages cost nothing. */
-/* Every registration writes kt_seq: beside the counters (hot.h). */
-static struct kt_leaf *_Atomic *_Atomic kt_top KT_FORK_DATA;
-static _Atomic uint64_t kt_seq KT_FORK_DATA;
-static _Atomic size_t kt_bytes KT_FORK_DATA;
+/* What every registration writes besides its slot: the registration
+ * counter, and libkt's counters (counters.h).  They live at the head of the
+ * table's own mapping, not in the library's data, for the reason the leaves
+ * are mapped as they are (see zeroed_pages). */
+struct kt_table_head {
+	_Atomic uint64_t seq;
+	_Atomic size_t bytes;
+	_Atomic uint64_t counters[KT_N_COUNTERS];
+};
+#define KT_HEAD_BYTES 4096
+_Static_assert(sizeof(struct kt_table_head) <= KT_HEAD_BYTES, "the head fits its page");
+
+/* The head page and the top array (128 KiB of leaf pointers) are one
+ * mapping, made by the first registration, not kept in .bss: a .bss that
+ * large makes the dynamic loader map an extra anonymous region at every
+ * process start (one more mmap, one more VMA for every later fork and exit
+ * to copy and tear down).  Untouched, its pages cost nothing. */
+static struct kt_table_head *_Atomic kt_head;
+/* 0 if the kernel refused MADV_WIPEONFORK (before 4.14): a forked child
+ * then drops the table it would inherit by itself (kt_table_forget). */
+static _Atomic int kt_wipes_on_fork = 1;
+/* Counted into before the table exists (a registration that found no
+ * memory for it). */
+static _Atomic uint64_t kt_counters_before[KT_N_COUNTERS];
 
 /* mmap, not malloc: we may be inside a signal handler or a vfork-shared
- * address space, and the memory starts zeroed (NULL leaves, EMPTY slots). */
+ * address space, and the memory starts zeroed (NULL leaves, EMPTY slots).
+ *
+ * MADV_WIPEONFORK: a forked child gets these pages zeroed instead of shared.
+ * The table describes this process's own children, which a forked child
+ * cannot wait for and whose numbers it cannot judge (waitid answers only
+ * about one's own children); it starts with a table of its own.  And right
+ * after fork() every page the parent writes while the child lives costs a
+ * page copy: a registration writes its slot, its report facts, the
+ * registration counter and a counter, so a shared table cost every fork a
+ * copy or two. */
 static void *zeroed_pages(size_t n)
 {
 	void *mem = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return mem == MAP_FAILED ? NULL : mem;
+	if (mem == MAP_FAILED)
+		return NULL;
+	if (madvise(mem, n, MADV_WIPEONFORK) != 0)
+		atomic_store_explicit(&kt_wipes_on_fork, 0, memory_order_relaxed);
+	return mem;
+}
+
+static KT_CHILD_PATH struct kt_table_head *head(int create)
+{
+	struct kt_table_head *h = atomic_load_explicit(&kt_head, memory_order_acquire);
+	if (h || !create)
+		return h;
+	void *mem = zeroed_pages(KT_HEAD_BYTES + KT_TOP_BYTES);
+	if (!mem)
+		return NULL;
+	if (atomic_compare_exchange_strong_explicit(&kt_head, &h, (struct kt_table_head *)mem,
+	                                            memory_order_acq_rel, memory_order_acquire))
+		return mem;
+	munmap(mem, KT_HEAD_BYTES + KT_TOP_BYTES); /* someone else installed theirs first */
+	return h;
 }
 
 static KT_CHILD_PATH struct kt_leaf *_Atomic *top_array(int create)
 {
-	struct kt_leaf *_Atomic *top = atomic_load_explicit(&kt_top, memory_order_acquire);
-	if (top || !create)
-		return top;
-	struct kt_leaf *_Atomic *mem = zeroed_pages(KT_TOP_BYTES);
-	if (!mem)
-		return NULL;
-	if (atomic_compare_exchange_strong_explicit(&kt_top, &top, mem, memory_order_acq_rel,
-	                                            memory_order_acquire))
-		return mem;
-	munmap((void *)mem, KT_TOP_BYTES); /* someone else installed theirs first */
-	return top;
+	struct kt_table_head *h = head(create);
+	return h ? (struct kt_leaf *_Atomic *)((char *)h + KT_HEAD_BYTES) : NULL;
 }
 
 static KT_CHILD_PATH struct kt_leaf *leaf_for(pid_t pid, int create)
@@ -77,7 +112,8 @@ static KT_CHILD_PATH struct kt_leaf *leaf_for(pid_t pid, int create)
 	if (atomic_compare_exchange_strong_explicit(ref, &expected, (struct kt_leaf *)mem,
 	                                            memory_order_acq_rel,
 	                                            memory_order_acquire)) {
-		atomic_fetch_add_explicit(&kt_bytes, sizeof(struct kt_leaf), memory_order_relaxed);
+		atomic_fetch_add_explicit(&head(0)->bytes, sizeof(struct kt_leaf),
+		                          memory_order_relaxed);
 		return mem;
 	}
 	/* Another thread (or a signal handler that interrupted us) won the race. */
@@ -105,12 +141,29 @@ struct kt_slot_info *kt_table_info(pid_t pid)
 
 uint64_t kt_table_next_seq(void)
 {
-	return atomic_fetch_add_explicit(&kt_seq, 1, memory_order_acq_rel) + 1;
+	/* Only a registration takes one, and it has made the table. */
+	return atomic_fetch_add_explicit(&head(1)->seq, 1, memory_order_acq_rel) + 1;
 }
 
-KT_CHILD_PATH uint64_t kt_table_last_seq(void)
+uint64_t kt_table_last_seq(void)
 {
-	return atomic_load_explicit(&kt_seq, memory_order_acquire);
+	struct kt_table_head *h = head(0);
+	return h ? atomic_load_explicit(&h->seq, memory_order_acquire) : 0;
+}
+
+_Atomic uint64_t *kt_table_counters(void)
+{
+	struct kt_table_head *h = head(0);
+	return h ? h->counters : kt_counters_before;
+}
+
+KT_CHILD_PATH void kt_table_forget(void)
+{
+	/* Normally the kernel has already zeroed the table in this child: no
+	 * store, which would cost the child a page copy. */
+	if (!atomic_load_explicit(&kt_wipes_on_fork, memory_order_relaxed) &&
+	    atomic_load_explicit(&kt_head, memory_order_relaxed))
+		atomic_store_explicit(&kt_head, NULL, memory_order_release);
 }
 
 void kt_slot_publish(struct kt_slot *s, uint64_t ident, unsigned state)
@@ -168,10 +221,9 @@ int kt_slot_mark_reaped(struct kt_slot *s, pid_t pid, uint64_t seq_before,
 		 * wait started and has just been freed by our reap, so the child is
 		 * gone.  Registered later: either a child forked during the wait and
 		 * reaped by it (common), or a new child that took the freed PID after
-		 * the reap (needs a full PID wrap in between).  Only an identity can
-		 * tell them apart; without one, assume the common case. */
-		if (seq > seq_before && st == KT_SLOT_LIVE && holder_is &&
-		    holder_is(pid, kt_word_ident(w)))
+		 * the reap (needs a full PID wrap in between).  HOLDER_IS tells
+		 * them apart. */
+		if (seq > seq_before && holder_is && holder_is(pid, w))
 			return 0;
 		if (kt_slot_retire(s, w))
 			return 1;
@@ -182,21 +234,22 @@ int kt_slot_mark_reaped(struct kt_slot *s, pid_t pid, uint64_t seq_before,
 
 size_t kt_table_bytes(void)
 {
-	return atomic_load_explicit(&kt_bytes, memory_order_relaxed);
+	struct kt_table_head *h = head(0);
+	return h ? atomic_load_explicit(&h->bytes, memory_order_relaxed) : 0;
 }
 
 #ifdef KT_UNIT_TEST
 void kt_table_reset_for_test(void)
 {
-	struct kt_leaf *_Atomic *top = atomic_exchange(&kt_top, NULL);
+	struct kt_table_head *h = atomic_exchange(&kt_head, NULL);
+	struct kt_leaf *_Atomic *top =
+		h ? (struct kt_leaf *_Atomic *)((char *)h + KT_HEAD_BYTES) : NULL;
 	for (size_t i = 0; top && i < KT_TOP_ENTRIES; i++) {
 		struct kt_leaf *leaf = atomic_load(&top[i]);
 		if (leaf)
 			munmap(leaf, sizeof *leaf);
 	}
-	if (top)
-		munmap((void *)top, KT_TOP_BYTES);
-	atomic_store(&kt_seq, 0);
-	atomic_store(&kt_bytes, 0);
+	if (h)
+		munmap(h, KT_HEAD_BYTES + KT_TOP_BYTES);
 }
 #endif

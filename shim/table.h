@@ -33,8 +33,10 @@ enum kt_slot_state {
 	KT_SLOT_EMPTY = 0,  /* never registered */
 	KT_SLOT_LIVE = 1,   /* registered child with a verified identity */
 	KT_SLOT_REAPED = 2, /* registered child known to be gone: kills are stale */
-	KT_SLOT_LIVE_UNVERIFIED = 3, /* registered child whose identity could not be
-	                                taken (no pidfd): kills pass through */
+	KT_SLOT_LIVE_UNVERIFIED = 3, /* registered child whose identity is not taken:
+	                                not yet (it is taken when a kill first
+	                                needs it), or it cannot be (no pidfds:
+	                                kills are judged by number) */
 };
 
 #define KT_IDENT_MAX ((UINT64_C(1) << 62) - 1)
@@ -96,6 +98,15 @@ struct kt_slot *kt_table_get(pid_t pid);
 /* The report facts beside a slot returned by kt_table_find/get. */
 struct kt_slot_info *kt_table_info(pid_t pid);
 
+/* libkt's counters (counters.h), KT_N_COUNTERS of them.  Kept with the
+ * table, so that a forked child starts from zero, as its table does. */
+_Atomic uint64_t *kt_table_counters(void);
+
+/* In a forked child, before it returns to the program: start from an empty
+ * table.  (The kernel zeroes the table's memory in a forked child; this only
+ * acts where it cannot, and then costs the child a page copy.) */
+void kt_table_forget(void);
+
 /* Take the next registration number (1, 2, ...). */
 uint64_t kt_table_next_seq(void);
 /* The last registration number handed out. */
@@ -123,11 +134,11 @@ int kt_slot_retire_unseen(pid_t pid, struct kt_slot *s, uint64_t w);
 /* A wait hook reaped PID, the wait having started when kt_table_last_seq()
  * was SEQ_BEFORE.  Marks the slot reaped unless it now holds a child that
  * took the PID after the reap.  That can only be a registration newer than
- * SEQ_BEFORE; for those, HOLDER_IS(pid, ident) (may be NULL) decides: it
- * returns 1 if the process now holding PID has identity IDENT, i.e. the slot
- * describes a live process and not the one just reaped.  Returns 1 if marked. */
+ * SEQ_BEFORE; for those, HOLDER_IS(pid, word) (may be NULL) decides: it
+ * returns 1 if the process now holding PID is the one the slot's live WORD
+ * describes, not the one just reaped.  Returns 1 if marked. */
 int kt_slot_mark_reaped(struct kt_slot *s, pid_t pid, uint64_t seq_before,
-                        int (*holder_is)(pid_t pid, uint64_t ident));
+                        int (*holder_is)(pid_t pid, uint64_t word));
 
 /* Bytes of leaf memory mapped so far (for stats and the memory benchmark). */
 size_t kt_table_bytes(void);

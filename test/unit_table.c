@@ -91,10 +91,10 @@ END_TEST
 
 static int holder_answer;
 static int holder_calls;
-static int fake_holder_is(pid_t pid, uint64_t ident)
+static int fake_holder_is(pid_t pid, uint64_t word)
 {
 	(void)pid;
-	(void)ident;
+	(void)word;
 	holder_calls++;
 	return holder_answer;
 }
@@ -132,14 +132,20 @@ START_TEST(reap_racing_a_new_registration_asks_the_identity)
 }
 END_TEST
 
-START_TEST(reap_without_identity_assumes_the_reaped_child)
+/* A child registered without an identity (taken lazily) is asked about
+ * too: the holder check then looks at whose child holds the number. */
+START_TEST(reap_racing_an_unverified_registration_asks_too)
 {
 	struct kt_slot *s = kt_table_get(47);
 	uint64_t seq = kt_table_last_seq();
 	kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
 	holder_calls = 0;
+	holder_answer = 1;
+	ck_assert_int_eq(kt_slot_mark_reaped(s, 47, seq, fake_holder_is), 0);
+	ck_assert_int_eq(holder_calls, 1);
+	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_LIVE_UNVERIFIED);
+	holder_answer = 0;
 	ck_assert_int_eq(kt_slot_mark_reaped(s, 47, seq, fake_holder_is), 1);
-	ck_assert_int_eq(holder_calls, 0);
 	ck_assert_uint_eq(kt_word_state(atomic_load(&s->word)), KT_SLOT_REAPED);
 }
 END_TEST
@@ -205,7 +211,7 @@ int main(void)
 	                          tombstone_does_not_overwrite_a_newer_registration,
 	                          reap_of_a_child_registered_before_the_wait_marks_without_asking,
 	                          reap_racing_a_new_registration_asks_the_identity,
-	                          reap_without_identity_assumes_the_reaped_child,
+	                          reap_racing_an_unverified_registration_asks_too,
 	                          reap_of_empty_or_reaped_slot_is_a_no_op,
 	                          concurrent_leaf_creation_agrees);
 	tcase_add_checked_fixture(tc, setup, NULL);

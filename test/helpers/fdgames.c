@@ -301,9 +301,8 @@ static int cmd_autoreap(int n)
 	char fds[8192], pidfds[8192];
 	list_fds(fds, sizeof fds, pidfds, sizeof pidfds);
 	fprintf(stderr, "held_after_autoreap=%s\n", pidfds);
-	/* Each registration looks at a few held fds (8): four more children
-	 * make a full lap of the 20 whatever the timing, so the fds still held
-	 * then are the live children's own. */
+	/* Four more children, never signalled yet: libkt holds nothing for
+	 * them, nor for the dead ones. */
 	spawn_children(AUTOREAP_NEXT);
 	list_fds(fds, sizeof fds, pidfds, sizeof pidfds);
 	fprintf(stderr, "held_after_next_children=%s\n", pidfds);

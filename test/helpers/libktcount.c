@@ -12,9 +12,9 @@
  *
  * to $KTCOUNT_FILE (loaded=0 and no counters when kt_counters is not found).
  *
- * The counts are this process's own: a forked child starts from its parent's
- * values (kt.h), so a fork handler takes a snapshot and the line carries the
- * difference.  A process that ends by a signal, _exit() or exec() writes nothing;
+ * The counts are this process's own: a forked child's counters start from
+ * zero (kt.h); a fork handler still takes a snapshot and the line carries the
+ * difference, so a libkt whose children inherited counts reads right too.  A process that ends by a signal, _exit() or exec() writes nothing;
  * the suite falls back on strace for the two programs that die of their own
  * signal (make after SIGINT, timeout after --kill-after).
  *
