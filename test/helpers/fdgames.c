@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <kt.h>
+#include "older_glibc.h"
 
 #define MAX_CHILDREN 64
 
@@ -160,9 +161,13 @@ static int cmd_games(int n)
 	/* A close-all loop over every number, then the modern forms. */
 	for (int fd = 3; fd < max; fd++)
 		close(fd);
+#if HAVE_GLIBC_CLOSE_RANGE
 	if (close_range(3, ~0u, 0) < 0)
 		die("close_range");
 	closefrom(3);
+#else
+	printf("close_range=absent (glibc before 2.34)\n");
+#endif
 	/* dup2 and dup3 over every number: each is then closed again.  The fd
 	 * copied is a pidfd of a decoy child, so a kill that went through a
 	 * number we dup2'd over would reach the decoy. */
@@ -191,8 +196,13 @@ static int cmd_games(int n)
 	}
 	/* And close everything again, for good measure, with close_range split
 	 * into uneven pieces. */
+#if HAVE_GLIBC_CLOSE_RANGE
 	for (long a = 3; a < max; a += 97)
 		close_range((unsigned)a, (unsigned)(a + 96), 0);
+#else
+	for (int fd = 3; fd < max; fd++)
+		close(fd);
+#endif
 
 	for (int i = 0; i < n_children; i++) {
 		int sig = fatal[i % (int)(sizeof fatal / sizeof fatal[0])];

@@ -77,6 +77,7 @@
 #include <unistd.h>
 
 #include "kt.h"
+#include "older_glibc.h"
 
 #ifndef SYS_clone3
 #define SYS_clone3 435

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "kt.h"
+#include "older_glibc.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
