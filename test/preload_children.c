@@ -138,6 +138,35 @@ START_TEST(test_reuse_pidfd_spawn)
 }
 END_TEST
 
+/* The same with glibc's own pidfd_spawn and pidfd_spawnp, where it has them. */
+START_TEST(test_reuse_pidfd_spawn_glibc)
+{
+	char what[128];
+	snprintf(what, sizeof what, "creation=%s reap=%s (glibc's own)",
+	         pidfd_spawn_combos[_i].creation, pidfd_spawn_combos[_i].reap);
+	if (!kt_test_glibc_has("pidfd_spawn", "GLIBC_2.39") ||
+	    !kt_test_glibc_has("pidfd_spawnp", "GLIBC_2.39")) {
+		printf("SKIP: %s: this glibc (%s) has no pidfd_spawn (2.39 and later have it); "
+		       "the stand-in cases cover the hooks\n", what, gnu_get_libc_version());
+		fflush(stdout);
+		return;
+	}
+	if (!scenario_possible(what))
+		return;
+	char creation[64], reap[64];
+	snprintf(creation, sizeof creation, "--creation=%s", pidfd_spawn_combos[_i].creation);
+	snprintf(reap, sizeof reap, "--reap=%s", pidfd_spawn_combos[_i].reap);
+	char *argv[] = { (char *)kt_test_helper("reuse"), creation, reap, NULL };
+	struct scenario s;
+	if (!scenario_run(&s, 0, argv, NULL, what))
+		return;
+	scenario_expect_stranger_killed(&s, what);
+	if (!scenario_run(&s, 1, argv, NULL, what))
+		return;
+	scenario_expect_refused(&s, what, 1); /* every reap here goes through a hook */
+}
+END_TEST
+
 /* Audit mode: a stale group kill goes through, like everything in audit. */
 START_TEST(test_reuse_killpg_audit)
 {
@@ -654,6 +683,7 @@ static Suite *children_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_reuse, 0, N_OF(combos));
 	tcase_add_loop_test(tc, test_reuse_pidfd_spawn, 0, N_OF(pidfd_spawn_combos));
+	tcase_add_loop_test(tc, test_reuse_pidfd_spawn_glibc, 0, N_OF(pidfd_spawn_combos));
 	tcase_add_test(tc, test_reuse_killpg_audit);
 	tcase_add_test(tc, test_stale_killpg_reported);
 	tcase_add_test(tc, test_stale_kill_neg_reported);
