@@ -154,6 +154,18 @@ static const int fatal[] = { SIGTERM, SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGALRM,
 
 static int cmd_games(int n)
 {
+#if HAVE_GLIBC_CLOSE_RANGE
+	int (*close_range_fn)(unsigned, unsigned, int) = close_range;
+	void (*closefrom_fn)(int) = closefrom;
+#else
+	/* glibc before 2.34 has neither, but a program may look them up (as
+	 * portable ones do): with libkt preloaded it finds libkt's, which must
+	 * work with no glibc function behind them. */
+	int (*close_range_fn)(unsigned, unsigned, int);
+	void (*closefrom_fn)(int);
+	*(void **)&close_range_fn = dlsym(RTLD_DEFAULT, "close_range");
+	*(void **)&closefrom_fn = dlsym(RTLD_DEFAULT, "closefrom");
+#endif
 	spawn_children(n);
 	long max = sysconf(_SC_OPEN_MAX);
 	int bad = 0;
@@ -161,13 +173,14 @@ static int cmd_games(int n)
 	/* A close-all loop over every number, then the modern forms. */
 	for (int fd = 3; fd < max; fd++)
 		close(fd);
-#if HAVE_GLIBC_CLOSE_RANGE
-	if (close_range(3, ~0u, 0) < 0)
-		die("close_range");
-	closefrom(3);
-#else
-	printf("close_range=absent (glibc before 2.34)\n");
-#endif
+	if (close_range_fn) {
+		if (close_range_fn(3, ~0u, 0) < 0)
+			die("close_range");
+	} else {
+		printf("close_range=absent (glibc before 2.34, and no libkt)\n");
+	}
+	if (closefrom_fn)
+		closefrom_fn(3);
 	/* dup2 and dup3 over every number: each is then closed again.  The fd
 	 * copied is a pidfd of a decoy child, so a kill that went through a
 	 * number we dup2'd over would reach the decoy. */
@@ -196,13 +209,13 @@ static int cmd_games(int n)
 	}
 	/* And close everything again, for good measure, with close_range split
 	 * into uneven pieces. */
-#if HAVE_GLIBC_CLOSE_RANGE
-	for (long a = 3; a < max; a += 97)
-		close_range((unsigned)a, (unsigned)(a + 96), 0);
-#else
-	for (int fd = 3; fd < max; fd++)
-		close(fd);
-#endif
+	for (long a = 3; a < max; a += 97) {
+		if (close_range_fn)
+			close_range_fn((unsigned)a, (unsigned)(a + 96), 0);
+		else
+			for (long fd = a; fd <= a + 96; fd++)
+				close((int)fd);
+	}
 
 	for (int i = 0; i < n_children; i++) {
 		int sig = fatal[i % (int)(sizeof fatal / sizeof fatal[0])];
