@@ -5,6 +5,7 @@
  * against say what the libc they will meet has.  Where it has the function,
  * this header adds nothing; where not:
  *
+ *   gettid (2.30): the system call;
  *   strerrorname_np, sigabbrev_np (2.32): the same names from our own tables
  *     (the errno values and signals the helpers print; NULL for others, as
  *     glibc answers for a number it does not know);
@@ -20,7 +21,15 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#if !__GLIBC_PREREQ(2, 30)
+static inline pid_t gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+#endif
 
 #if !__GLIBC_PREREQ(2, 32)
 #define KT_NAME_CASE_(v) \
