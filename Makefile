@@ -11,6 +11,7 @@
 #   make uninstall  remove what install put there
 #   make check-matrix  build and test in Debian 11, 12, 13 chroots (root; docs/platforms.md)
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
+#   make check-docs check that every relative link in README.md and docs/ resolves
 #   make clean
 
 CC      ?= cc
@@ -27,7 +28,7 @@ ifeq ($(V),1)
 Q :=
 endif
 
-# The library: one file per concern (see README "Layout").  No -ldl, no -lpthread:
+# The library: one file per concern (docs/layout.md maps them).  No -ldl, no -lpthread:
 # on glibc >= 2.34 both live in libc, and each extra DT_NEEDED costs every exec.
 # vfork and syscall's entry are per-architecture assembly (shim/*_ARCH.S); each architecture
 # has its own version script (x86_64 has glibc's GLIBC_2.2.5 compat posix_spawn).
@@ -243,7 +244,7 @@ demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
 # ---- bench ---------------------------------------------------------------------
-# Measured, never asserted: prints one table of medians and ratios (README.md, "Speed and size").
+# Measured, never asserted: prints one table of medians and ratios (docs/bench.md).
 # empty.so is the floor any LD_PRELOAD shim pays, built with the library's flags;
 # exit0 is static so the spawn cycles measure hooks, not the child's start-up.
 BENCH_ARGS ?=
@@ -294,11 +295,15 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
+# Every relative link in the documents names a file, and a heading there.
+check-docs:
+	$(Q)scripts/check-links README.md docs/*.md
+
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: all test demo clean helpers aarch64
 .PHONY: all test demo clean helpers install uninstall
 .PHONY: asan check-asan check-tsan check-valgrind check-sanitizers
-.PHONY: bench
+.PHONY: bench check-docs
 .PHONY: check-matrix
