@@ -28,8 +28,8 @@ ifeq ($(V),1)
 Q :=
 endif
 
-# The library: one file per concern (docs/layout.md maps them).  No -ldl, no -lpthread:
-# on glibc >= 2.34 both live in libc, and each extra DT_NEEDED costs every exec.
+# The library: one file per concern (docs/layout.md maps them).  No -lpthread, and
+# -ldl only where dlsym is not in libc (LIBDL below): each extra DT_NEEDED costs every exec.
 # vfork and syscall's entry are per-architecture assembly (shim/*_ARCH.S); each architecture
 # has its own version script (x86_64 has glibc's GLIBC_2.2.5 compat posix_spawn).
 ARCH := $(shell $(CC) -dumpmachine | cut -d- -f1)
