@@ -87,24 +87,35 @@ $(DECOY): scripts/kt-decoy.c Makefile
 # ---- tests ---------------------------------------------------------------------
 # test/unit_*.c     Check suites of the pure parts; they link UNIT_DEPS, never the hooks
 # test/preload_*.c  Check suites that are run with LD_PRELOAD=build/libkt.so
-# test/helpers/*.c  small programs the suites launch (plain executables)
+# test/helpers/*.c  small programs the suites launch (plain executables, each
+#                   linked with selfcheck.o); test/README.md maps them
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 TEST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ishim -Itest $(CHECK_CFLAGS)
 UNIT_DEPS    := shim/table.c shim/config.c shim/fmt.c
 UNIT_SRC     := $(wildcard test/unit_*.c)
 PRELOAD_SRC  := $(wildcard test/preload_*.c)
-HELPER_SRC   := $(filter-out test/helpers/lib%,$(wildcard test/helpers/*.c))
+HELPER_SRC   := $(filter-out test/helpers/lib% test/helpers/selfcheck.c,$(wildcard test/helpers/*.c))
 HELPER_LIBS  := $(patsubst test/helpers/%.c,$(BUILD)/test/helpers/%.so,$(wildcard test/helpers/lib*.c))
 UNIT_BIN     := $(UNIT_SRC:test/%.c=$(BUILD)/test/%)
 PRELOAD_BIN  := $(PRELOAD_SRC:test/%.c=$(BUILD)/test/%)
 HELPER_BIN   := $(HELPER_SRC:test/helpers/%.c=$(BUILD)/test/helpers/%)
-TESTLIB      := test/testlib.c
+# Objects the suites link, each built once: testlib (every suite's main(), the
+# "loaded" case, running programs) and compat (preload_compat's plumbing).
+TESTLIB      := $(BUILD)/test/testlib.o
+COMPAT_OBJ   := $(BUILD)/test/compat.o
+.SECONDARY: $(TESTLIB) $(COMPAT_OBJ)
 
-$(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(wildcard shim/*.h) Makefile
+$(BUILD)/test/%.o: test/%.c $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) -o $@ $(CHECK_LIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(TESTLIB) $(wildcard shim/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) $(TESTLIB) \
+		-o $@ $(CHECK_LIBS) $(TEST_LIBS)
 
 # The caller-naming code is pure too (no hooks), but only its own suite links
 # it; frame records and .dynsym symbols give that suite something to find.
@@ -115,18 +126,34 @@ $(BUILD)/test/unit_caller: shim/caller.c shim/sys.c
 $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB) -o $@ $(CHECK_LIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB) $(PRELOAD_EXTRA) -o $@ $(CHECK_LIBS) $(TEST_LIBS)
 
-$(BUILD)/test/helpers/%: test/helpers/%.c $(wildcard test/helpers/*.h) include/kt.h Makefile
+$(BUILD)/test/preload_compat: PRELOAD_EXTRA := $(COMPAT_OBJ)
+$(BUILD)/test/preload_compat: $(COMPAT_OBJ)
+
+# selfcheck.o: the plumbing the helper programs share (see its header),
+# linked into each of them.
+HELPER_OBJ   := $(BUILD)/test/helpers/selfcheck.o
+
+$(HELPER_OBJ): test/helpers/selfcheck.c test/helpers/selfcheck.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@ $(TEST_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -c $< -o $@
+
+$(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h test/older_glibc.h include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< $(HELPER_OBJ) -o $@ \
+		$(TEST_LIBS)
 
 # The report tests check that a stale kill's caller is named: symbols in
 # .dynsym and frame records to walk.
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
+# Helpers that share the suites' stranger-placing header.
+$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse: \
+	test/stranger.h
 
-$(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c $(wildcard test/helpers/*.h) include/kt.h Makefile
+$(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c test/older_glibc.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)

@@ -3,7 +3,10 @@
 #include <kt.h>
 #include <string.h>
 
-#include "state.h"
+#include "counters.h"
+#include "identity.h"
+#include "init.h"
+#include "table.h"
 
 #define KT_STR2(x) #x
 #define KT_STR(x) KT_STR2(x)
@@ -34,16 +37,14 @@ KT_EXPORT int kt_counters(struct kt_counters *out, size_t size)
 	if (!out)
 		return -1;
 	struct kt_counters c = {
-		.children_tracked = atomic_load(&kt_state.n.children_tracked),
-		.kills_via_pidfd = atomic_load(&kt_state.n.kills_via_pidfd),
-		.stale_refused = atomic_load(&kt_state.n.stale_refused),
-		.stale_delivered = atomic_load(&kt_state.n.stale_delivered),
-		.fallbacks = atomic_load(&kt_state.n.fallbacks),
-		.reaps_seen = atomic_load(&kt_state.n.reaps_seen),
+#define KT_API_FIELD(id, field, words) .field = kt_counter(KT_N_##id),
+		KT_COUNTERS(KT_API_FIELD)
+#undef KT_API_FIELD
 		.mode = (uint32_t)kt_mode(),
 	};
+	/* Undecided (no child yet): the mode a first child on pidfs gets. */
 	int id = kt_identity_mode();
-	c.identity_mode = id == KT_IDMODE_UNPROBED ? KT_IDENTITY_INODE : (uint32_t)id;
+	c.identity_mode = id == KT_IDENTITY_UNDECIDED ? KT_IDENTITY_INODE : (uint32_t)id;
 	memcpy(out, &c, size < sizeof c ? size : sizeof c);
 	return (int)sizeof c;
 }

@@ -24,10 +24,10 @@ struct kt_module {
 };
 
 /* Only a process whose reports go somewhere takes the map, so it lives in
- * pages mmap()ed then.  As static arrays its 4.5 KiB of .bss ran past
- * libkt's last file page, and the dynamic loader mapped an extra anonymous
- * region for it at the start of every process: one more mmap, and one more
- * VMA for every fork and exit, than an empty preloaded library (strace). */
+ * pages mmap()ed then.  As static arrays it would make .bss run past
+ * libkt's last file page, and the dynamic loader would map an extra
+ * anonymous region for it at the start of every process: one more mmap, and
+ * one more VMA for every fork and exit. */
 struct kt_module_map {
 	int n;
 	/* dl_iterate_phdr names the main program "": the kernel's name for it. */

@@ -97,11 +97,14 @@ void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
 
 	v = lookup(envp, "KT_IDENTITY");
 	if (v) {
-		/* Same order as enum kt_identity_pref. */
+		/* auto and inode are one wish: the strongest mode (config.h). */
 		static const char *const words[] = { "auto", "inode", "none", "fd" };
+		static const enum kt_identity_mode wanted[] = {
+			KT_IDENTITY_INODE, KT_IDENTITY_INODE, KT_IDENTITY_NONE, KT_IDENTITY_FD
+		};
 		int i = pick(v, words, 4);
 		if (i >= 0)
-			c->identity = (enum kt_identity_pref)i;
+			c->identity = wanted[i];
 		else
 			warn(c, "KT_IDENTITY", v, "auto, inode, fd or none", "auto");
 	}

@@ -4,13 +4,9 @@
 #ifndef KT_CONFIG_H
 #define KT_CONFIG_H
 
+#include <kt.h>
+
 enum kt_mode { KT_MODE_OFF = 0, KT_MODE_AUDIT = 1, KT_MODE_ENFORCE = 2 };
-/* KT_IDENTITY: how a child is told apart from a later process of the same
- * number.  auto picks the best the kernel offers (inode on pidfs, fd on
- * 5.3-6.8, none without pidfds); the others force one, so CI can run every
- * mode on one kernel.  A forced mode the kernel cannot do degrades to the
- * next weaker one (inode, then fd, then none) and says so. */
-enum kt_identity_pref { KT_IDPREF_AUTO = 0, KT_IDPREF_INODE, KT_IDPREF_NONE, KT_IDPREF_FD };
 enum kt_log_target { KT_LOG_NONE = 0, KT_LOG_STDERR, KT_LOG_FILE };
 enum kt_log_format { KT_LOG_TEXT = 0, KT_LOG_JSON };
 
@@ -19,7 +15,16 @@ enum kt_log_format { KT_LOG_TEXT = 0, KT_LOG_JSON };
 
 struct kt_config {
 	enum kt_mode mode;
-	enum kt_identity_pref identity;
+	/* KT_IDENTITY: the strongest identity wanted, an enum kt_identity_mode
+	 * (kt.h).  How a child is told apart from a later process of the same
+	 * number: inode (pidfs, 6.9+), fd (a held pidfd, 5.3+) or none.  The
+	 * kernel may offer less than is wanted; then the mode degrades to the
+	 * next weaker one (inode, then fd, then none) and a report says so.
+	 * "auto" and "inode" both want the strongest, inode, and so mean the
+	 * same: there is no mode that insists on an inode and refuses to
+	 * degrade.  "fd" and "none" force a weaker mode, so CI can run every
+	 * mode on one kernel. */
+	enum kt_identity_mode identity;
 	enum kt_log_target log_target;
 	const char *log_path; /* points into the environment; KT_LOG_FILE only */
 	/* KT_MAX_FDS: most pidfds held at once in fd mode; KT_MAX_FDS_DEFAULT
@@ -45,7 +50,8 @@ struct kt_config {
 
 /* The defaults: what every hook uses before the constructor has run. */
 #define KT_CONFIG_DEFAULTS \
-	{ .mode = KT_MODE_ENFORCE, .max_fds = KT_MAX_FDS_DEFAULT, .provoke_fd = -1 }
+	{ .mode = KT_MODE_ENFORCE, .identity = KT_IDENTITY_INODE, .max_fds = KT_MAX_FDS_DEFAULT, \
+	  .provoke_fd = -1 }
 
 /* Fill C from ENVP (a NULL-terminated "NAME=value" array; NULL means empty).
  * SECURE: the process runs in secure-execution mode (AT_SECURE: set-user-ID

@@ -46,7 +46,7 @@ void kt_buf_i64(struct kt_buf *b, int64_t v)
 	}
 }
 
-void kt_buf_secs(struct kt_buf *b, uint64_t ns)
+void kt_buf_millis(struct kt_buf *b, uint64_t ns)
 {
 	uint64_t ms = ns / 1000000;
 	kt_buf_u64(b, ms / 1000);
@@ -55,6 +55,11 @@ void kt_buf_secs(struct kt_buf *b, uint64_t ns)
 	kt_buf_char(b, (char)('0' + frac / 100));
 	kt_buf_char(b, (char)('0' + frac / 10 % 10));
 	kt_buf_char(b, (char)('0' + frac % 10));
+}
+
+void kt_buf_secs(struct kt_buf *b, uint64_t ns)
+{
+	kt_buf_millis(b, ns);
 	kt_buf_char(b, 's');
 }
 

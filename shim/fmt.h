@@ -19,7 +19,9 @@ void kt_buf_strn(struct kt_buf *b, const char *s, size_t n);
 void kt_buf_char(struct kt_buf *b, char c);
 void kt_buf_i64(struct kt_buf *b, int64_t v);
 void kt_buf_u64(struct kt_buf *b, uint64_t v);
-/* NS nanoseconds as seconds with three decimals: "12.345s". */
+/* NS nanoseconds as seconds with three decimals: "12.345" (JSON times),
+ * and with a unit: "12.345s" (text reports). */
+void kt_buf_millis(struct kt_buf *b, uint64_t ns);
 void kt_buf_secs(struct kt_buf *b, uint64_t ns);
 /* S with anything outside printable ASCII, and '"' and '\\', escaped as \xHH:
  * names come from other processes and must not forge report lines. */

@@ -10,7 +10,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "state.h"
+#include "config.h"
+#include "counters.h"
+#include "report.h"
 #include "sys.h"
 
 /* Entry word. */
@@ -54,10 +56,11 @@ static int held_count;
 static _Atomic int held_setup_state; /* 0 not yet, 1 being set up, 2 ready, 3 impossible */
 static _Atomic int held_guards;      /* fd guards between their check and their call */
 static _Atomic unsigned held_cursor; /* where the next sweep starts */
+static long held_max_fds = KT_MAX_FDS_DEFAULT; /* KT_MAX_FDS, set at start-up */
 
-static void yield(void)
+void kt_held_configure(long max_fds)
 {
-	kt_syscall(SYS_sched_yield, 0, 0, 0, 0, 0);
+	held_max_fds = max_fds;
 }
 
 /* Reserve the region, once.  Lazily, at the first child in fd mode: a
@@ -75,7 +78,7 @@ static int held_setup(void)
 	if (kt_syscall(SYS_getrlimit, RLIMIT_NOFILE, (long)&rl, 0, 0, 0) == 0 &&
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)soft)
 		soft = (long)rl.rlim_cur;
-	long budget = kt_state.config.max_fds;
+	long budget = held_max_fds;
 	if (budget == KT_MAX_FDS_DEFAULT)
 		budget = soft / 4;
 	/* Leave the program at least its standard streams and a few more. */
@@ -277,15 +280,6 @@ uint64_t kt_held_adopt(int pidfd, pid_t pid, int borrowed)
 	return id;
 }
 
-static void note_unseen_reap(pid_t pid)
-{
-	struct kt_slot_info *info = kt_table_info(pid);
-	if (info) {
-		KT_INFO_SET(info->reaped_by, (uint8_t)KT_REAPED_UNSEEN);
-		KT_INFO_SET(info->reaped_ns, (uint64_t)0);
-	}
-}
-
 int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t *info,
                    unsigned flags)
 {
@@ -315,8 +309,7 @@ int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t 
 		if (gone) {
 			/* A pidfd answers ESRCH only once its process is reaped (a
 			 * zombie still takes signals): reaped where no hook saw it. */
-			if (kt_slot_retire(s, w))
-				note_unseen_reap(pid);
+			kt_slot_retire_unseen(pid, s, w);
 			kt_held_release(id);
 			return KT_HELD_STALE;
 		}
@@ -358,9 +351,8 @@ static void sweep_batch(struct pollfd *pf, uint64_t *ids, int n)
 			struct kt_slot *s = kt_table_find(pid);
 			if (s) {
 				uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
-				if (kt_word_state(w) == KT_SLOT_LIVE && kt_word_ident(w) == ids[i] &&
-				    kt_slot_retire(s, w))
-					note_unseen_reap(pid);
+				if (kt_word_state(w) == KT_SLOT_LIVE && kt_word_ident(w) == ids[i])
+					kt_slot_retire_unseen(pid, s, w);
 			}
 			held_put(ids[i]);
 			kt_held_release(ids[i]);
@@ -423,7 +415,7 @@ int kt_held_owns(int fd)
 		 * code this signal handler interrupted. */
 		if (spin >= 100)
 			return 0;
-		yield();
+		kt_syscall(SYS_sched_yield, 0, 0, 0, 0, 0);
 	}
 }
 
@@ -479,7 +471,7 @@ static void held_move(int fd, uint64_t id)
 		if (nid)
 			kt_held_release(nid);
 	} else if (!nid) {
-		kt_count(&kt_state.n.fallbacks);
+		kt_count(KT_N_FALLBACKS);
 	}
 	kt_held_release(id);
 }
@@ -503,6 +495,6 @@ int kt_held_evict(int fd)
 		 * EBUSY (Linux documents it for a race with open()). */
 		if (spin >= 10000)
 			return -EBUSY;
-		yield();
+		kt_syscall(SYS_sched_yield, 0, 0, 0, 0, 0);
 	}
 }

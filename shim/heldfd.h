@@ -40,6 +40,9 @@
 
 #include "table.h"
 
+/* KT_MAX_FDS (config.h): the most fds fd mode may hold (constructor). */
+void kt_held_configure(long max_fds);
+
 /* Hold a copy of PIDFD, a pidfd already verified to name our child PID.
  * Returns the identity to publish with KT_SLOT_LIVE, or 0 if no fd can be
  * held for it.  PIDFD itself is closed, unless BORROWED (the caller's own,

@@ -25,14 +25,15 @@
 #include <sched.h>
 #include <stdarg.h>
 
-#include "state.h"
+#include "clone_pidfd.h"
+#include "init.h"
+#include "real.h"
+#include "registry.h"
 #include "sys.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
-
-typedef int (*clone_fn)(int (*)(void *), void *, int, void *, ...);
 
 KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 {
@@ -43,7 +44,7 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	pid_t *child_tid = va_arg(ap, pid_t *);
 	va_end(ap);
 
-	clone_fn real = KT_REAL(clone);
+	kt_real_clone_t real = KT_REAL(clone);
 	if (!real) {
 		errno = ENOSYS;
 		return -1;

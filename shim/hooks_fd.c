@@ -24,41 +24,23 @@
 #include <unistd.h>
 
 #include "heldfd.h"
-#include "state.h"
+#include "init.h"
+#include "real.h"
 #include "sys.h"
+#include "vfork_child.h"
 
 #ifndef SYS_close_range
 #define SYS_close_range 436 /* 5.9, same number everywhere */
 #endif
 
-static int (*_Atomic real_close)(int);
-static int (*_Atomic real_dup2)(int, int);
-static int (*_Atomic real_dup3)(int, int, int);
-static int (*_Atomic real_close_range)(unsigned, unsigned, int);
-static void (*_Atomic real_closefrom)(int);
-
-#define REAL_FD(slot, name) \
-	((__typeof__(slot))kt_real_get((void *_Atomic *)&slot, name, NULL))
-
-static int fail(int err)
-{
-	errno = err;
-	return -1;
-}
-
-static int sys_result(long r)
-{
-	return r < 0 ? fail((int)-r) : (int)r;
-}
-
 KT_EXPORT int close(int fd)
 {
 	if (fd < kt_held_floor())
-		return REAL_FD(real_close, "close")(fd);
+		return KT_REAL(close)(fd);
 	kt_held_guard_begin();
 	long r = kt_held_owns(fd) ? -EBADF : kt_close(fd);
 	kt_held_guard_end();
-	return sys_result(r);
+	return (int)kt_sys_result(r);
 }
 
 /* Close [first, last] except held fds, one close_range per gap.  Returns
@@ -83,17 +65,17 @@ static long close_range_around_held(unsigned first, unsigned last, int flags)
 KT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
 	if (first > last || last < (unsigned)kt_held_floor())
-		return REAL_FD(real_close_range, "close_range")(first, last, flags);
+		return KT_REAL(close_range)(first, last, flags);
 	kt_held_guard_begin();
 	long r = close_range_around_held(first, last, flags);
 	kt_held_guard_end();
-	return sys_result(r);
+	return (int)kt_sys_result(r);
 }
 
 KT_EXPORT void closefrom(int lowfd)
 {
 	if (lowfd < 0 || kt_held_floor() == INT_MAX) {
-		REAL_FD(real_closefrom, "closefrom")(lowfd);
+		KT_REAL(closefrom)(lowfd);
 		return;
 	}
 	int saved = errno;
@@ -137,14 +119,14 @@ static int dup_guarded(int oldfd, int newfd, int flags, int is_dup3)
 		r = kt_syscall(SYS_dup3, oldfd, newfd, 0, 0, 0);
 	}
 	kt_held_guard_end();
-	return sys_result(r);
+	return (int)kt_sys_result(r);
 }
 
 KT_EXPORT int dup2(int oldfd, int newfd)
 {
 	int floor = kt_held_floor();
 	if (oldfd < floor && newfd < floor)
-		return REAL_FD(real_dup2, "dup2")(oldfd, newfd);
+		return KT_REAL(dup2)(oldfd, newfd);
 	return dup_guarded(oldfd, newfd, 0, 0);
 }
 
@@ -152,6 +134,6 @@ KT_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	int floor = kt_held_floor();
 	if (oldfd < floor && newfd < floor)
-		return REAL_FD(real_dup3, "dup3")(oldfd, newfd, flags);
+		return KT_REAL(dup3)(oldfd, newfd, flags);
 	return dup_guarded(oldfd, newfd, flags, 1);
 }

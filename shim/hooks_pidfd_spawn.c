@@ -29,11 +29,10 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 
-#include "state.h"
+#include "init.h"
+#include "real.h"
+#include "registry.h"
 #include "sys.h"
-
-typedef int (*pidfd_spawn_fn)(int *, const char *, const posix_spawn_file_actions_t *,
-                              const posix_spawnattr_t *, char *const[], char *const[]);
 
 /* PIDFD_GET_INFO (6.13), spelled out: the build machine's headers predate it. */
 struct kt_pidfd_info {
@@ -53,10 +52,7 @@ static pid_t pid_of_pidfd(int pidfd)
 	    (info.mask & KT_PIDFD_INFO_PID) && info.pid > 0)
 		return (pid_t)info.pid;
 	/* Before 6.13: glibc reads /proc/self/fdinfo. */
-	pid_t (*getpid_of)(int) = kt_real.pidfd_getpid;
-	if (!getpid_of)
-		getpid_of = (pid_t (*)(int))kt_real_get((void *_Atomic *)&kt_real.pidfd_getpid,
-		                                         "pidfd_getpid", "GLIBC_2.39");
+	kt_real_pidfd_getpid_t getpid_of = KT_REAL(pidfd_getpid);
 	if (!getpid_of)
 		return -1;
 	int saved = errno;
@@ -65,7 +61,7 @@ static pid_t pid_of_pidfd(int pidfd)
 	return pid;
 }
 
-static int pidfd_spawn_common(pidfd_spawn_fn real, enum kt_made_by how, int *pidfd,
+static int pidfd_spawn_common(kt_pidfd_spawn_fn real, enum kt_made_by how, int *pidfd,
                               const char *file, const posix_spawn_file_actions_t *fa,
                               const posix_spawnattr_t *attr, char *const argv[],
                               char *const envp[])
@@ -90,15 +86,12 @@ int kt_pidfd_spawn_2_39(int *, const char *, const posix_spawn_file_actions_t *,
 int kt_pidfd_spawnp_2_39(int *, const char *, const posix_spawn_file_actions_t *,
                          const posix_spawnattr_t *, char *const[], char *const[]);
 
-#define REAL_2_39(slot, name) \
-	((pidfd_spawn_fn)kt_real_get((void *_Atomic *)&kt_real.slot, name, "GLIBC_2.39"))
-
 KT_EXPORT int kt_pidfd_spawn_2_39(int *pidfd, const char *path,
                                   const posix_spawn_file_actions_t *fa,
                                   const posix_spawnattr_t *attr, char *const argv[],
                                   char *const envp[])
 {
-	return pidfd_spawn_common(REAL_2_39(pidfd_spawn, "pidfd_spawn"), KT_MADE_PIDFD_SPAWN,
+	return pidfd_spawn_common(KT_REAL(pidfd_spawn), KT_MADE_PIDFD_SPAWN,
 	                          pidfd, path, fa, attr, argv, envp);
 }
 
@@ -107,7 +100,7 @@ KT_EXPORT int kt_pidfd_spawnp_2_39(int *pidfd, const char *file,
                                    const posix_spawnattr_t *attr, char *const argv[],
                                    char *const envp[])
 {
-	return pidfd_spawn_common(REAL_2_39(pidfd_spawnp, "pidfd_spawnp"), KT_MADE_PIDFD_SPAWNP,
+	return pidfd_spawn_common(KT_REAL(pidfd_spawnp), KT_MADE_PIDFD_SPAWNP,
 	                          pidfd, file, fa, attr, argv, envp);
 }
 

@@ -38,16 +38,23 @@
 #include <signal.h>
 #include <string.h>
 
+#include "counters.h"
 #include "heldfd.h"
-#include "state.h"
+#include "holder.h"
+#include "identity.h"
+#include "init.h"
+#include "log.h"
+#include "registry.h"
+#include "report.h"
 #include "sys.h"
+#include "vfork_child.h"
 
 /* Where the program called a hook from: the exported hook's own return
  * address and frame, taken in that frame (a level deeper the return address
  * names libkt).  The hook passes the address of this local down, which also
  * keeps the compiler from turning its call into a tail call that would pop
  * the frame record the caller walk starts from.  Only read when a stale kill
- * is reported (report.c, caller.c). */
+ * is reported (report_stale.c, caller.c). */
 struct kt_origin {
 	void *ret;
 	void *frame;
@@ -75,13 +82,10 @@ static int plain_send(const struct kt_send *k)
 	return kt_kill(k->group ? -k->pid : k->pid, k->sig);
 }
 
-static int set_errno(int r)
+/* The same, as libc returns it. */
+static int send_plain(const struct kt_send *k)
 {
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return 0;
+	return (int)kt_sys_result(plain_send(k));
 }
 
 /* A signal whose registered target is gone.  Enforce: refuse with ESRCH, as
@@ -94,80 +98,87 @@ static int stale_send(const struct kt_send *k, enum kt_mode mode)
 	 * that another interposer took over (a sanitizer runtime's vfork, a
 	 * shim that forks by raw system call), inline assembly, or glibc's own
 	 * system() and popen().  The kill then names a live child, as it would
-	 * without libkt, and refusing it would change the program (the stress
-	 * test found this twice: with vfork before its trampoline, and under
-	 * ASan, whose runtime keeps vfork to itself).  One waitid, paid only by
-	 * a kill that is stale or about to be delivered anyway. */
+	 * without libkt, and refusing it would change the program.  One waitid,
+	 * paid only by a kill that is stale or about to be delivered anyway. */
 	if (!k->group && !kt_in_vfork_child() && kt_pid_is_my_child(k->pid) == 0)
-		return set_errno(plain_send(k));
+		return send_plain(k);
 	struct kt_stale ev = { .pid = k->pid, .sig = k->sig, .call = k->call,
 	                       .group = k->group, .holder = -1 };
-	int want = kt_report_wanted();
+	int want = kt_log_wanted();
 	if (want) {
-		kt_report_find_holder(&ev);
+		ev.holder = kt_holder_of(ev.pid, ev.holder_comm, &ev.holder_ppid);
 		kt_caller_capture(&ev.caller, k->origin->ret, k->origin->frame);
 	}
 	if (mode == KT_MODE_AUDIT) {
 		int r = plain_send(k);
-		kt_count(&kt_state.n.stale_delivered);
+		kt_count(KT_N_STALE_DELIVERED);
 		ev.delivered = 1;
 		ev.delivered_errno = r < 0 ? -r : 0;
 		if (want)
 			kt_report_stale(&ev);
-		return set_errno(r);
+		return (int)kt_sys_result(r);
 	}
-	kt_count(&kt_state.n.stale_refused);
+	kt_count(KT_N_STALE_REFUSED);
 	if (want)
 		kt_report_stale(&ev);
 	errno = ESRCH;
 	return -1;
 }
 
-/* The child behind slot S (word W) turned out to be gone at kill time:
- * remember it, so the next kill is refused without a syscall. */
-static void retire_unseen(pid_t pid, struct kt_slot *s, uint64_t w)
+/* pidfd_send_signal refused PIDFD_SIGNAL_PROCESS_GROUP (EINVAL): a kernel
+ * before 6.9 knows no such flag.  Send K by number (the identity was
+ * checked) and stop asking.  The signal number was range-checked, so the
+ * flag is the only thing the kernel can object to; if the plain kill objects
+ * too, it was something else and we learn nothing.  0 or -errno. */
+static int group_flag_refused(const struct kt_send *k)
 {
-	if (kt_slot_retire(s, w)) {
-		struct kt_slot_info *info = kt_table_info(pid);
-		if (info) {
-			KT_INFO_SET(info->reaped_by, (uint8_t)KT_REAPED_UNSEEN);
-			KT_INFO_SET(info->reaped_ns, (uint64_t)0);
-		}
-	}
-}
-
-/* Send to the group whose leader's pidfd is FD (identity already checked). */
-static int group_send_pidfd(const struct kt_send *k, int fd)
-{
-	if (atomic_load_explicit(&kt_no_pgrp_flag, memory_order_relaxed))
-		return plain_send(k);
-	int r = kt_pidfd_send_signal(fd, k->sig, NULL, KT_PIDFD_SIGNAL_PROCESS_GROUP);
-	if (r != -EINVAL) {
-		if (r == 0)
-			kt_count(&kt_state.n.kills_via_pidfd);
-		return r;
-	}
-	/* A kernel before 6.9 knows no such flag.  (The signal number was
-	 * range-checked, so the flag is the only thing it can object to; if the
-	 * plain kill objects too, it was something else and we learn nothing.) */
-	r = plain_send(k);
+	int r = plain_send(k);
 	if (r != -EINVAL && !atomic_exchange(&kt_no_pgrp_flag, 1)) {
-		kt_count(&kt_state.n.fallbacks);
+		kt_count(KT_N_FALLBACKS);
 		kt_report_degraded(KT_DEGRADED_NO_PGRP_SIGNAL, EINVAL);
 	}
 	return r;
 }
 
-/* The number-only judgement (see the LIVE_UNVERIFIED case below): 1 if
- * the registered child behind K->pid (or its group) is certainly gone.  A
- * group outlives its leader, but never while a process holds the leader's
- * number: the kernel reuses no number that still names a group, so a
- * holder that is not our child means the group is gone too. */
+static int pgrp_flag_known_refused(void)
+{
+	return atomic_load_explicit(&kt_no_pgrp_flag, memory_order_relaxed);
+}
+
+/* Send K through FD, a pidfd of the registered child whose identity was just
+ * checked, and close FD.  Audit mode changes nothing, not even the delivery
+ * path, and a group send on a kernel without the group flag has no pidfd
+ * path: both go by number. */
+static int deliver(const struct kt_send *k, int fd, enum kt_mode mode)
+{
+	int r;
+	if (mode == KT_MODE_AUDIT || (k->group && pgrp_flag_known_refused())) {
+		r = plain_send(k);
+	} else {
+		r = kt_pidfd_send_signal(fd, k->sig, k->info,
+		                         k->group ? KT_PIDFD_SIGNAL_PROCESS_GROUP : 0);
+		if (r == -EINVAL && k->group)
+			r = group_flag_refused(k);
+		else if (r == 0)
+			kt_count(KT_N_KILLS_VIA_PIDFD);
+	}
+	kt_close(fd);
+	return (int)kt_sys_result(r);
+}
+
+/* The number-only judgement: 1 if the registered child behind K->pid (or
+ * its group) is certainly gone.  If no child of ours holds the number, our
+ * child was reaped where no hook saw it (SIGCHLD ignored) and the number may
+ * be someone else's now.  Not asked: an entry inherited from our parent (it
+ * names a sibling, which waitid cannot ask about), a vfork child's view of
+ * its parent's table (same).  A group outlives its leader, but never while a
+ * process holds the leader's number: the kernel reuses no number that still
+ * names a group, so a holder that is not our child means the group is gone
+ * too. */
 static int gone_by_number(const struct kt_send *k, struct kt_slot *s)
 {
-	if (atomic_load_explicit(&s->reg_seq, memory_order_relaxed) <=
-	            atomic_load_explicit(&kt_state.own_seq_floor, memory_order_relaxed) ||
-	    kt_in_vfork_child() || kt_pid_is_my_child(k->pid) != -ECHILD)
+	if (kt_registry_inherited(s) || kt_in_vfork_child() ||
+	    kt_pid_is_my_child(k->pid) != -ECHILD)
 		return 0;
 	return !k->group || kt_kill(k->pid, 0) != -ESRCH;
 }
@@ -178,7 +189,7 @@ static int gone_by_number(const struct kt_send *k, struct kt_slot *s)
  * (signal 0) and then go by number, as the inode path does. */
 static int send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum kt_mode mode)
 {
-	int pg = k->group && !atomic_load_explicit(&kt_no_pgrp_flag, memory_order_relaxed);
+	int pg = k->group && !pgrp_flag_known_refused();
 	int probe = mode == KT_MODE_AUDIT || (k->group && !pg);
 	int r = kt_held_signal(k->pid, s, w, probe ? 0 : k->sig, probe ? NULL : k->info,
 	                       pg && !probe ? KT_PIDFD_SIGNAL_PROCESS_GROUP : 0);
@@ -190,25 +201,93 @@ static int send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enu
 		 * stranger and our group is gone (see the top of this file). */
 		int fd = kt_pidfd_open(k->pid);
 		if (fd == -ESRCH)
-			return set_errno(plain_send(k));
+			return send_plain(k);
 		if (fd >= 0)
 			kt_close(fd);
 		return stale_send(k, mode);
 	}
 	if (r == KT_HELD_NOFD || probe)
-		return set_errno(plain_send(k));
-	if (r == -EINVAL && pg) {
-		/* Before 6.9: no group flag (see group_send_pidfd). */
-		r = plain_send(k);
-		if (r != -EINVAL && !atomic_exchange(&kt_no_pgrp_flag, 1)) {
-			kt_count(&kt_state.n.fallbacks);
-			kt_report_degraded(KT_DEGRADED_NO_PGRP_SIGNAL, EINVAL);
-		}
-		return set_errno(r);
+		return send_plain(k);
+	if (r == -EINVAL && pg)
+		r = group_flag_refused(k);
+	else if (r == 0)
+		kt_count(KT_N_KILLS_VIA_PIDFD);
+	return (int)kt_sys_result(r);
+}
+
+/* What to do with a signal for a registered number, once judged. */
+enum verdict {
+	SEND_PLAIN, /* by number, as libc would: not ours to judge, or no way to */
+	SEND_STALE, /* the registered child is gone: stale_send */
+	SEND_PIDFD, /* through the pidfd just checked to name the child */
+};
+
+/* pidfd_open(K->pid) failed with ERR (-errno); the slot's state is ST. */
+static enum verdict judge_without_pidfd(const struct kt_send *k, struct kt_slot *s,
+                                        uint64_t w, int err)
+{
+	unsigned st = kt_word_state(w);
+	if (err == -ESRCH) {
+		/* Nobody holds the PID: our child was reaped (perhaps where no hook
+		 * of ours saw it).  A process is then gone; a group may live on in
+		 * its other members, and the number is still theirs. */
+		kt_slot_retire_unseen(k->pid, s, w);
+		return k->group ? SEND_PLAIN : SEND_STALE;
 	}
-	if (r == 0)
-		kt_count(&kt_state.n.kills_via_pidfd);
-	return set_errno(r);
+	if (err == -EINVAL) {
+		/* Only a thread of some other process holds the number: the child
+		 * is gone, and with it every member of its group (see the top of
+		 * this file). */
+		kt_slot_retire_unseen(k->pid, s, w);
+		return SEND_STALE;
+	}
+	/* EMFILE, or pidfd_open refused outright (a seccomp profile that still
+	 * let CLONE_PIDFD register the child with an inode): judge by number, as
+	 * without an identity, else do what libc does. */
+	kt_count(KT_N_FALLBACKS);
+	if (err == -ENOSYS || err == -EPERM)
+		kt_report_degraded(KT_DEGRADED_NO_PIDFD, -err);
+	else
+		kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -err);
+	if (st == KT_SLOT_LIVE && gone_by_number(k, s)) {
+		kt_slot_retire_unseen(k->pid, s, w);
+		return SEND_STALE;
+	}
+	/* A group kill after the leader's hooked reap: stale if a process holds
+	 * the number again (as below, without a pidfd to say so). */
+	if (st == KT_SLOT_REAPED && kt_kill(k->pid, 0) != -ESRCH)
+		return SEND_STALE;
+	return SEND_PLAIN;
+}
+
+/* A live child registered with its pidfs inode, or (for a group send) a
+ * reaped group leader: is the process holding K->pid now that child?  On
+ * SEND_PIDFD, *FD is a pidfd of it, for the caller to send through. */
+static enum verdict judge_by_pidfd(const struct kt_send *k, struct kt_slot *s, uint64_t w,
+                                   int *fd)
+{
+	int pidfd = kt_pidfd_open(k->pid);
+	if (pidfd < 0)
+		return judge_without_pidfd(k, s, w, pidfd);
+	if (kt_word_state(w) == KT_SLOT_REAPED) {
+		/* A group kill after the leader's reap, and a process holds the
+		 * number again: a stranger, so our group is gone. */
+		kt_close(pidfd);
+		return SEND_STALE;
+	}
+	int64_t ino = kt_fd_inode(pidfd);
+	if (ino < 0) {
+		kt_close(pidfd);
+		kt_count(KT_N_FALLBACKS);
+		return SEND_PLAIN;
+	}
+	if ((uint64_t)ino != kt_word_ident(w)) {
+		kt_close(pidfd);
+		kt_slot_retire_unseen(k->pid, s, w);
+		return SEND_STALE;
+	}
+	*fd = pidfd;
+	return SEND_PIDFD;
 }
 
 /* Deliver K to the registered child (or its group) K->pid, through a pidfd
@@ -217,95 +296,37 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 {
 	struct kt_slot *s = kt_table_find(k->pid);
 	if (!s)
-		return set_errno(plain_send(k));
+		return send_plain(k);
 	uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
-	unsigned st = kt_word_state(w);
-	if (st == KT_SLOT_REAPED && !k->group)
-		return stale_send(k, mode);
-	if (st == KT_SLOT_LIVE_UNVERIFIED) {
+	enum verdict v;
+	int fd = -1;
+	switch (kt_word_state(w)) {
+	case KT_SLOT_LIVE_UNVERIFIED:
 		/* No identity (no pidfds, or none could be opened): the number is
-		 * still ours to judge.  If no child of ours holds it, our child was
-		 * reaped where no hook saw it (SIGCHLD ignored) and the number may
-		 * be someone else's now.  Not asked: an entry inherited from our
-		 * parent (it names a sibling, which waitid cannot ask about), a
-		 * vfork child's view of its parent's table (same).  A group may
-		 * outlive its leader: see gone_by_number. */
+		 * still ours to judge. */
+		v = SEND_PLAIN;
 		if (gone_by_number(k, s)) {
-			retire_unseen(k->pid, s, w);
-			return stale_send(k, mode);
+			kt_slot_retire_unseen(k->pid, s, w);
+			v = SEND_STALE;
 		}
-		return set_errno(plain_send(k));
+		break;
+	case KT_SLOT_REAPED:
+		v = k->group ? judge_by_pidfd(k, s, w, &fd) : SEND_STALE;
+		break;
+	case KT_SLOT_LIVE:
+		if (kt_identity_mode() == KT_IDENTITY_FD)
+			return send_held(k, s, w, mode);
+		v = judge_by_pidfd(k, s, w, &fd);
+		break;
+	default:
+		v = SEND_PLAIN; /* never registered */
+		break;
 	}
-	if (st != KT_SLOT_LIVE && st != KT_SLOT_REAPED)
-		return set_errno(plain_send(k)); /* never registered */
-	if (st == KT_SLOT_LIVE && kt_identity_mode() == KT_IDENTITY_FD)
-		return send_held(k, s, w, mode);
-
-	int fd = kt_pidfd_open(k->pid);
-	if (fd == -ESRCH) {
-		/* Nobody holds the PID: our child was reaped (perhaps where no hook
-		 * of ours saw it).  A process is then gone; a group may live on in
-		 * its other members, and the number is still theirs. */
-		retire_unseen(k->pid, s, w);
-		return k->group ? set_errno(plain_send(k)) : stale_send(k, mode);
-	}
-	if (fd == -EINVAL) {
-		/* Only a thread of some other process holds the number: the child
-		 * is gone, and with it every member of its group (see above). */
-		retire_unseen(k->pid, s, w);
+	if (v == SEND_STALE)
 		return stale_send(k, mode);
-	}
-	if (fd < 0) {
-		/* EMFILE, or pidfd_open refused outright (a seccomp profile that
-		 * still let CLONE_PIDFD register the child with an inode): judge by
-		 * number, as without an identity, else do what libc does. */
-		kt_count(&kt_state.n.fallbacks);
-		if (fd == -ENOSYS || fd == -EPERM)
-			kt_report_degraded(KT_DEGRADED_NO_PIDFD, -fd);
-		else
-			kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -fd);
-		if (st == KT_SLOT_LIVE && gone_by_number(k, s)) {
-			retire_unseen(k->pid, s, w);
-			return stale_send(k, mode);
-		}
-		/* A group kill after the leader's hooked reap: stale if a process
-		 * holds the number again (as below, without a pidfd to say so). */
-		if (st == KT_SLOT_REAPED && kt_kill(k->pid, 0) != -ESRCH)
-			return stale_send(k, mode);
-		return set_errno(plain_send(k));
-	}
-	if (st == KT_SLOT_REAPED) {
-		/* A group kill after the leader's reap, and a process holds the
-		 * number again: a stranger, so our group is gone. */
-		kt_close(fd);
-		return stale_send(k, mode);
-	}
-	int64_t ino = kt_fd_inode(fd);
-	if (ino < 0) {
-		kt_close(fd);
-		kt_count(&kt_state.n.fallbacks);
-		return set_errno(plain_send(k));
-	}
-	if ((uint64_t)ino != kt_word_ident(w)) {
-		kt_close(fd);
-		retire_unseen(k->pid, s, w);
-		return stale_send(k, mode);
-	}
-	if (mode == KT_MODE_AUDIT) {
-		/* Audit mode changes nothing, not even the delivery path. */
-		kt_close(fd);
-		return set_errno(plain_send(k));
-	}
-	int r;
-	if (k->group) {
-		r = group_send_pidfd(k, fd);
-	} else {
-		r = kt_pidfd_send_signal(fd, k->sig, k->info, 0);
-		if (r == 0)
-			kt_count(&kt_state.n.kills_via_pidfd);
-	}
-	kt_close(fd);
-	return set_errno(r);
+	if (v == SEND_PIDFD)
+		return deliver(k, fd, mode);
+	return send_plain(k);
 }
 
 /* kill()/killpg() of a number libkt registered: everything but the miss
@@ -331,16 +352,16 @@ static int kill_common(pid_t pid, int sig, const char *call, const struct kt_ori
 	 * None is ours to judge. */
 	if (pid == 0 || pid == -1 || pid == INT_MIN || sig < 0 || sig >= _NSIG ||
 	    mode == KT_MODE_OFF)
-		return set_errno(kt_kill(pid, sig));
+		return (int)kt_sys_result(kt_kill(pid, sig));
 	/* Most kills name a number libkt never registered (not a child of ours,
 	 * or a group no registered child leads): one lookup, then exactly
-	 * libc's kill.  send_registered reaches the same plain kill, but at 135
-	 * instructions a call where this path takes under 80 (callgrind): the
-	 * miss path is meant to stay within a few percent of a bare kill(). */
+	 * libc's kill.  send_registered reaches the same plain kill, but with
+	 * the set-up of a registered kill: the miss path is meant to stay within
+	 * a few percent of a bare kill(). */
 	struct kt_slot *s = kt_table_find(pid < 0 ? -pid : pid);
 	if (!s || kt_word_state(atomic_load_explicit(&s->word, memory_order_acquire)) ==
 	                  KT_SLOT_EMPTY)
-		return set_errno(kt_kill(pid, sig));
+		return (int)kt_sys_result(kt_kill(pid, sig));
 	return kill_registered(pid, sig, call, origin, mode);
 }
 
@@ -377,6 +398,6 @@ KT_EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
 	                     .info = &info };
 	enum kt_mode mode = kt_mode();
 	if (pid <= 0 || sig < 0 || sig >= _NSIG || mode == KT_MODE_OFF)
-		return set_errno(plain_send(&k));
+		return send_plain(&k);
 	return send_registered(&k, mode);
 }

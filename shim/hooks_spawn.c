@@ -1,55 +1,17 @@
-/* Child creation: fork, _Fork, posix_spawn, posix_spawnp (and pidfd_spawn*).
+/* posix_spawn and posix_spawnp.
  *
  * Each hook calls the real function and registers the child in the parent
- * (how registration is made race-free is explained in registry.c).  fork
- * stays glibc's own: a raw clone would skip the program's atfork handlers
- * and glibc's child-side bookkeeping.  vfork is an assembly trampoline
- * (vfork_*.S, vfork.c); clone is hooks_clone.c. */
+ * after the fact, verified as fork's children are (registry.c).  fork and
+ * _Fork are hooks_fork.c, vfork hooks_vfork.c, clone hooks_clone.c, glibc
+ * 2.39's pidfd_spawn hooks_pidfd_spawn.c. */
 #include <errno.h>
 
-#include "hot.h"
-#include "state.h"
+#include "init.h"
+#include "real.h"
+#include "registry.h"
+#include "sys.h"
 
-static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
-{
-	if (!real) {
-		errno = ENOSYS; /* _Fork on a glibc older than 2.34 */
-		return -1;
-	}
-	if (kt_mode() == KT_MODE_OFF)
-		return real();
-	pid_t pid = real();
-	if (pid == 0) {
-		/* Raw syscalls only: errno stays as fork left it, and the child
-		 * does not fault in the page of libc's __errno_location. */
-		kt_vfork_forget();
-		kt_child_forget_self();
-		return 0;
-	}
-	/* errno as the real call left it, whatever registration does. */
-	int saved = errno;
-	if (pid > 0)
-		kt_register_child(pid, how, NULL);
-	KT_ERRNO_RESTORE(saved);
-	return pid;
-}
-
-KT_EXPORT KT_CHILD_PATH pid_t fork(void)
-{
-	return fork_common(KT_REAL(fork), KT_MADE_FORK);
-}
-
-/* _Fork (glibc 2.34) is the async-signal-safe fork without atfork handlers;
- * fork() itself calls glibc's internal _Fork, so nothing registers twice. */
-KT_EXPORT KT_CHILD_PATH pid_t _Fork(void)
-{
-	return fork_common(KT_REAL(_Fork), KT_MADE__FORK);
-}
-
-typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-                        const posix_spawnattr_t *, char *const[], char *const[]);
-
-static int spawn_common(spawn_fn real, enum kt_made_by how, pid_t *pid, const char *file,
+static int spawn_common(kt_spawn_fn real, enum kt_made_by how, pid_t *pid, const char *file,
                         const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
                         char *const argv[], char *const envp[])
 {
@@ -81,15 +43,12 @@ int kt_posix_spawnp_2_15(pid_t *, const char *, const posix_spawn_file_actions_t
 int kt_posix_spawnp_2_2_5(pid_t *, const char *, const posix_spawn_file_actions_t *,
                           const posix_spawnattr_t *, char *const[], char *const[]);
 
-#define REAL_V(slot, name, ver) \
-	((spawn_fn)kt_real_get((void *_Atomic *)&kt_real.slot, name, ver))
-
 KT_EXPORT int kt_posix_spawn_2_15(pid_t *pid, const char *path,
                                   const posix_spawn_file_actions_t *fa,
                                   const posix_spawnattr_t *attr, char *const argv[],
                                   char *const envp[])
 {
-	return spawn_common(REAL_V(posix_spawn, "posix_spawn", "GLIBC_2.15"),
+	return spawn_common(KT_REAL(posix_spawn),
 	                    KT_MADE_POSIX_SPAWN, pid, path, fa, attr, argv, envp);
 }
 
@@ -98,7 +57,7 @@ KT_EXPORT int kt_posix_spawn_2_2_5(pid_t *pid, const char *path,
                                    const posix_spawnattr_t *attr, char *const argv[],
                                    char *const envp[])
 {
-	return spawn_common(REAL_V(posix_spawn_compat, "posix_spawn", "GLIBC_2.2.5"),
+	return spawn_common(KT_REAL(posix_spawn_compat),
 	                    KT_MADE_POSIX_SPAWN, pid, path, fa, attr, argv, envp);
 }
 
@@ -107,7 +66,7 @@ KT_EXPORT int kt_posix_spawnp_2_15(pid_t *pid, const char *file,
                                    const posix_spawnattr_t *attr, char *const argv[],
                                    char *const envp[])
 {
-	return spawn_common(REAL_V(posix_spawnp, "posix_spawnp", "GLIBC_2.15"),
+	return spawn_common(KT_REAL(posix_spawnp),
 	                    KT_MADE_POSIX_SPAWNP, pid, file, fa, attr, argv, envp);
 }
 
@@ -116,7 +75,7 @@ KT_EXPORT int kt_posix_spawnp_2_2_5(pid_t *pid, const char *file,
                                     const posix_spawnattr_t *attr, char *const argv[],
                                     char *const envp[])
 {
-	return spawn_common(REAL_V(posix_spawnp_compat, "posix_spawnp", "GLIBC_2.2.5"),
+	return spawn_common(KT_REAL(posix_spawnp_compat),
 	                    KT_MADE_POSIX_SPAWNP, pid, file, fa, attr, argv, envp);
 }
 

@@ -27,8 +27,10 @@
 #include <sched.h>
 #include <stdint.h>
 
-#include "state.h"
+#include "init.h"
+#include "registry.h"
 #include "sys.h"
+#include "vfork_child.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -51,18 +53,11 @@ struct kt_clone_args {
  * to a page of zeroes past the fields it knows) pass through unregistered. */
 #define KT_SYSCALL_SNAPSHOT 256
 
-/* Called from syscall_ARCH.S only. */
-long kt_syscall_error(long r);
+/* Called from syscall_ARCH.S only (which also calls kt_sys_result, sys.h,
+ * for the errno of the calls it makes itself). */
 int kt_syscall_makes_child(long nr, long a, long b, void *snapshot);
 long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long f,
                            const void *snapshot);
-
-/* errno for the raw path of syscall_ARCH.S: R is -4095..-1. */
-long kt_syscall_error(long r)
-{
-	errno = (int)-r;
-	return -1;
-}
 
 /* What a creation call asks for. */
 struct creation {
@@ -141,7 +136,7 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 		return 0;
 	}
 	if (r < 0)
-		return kt_syscall_error(r);
+		return kt_sys_result(r);
 	int saved = errno;
 	kt_register_clone_child((pid_t)r, cr.flags,
 	                        (cr.flags & CLONE_PIDFD) ? cr.pidfd_out : NULL, KT_MADE_SYSCALL);

@@ -8,7 +8,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "state.h"
+#include "init.h"
+#include "provoke.h"
+#include "real.h"
+#include "registry.h"
+#include "sys.h"
 
 /* Did this wait status report a death (a reap), not a stop or continue? */
 static int status_is_reap(int status)

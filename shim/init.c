@@ -1,11 +1,19 @@
 /* Start-up: read the configuration once, resolve the real functions, open
- * the log.  Kept small: it runs in every process that loads libkt, and most
- * of them never fork. */
+ * the log, hand every room its part of the configuration (init.h).  Kept
+ * small: it runs in every process that loads libkt, and most of them never
+ * fork. */
+#include "init.h"
+
 #include <errno.h>
 #include <sys/auxv.h>
-#include <time.h>
 
-#include "state.h"
+#include "caller.h"
+#include "heldfd.h"
+#include "identity.h"
+#include "log.h"
+#include "provoke.h"
+#include "real.h"
+#include "report.h"
 
 extern char **environ;
 
@@ -13,27 +21,19 @@ extern char **environ;
  * environment instead (correct, only slower). */
 #define KT_ENV_MAX 32
 
-struct kt_state kt_state = {
-	.config = KT_CONFIG_DEFAULTS,
-	.idmode = KT_IDMODE_UNPROBED,
-	.log_fd = -1,
-};
+struct kt_started kt_started = { .mode = KT_MODE_ENFORCE };
 
-void kt_init_once(void)
+/* KT_STATS=1, for the destructor. */
+static int stats_wanted;
+
+/* The parsed configuration, from the environment. */
+static void read_config(struct kt_config *c)
 {
-	int expected = 0;
-	/* The loser of this race (another thread, or a hook in a signal handler
-	 * that interrupted the constructor) goes on with the defaults. */
-	if (!atomic_compare_exchange_strong(&kt_state.init_state, &expected, 1))
-		return;
-	int saved_errno = errno;
-
 	/* One pass over the environment picks out the KT_* entries; the parser
 	 * then looks each name up among those few (usually none) instead of
-	 * running strncmp over the whole environment once per name: 6,200
-	 * instructions of every process start, down to a few hundred
-	 * (callgrind, 40-variable environment).  Pointers into the environment
-	 * are kept as they are, so KT_LOG's path still points into it. */
+	 * running strncmp over the whole environment once per name, in every
+	 * process start.  Pointers into the environment are kept as they are,
+	 * so KT_LOG's path still points into it. */
 	char *kt_env[KT_ENV_MAX + 1];
 	size_t n = 0;
 	char **e = environ;
@@ -41,24 +41,39 @@ void kt_init_once(void)
 		if ((*e)[0] == 'K' && (*e)[1] == 'T' && (*e)[2] == '_')
 			kt_env[n++] = *e;
 	kt_env[n] = NULL;
-	struct kt_config c = KT_CONFIG_DEFAULTS;
+	const struct kt_config defaults = KT_CONFIG_DEFAULTS;
+	*c = defaults;
 	if (e && *e) /* more KT_ entries than we keep: let the parser see them all */
-		kt_config_parse(&c, environ, getauxval(AT_SECURE) != 0);
+		kt_config_parse(c, environ, getauxval(AT_SECURE) != 0);
 	else if (n)
-		kt_config_parse(&c, kt_env, getauxval(AT_SECURE) != 0);
-	kt_state.config = c;
-	if (c.identity == KT_IDPREF_NONE)
-		atomic_store(&kt_state.idmode, KT_IDENTITY_NONE);
+		kt_config_parse(c, kt_env, getauxval(AT_SECURE) != 0);
+}
+
+void kt_init_once(void)
+{
+	int expected = 0;
+	/* The loser of this race (another thread, or a hook in a signal handler
+	 * that interrupted the constructor) goes on with the defaults. */
+	if (!atomic_compare_exchange_strong(&kt_started.state, &expected, 1))
+		return;
+	int saved_errno = errno;
+
+	struct kt_config c;
+	read_config(&c);
+	kt_started.mode = c.mode;
+	stats_wanted = c.stats;
+	kt_identity_want(c.identity);
+	kt_held_configure(c.max_fds);
 	kt_real_resolve();
-	kt_log_open();
-	kt_report_config_warnings();
+	kt_log_open(&c);
+	kt_report_config_warnings(&c);
 	/* The map that names a stale kill's caller costs a few pages, so only a
 	 * process whose reports go somewhere takes it. */
-	if (kt_report_wanted())
+	if (kt_log_wanted())
 		kt_modules_capture();
-	kt_provoke_open();
+	kt_provoke_open(c.provoke_fd, c.provoke_ino);
 
-	atomic_store_explicit(&kt_state.init_state, 2, memory_order_release);
+	atomic_store_explicit(&kt_started.state, 2, memory_order_release);
 	errno = saved_errno;
 }
 
@@ -73,15 +88,6 @@ __attribute__((constructor)) static void kt_constructor(void)
  * neither does a program killed by a signal. */
 __attribute__((destructor)) static void kt_destructor(void)
 {
-	if (kt_state.config.stats &&
-	    atomic_load_explicit(&kt_state.init_state, memory_order_acquire) == 2)
-		kt_report_summary();
-}
-
-uint64_t kt_now_ns(void)
-{
-	/* vDSO: no syscall, async-signal-safe. */
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (stats_wanted && atomic_load_explicit(&kt_started.state, memory_order_acquire) == 2)
+		kt_report_summary(kt_started.mode);
 }

@@ -2,10 +2,11 @@
  *
  * kt-run starts the program under a supervisor (kt-decoy, pid 1 of a private
  * PID namespace) and hands it one end of a SOCK_SEQPACKET socketpair, named
- * with its inode number in KT_PROVOKE_FD=FD:INODE.  Whenever a wait hook reaps a child, we send the freed PID
- * ("1234\n", one message) and wait for one ack byte: by then the supervisor
- * has put a decoy process of its own on that PID, so a stale kill that
- * follows always meets a stranger instead of, usually, nobody.
+ * with its inode number in KT_PROVOKE_FD=FD:INODE.  Whenever a wait hook
+ * reaps a child, we send the freed PID ("1234\n", one message) and wait
+ * for one ack byte: by then the supervisor has put a decoy process of its
+ * own on that PID, so a stale kill that follows always meets a stranger
+ * instead of, usually, nobody.
  *
  * Why this shape:
  *  - a socket, not a pipe: send(MSG_NOSIGNAL) gives EPIPE instead of a
@@ -27,44 +28,48 @@
  * Nothing here runs unless KT_PROVOKE_FD is set. */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "provoke.h"
+
 #include "fmt.h"
-#include "state.h"
 #include "sys.h"
 
 /* How long a reaper waits for the decoy; placing one takes well under 1 ms. */
 #define KT_PROVOKE_ACK_MS 2000
 
+static int provoke_fd = -1;             /* -1: no provoker */
+static uint64_t provoke_dev, provoke_ino; /* what provoke_fd must still be */
+
 static int provoke_fd_ok(int fd)
 {
 	struct stat st;
 	return kt_syscall(SYS_fstat, fd, (long)&st, 0, 0, 0) == 0 && S_ISSOCK(st.st_mode) &&
-	       st.st_dev == kt_state.provoke_dev && st.st_ino == kt_state.provoke_ino;
+	       st.st_dev == provoke_dev && st.st_ino == provoke_ino;
 }
 
-void kt_provoke_open(void)
+void kt_provoke_open(int fd, unsigned long long ino)
 {
-	int fd = kt_state.config.provoke_fd;
 	if (fd < 0)
 		return;
 	struct stat st;
 	if (kt_syscall(SYS_fstat, fd, (long)&st, 0, 0, 0) != 0 || !S_ISSOCK(st.st_mode) ||
-	    st.st_ino != kt_state.config.provoke_ino) {
+	    st.st_ino != ino) {
 		/* Not the socket kt-decoy handed down: closed, or the number
 		 * reused by a process that inherited the variable but closed our
 		 * descriptor (a daemon's close-all loop).  No provoking. */
-		kt_state.config.provoke_fd = -1;
 		return;
 	}
-	kt_state.provoke_dev = st.st_dev;
-	kt_state.provoke_ino = st.st_ino;
+	provoke_dev = st.st_dev;
+	provoke_ino = st.st_ino;
+	provoke_fd = fd;
 }
 
 void kt_provoke_reaped(pid_t pid)
 {
-	int fd = kt_state.config.provoke_fd;
+	int fd = provoke_fd;
 	if (fd < 0 || pid <= 0 || !provoke_fd_ok(fd))
 		return;
 	int saved = errno;

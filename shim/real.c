@@ -1,19 +1,35 @@
-/* The real libc functions behind our hooks.
+/* The real libc functions (the list and the rules are in real.h).
  *
- * Resolved by the constructor, so hooks on hot paths and in signal handlers
- * only load a pointer.  A hook that runs before the constructor resolves its
- * own function on the spot (dlsym is not async-signal-safe, but a process
- * can only get there from another library's constructor, which is not a
- * signal handler in any program we know of).  Racing resolvers store the same
- * value, so a plain atomic store is enough. */
+ * A function is looked up with dlsym(RTLD_NEXT), or dlvsym when its version
+ * matters.  dlsym is not async-signal-safe, but a hook can only get here
+ * unresolved before the constructor (from another library's constructor,
+ * which is not a signal handler in any program we know of) or for a lazy
+ * function whose callers are not async-signal-safe either.  Racing
+ * resolvers store the same value, so a plain atomic store is enough. */
+#include "real.h"
+
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "state.h"
+/* Names held as arrays, not pointers: a table of pointers would cost the
+ * dynamic loader one relocation per pointer in every process start. */
+struct real_fn {
+	char symbol[16];
+	char version[12]; /* "" for the default version */
+	char eager;
+};
 
-struct kt_real kt_real;
+static const struct real_fn functions[KT_REAL_COUNT] = {
+#define KT_REAL_ROW(id, symbol, version, eager, ...) \
+	[KT_REAL_ID_##id] = { symbol, version, eager },
+	KT_REAL_FUNCTIONS(KT_REAL_ROW)
+#undef KT_REAL_ROW
+};
+
+static void *_Atomic resolved[KT_REAL_COUNT];
 
 static void die_self_resolved(const char *name)
 {
@@ -29,10 +45,9 @@ static void die_self_resolved(const char *name)
 
 /* The linker's bounds of our own image: its ELF header and the end of its
  * .bss.  Hidden, so they name this object and not whatever the program or
- * another library calls _end.  A range check costs two compares where
- * dladdr() scanned the whole symbol table of libc for every function we
- * resolve: that was 90% of the instructions /bin/true ran with libkt
- * preloaded (over a million, measured with callgrind). */
+ * another library calls _end.  A range check is two compares, where dladdr()
+ * would scan the whole symbol table of libc for every function resolved,
+ * in every process that loads libkt. */
 extern const char __ehdr_start[] __attribute__((visibility("hidden")));
 extern const char _end[] __attribute__((visibility("hidden")));
 
@@ -41,38 +56,30 @@ static int is_ours(const void *p)
 	return (const char *)p >= __ehdr_start && (const char *)p < _end;
 }
 
-void *kt_real_get(void *_Atomic *slot, const char *name, const char *version)
+void *kt_real_get(enum kt_real_id id)
 {
-	void *p = atomic_load_explicit(slot, memory_order_acquire);
+	void *p = atomic_load_explicit(&resolved[id], memory_order_acquire);
 	if (p)
 		return p;
-	p = version ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
+	const struct real_fn *f = &functions[id];
+	p = f->version[0] ? dlvsym(RTLD_NEXT, f->symbol, f->version)
+	                  : dlsym(RTLD_NEXT, f->symbol);
 	if (p) {
 		if (is_ours(p))
-			die_self_resolved(name);
-		atomic_store_explicit(slot, p, memory_order_release);
+			die_self_resolved(f->symbol);
+		atomic_store_explicit(&resolved[id], p, memory_order_release);
 	}
 	return p;
 }
 
-#define RESOLVE(fn) kt_real_get((void *_Atomic *)&kt_real.fn, #fn, NULL)
-
 void kt_real_resolve(void)
 {
-	RESOLVE(fork);
-	RESOLVE(_Fork); /* glibc >= 2.34; stays NULL before */
-	RESOLVE(wait);
-	RESOLVE(waitpid);
-	RESOLVE(wait3);
-	RESOLVE(wait4);
-	RESOLVE(waitid);
-	RESOLVE(clone);
-	/* posix_spawn and posix_spawnp (both versions), and glibc 2.39's
-	 * pidfd_spawn, pidfd_spawnp and pidfd_getpid, are resolved by their
-	 * hooks on first use, not here.  None is async-signal-safe (POSIX does
-	 * not list the spawns), so a lookup on first call is no new hazard, and
-	 * it spares every process that never spawns four dlvsym lookups (about
-	 * 5,000 instructions) plus, on glibc < 2.39, three that fail, which
-	 * cost more still.  fork, _Fork, clone and the wait family, which
-	 * signal handlers do call, stay resolved here. */
+	/* fork, _Fork, clone and the wait family, which signal handlers do
+	 * call, are resolved here.  The spawns wait for their first call: none
+	 * is async-signal-safe, so a lookup then is no new hazard, and a process
+	 * that never spawns is spared their dlvsym lookups (on glibc < 2.39,
+	 * failing ones, which cost more still). */
+	for (int id = 0; id < KT_REAL_COUNT; id++)
+		if (functions[id].eager)
+			kt_real_get((enum kt_real_id)id);
 }

@@ -25,33 +25,25 @@
 #include <sched.h>
 #include <string.h>
 
+#include "registry.h"
+
+#include "counters.h"
 #include "heldfd.h"
 #include "hot.h"
-#include "state.h"
+#include "identity.h"
+#include "report.h"
 #include "sys.h"
+#include "vfork_child.h"
 
-int kt_identity_mode(void)
-{
-	return atomic_load_explicit(&kt_state.idmode, memory_order_acquire);
-}
+/* Registrations numbered above this were made by this process; those at or
+ * below it came with the table from the parent at fork.  Only our own
+ * children can be asked about with waitid. */
+static _Atomic uint64_t own_seq_floor KT_FORK_DATA;
 
-/* Settle the identity mode from the first pidfd we get.  On pidfs (6.9+)
- * every process has its own inode; before it, every pidfd shares one
- * anonymous inode and names nothing, so a child is named by holding its
- * pidfd (fd mode, heldfd.c).  KT_IDENTITY=fd asks for fd mode even on
- * pidfs, which is how CI tests it on a new kernel. */
-static int probe_identity(int pidfd)
+int kt_registry_inherited(const struct kt_slot *s)
 {
-	int mode = KT_IDENTITY_FD;
-	if (kt_state.config.identity != KT_IDPREF_FD) {
-		if (kt_fd_is_pidfs(pidfd) == 1)
-			mode = KT_IDENTITY_INODE;
-		else
-			kt_report_degraded(KT_DEGRADED_NO_PIDFS, 0);
-	}
-	int expected = KT_IDMODE_UNPROBED;
-	atomic_compare_exchange_strong(&kt_state.idmode, &expected, mode);
-	return kt_identity_mode();
+	return atomic_load_explicit(&s->reg_seq, memory_order_relaxed) <=
+	       atomic_load_explicit(&own_seq_floor, memory_order_relaxed);
 }
 
 static void fill_info(pid_t pid, enum kt_made_by how, const char *name)
@@ -96,18 +88,18 @@ static void publish_unverified(pid_t pid, struct kt_slot *s, uint64_t before)
 /* The slot for a child about to be registered, or NULL if it goes untracked.
  * A vfork child runs in its parent's memory: anything it wrote here would be
  * its parent's table, describing a grandchild the parent cannot reap, so a
- * process in that state registers nothing (see vfork.c). */
+ * process in that state registers nothing (vfork_child.h). */
 static struct kt_slot *slot_for_new_child(pid_t pid, enum kt_made_by how, const char *name)
 {
 	if (pid <= 0 || kt_in_vfork_child())
 		return NULL;
 	struct kt_slot *s = kt_table_get(pid);
 	if (!s) {
-		kt_count(&kt_state.n.fallbacks);
+		kt_count(KT_N_FALLBACKS);
 		kt_report_degraded(KT_DEGRADED_NO_MEMORY, ENOMEM);
 		return NULL;
 	}
-	kt_count(&kt_state.n.children_tracked);
+	kt_count(KT_N_CHILDREN_TRACKED);
 	fill_info(pid, how, name);
 	return s;
 }
@@ -118,8 +110,8 @@ void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const ch
 	if (pid <= 0 || kt_in_vfork_child())
 		return;
 	int mode = kt_identity_mode();
-	if (mode == KT_IDMODE_UNPROBED)
-		mode = probe_identity(pidfd);
+	if (mode == KT_IDENTITY_UNDECIDED)
+		mode = kt_identity_settle(pidfd);
 	/* A sibling (CLONE_PARENT) can only be told by its inode: the waitid
 	 * checks used without one would call it "not our child", i.e. dead. */
 	if (sibling && mode != KT_IDENTITY_INODE)
@@ -146,7 +138,7 @@ void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const ch
 			kt_slot_publish(s, ident, KT_SLOT_LIVE);
 		} else {
 			if (mode == KT_IDENTITY_FD)
-				kt_count(&kt_state.n.fallbacks);
+				kt_count(KT_N_FALLBACKS);
 			kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
 		}
 		if (mode == KT_IDENTITY_FD && kt_word_state(before) != KT_SLOT_EMPTY)
@@ -155,7 +147,7 @@ void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const ch
 	}
 	int64_t ino = kt_fd_inode(pidfd);
 	if (ino < 0) {
-		kt_count(&kt_state.n.fallbacks);
+		kt_count(KT_N_FALLBACKS);
 		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
 		return;
 	}
@@ -194,20 +186,16 @@ void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
 		return;
 	}
 	if (fd < 0) {
-		if (fd == -ENOSYS || fd == -EPERM) {
-			/* No pidfds at all (kernel < 5.3, or a seccomp profile): stop
-			 * trying.  Hooked reaps still make stale kills refusable. */
-			atomic_store(&kt_state.idmode, KT_IDENTITY_NONE);
-			kt_report_degraded(KT_DEGRADED_NO_PIDFD, -fd);
-		} else {
+		if (fd == -ENOSYS || fd == -EPERM)
+			kt_identity_settle(fd); /* no pidfds at all: mode none from now on */
+		else
 			kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -fd);
-		}
-		kt_count(&kt_state.n.fallbacks);
+		kt_count(KT_N_FALLBACKS);
 		publish_unverified(pid, s, before);
 		return;
 	}
-	if (mode == KT_IDMODE_UNPROBED)
-		mode = probe_identity(fd);
+	if (mode == KT_IDENTITY_UNDECIDED)
+		mode = kt_identity_settle(fd);
 
 	int mine = kt_pidfd_is_my_child(fd);
 	if (mine == -ECHILD) {
@@ -225,7 +213,7 @@ void kt_register_child(pid_t pid, enum kt_made_by how, const char *name)
 			ident = (uint64_t)ino;
 	}
 	if (!ident) {
-		kt_count(&kt_state.n.fallbacks);
+		kt_count(KT_N_FALLBACKS);
 		kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
 	} else {
 		kt_slot_publish(s, ident, KT_SLOT_LIVE);
@@ -278,7 +266,7 @@ void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
 		if (kt_word_state(w) == KT_SLOT_REAPED)
 			kt_held_release(kt_word_ident(w));
 	}
-	kt_count(&kt_state.n.reaps_seen);
+	kt_count(KT_N_REAPS_SEEN);
 	struct kt_slot_info *info = kt_table_info(pid);
 	if (info) {
 		KT_INFO_SET(info->reaped_ns, kt_now_ns());
@@ -293,7 +281,7 @@ void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how)
  * kill(getpid(), sig) would be refused as stale. */
 KT_CHILD_PATH void kt_child_forget_self(void)
 {
-	atomic_store_explicit(&kt_state.own_seq_floor, kt_table_last_seq(), memory_order_relaxed);
+	atomic_store_explicit(&own_seq_floor, kt_table_last_seq(), memory_order_relaxed);
 	struct kt_slot *s = kt_table_find((pid_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0));
 	/* Usually the slot is empty already: storing anyway would copy the
 	 * leaf's page (copy-on-write) in every child, delaying its exit. */

@@ -3,7 +3,6 @@
 
 #include "hot.h"
 
-#include <errno.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -43,6 +42,26 @@ KT_CHILD_PATH long kt_syscall6(long nr, long a, long b, long c, long d, long e, 
 #else
 #error "libkt: no raw system call for this architecture"
 #endif
+}
+
+/* The out-of-line copy of the inline in sys.h. */
+extern inline long kt_sys_result(long r);
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t kt_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t kt_wall_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
 }
 
 int kt_peek_self(const void *addr, void *out, size_t len)

@@ -1,17 +1,21 @@
-/* Raw system calls libkt issues itself.
+/* Raw system calls libkt issues itself, the clocks, and errno.
  *
- * Everything here is a single syscall: async-signal-safe, no locks, no malloc.
- * Each wrapper returns the kernel's answer as -errno instead of touching errno,
- * so hooks decide for themselves what the program's errno ends up as.
- * Numbers and flags newer than the build machine's headers are defined here. */
+ * Everything here is a single syscall (or a vDSO clock read): async-signal-
+ * safe, no locks, no malloc.  Each wrapper returns the kernel's answer as
+ * -errno instead of touching errno, so hooks decide for themselves what the
+ * program's errno ends up as; kt_sys_result is the one place that turns such
+ * an answer into libc's convention.  Numbers and flags newer than the build
+ * machine's headers are defined here. */
 #ifndef KT_SYS_H
 #define KT_SYS_H
 
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SYS_pidfd_open
@@ -28,6 +32,28 @@
  * hooks decide what the program's errno becomes).  The system call
  * instruction itself on every architecture: glibc's syscall() is hooked. */
 long kt_syscall6(long nr, long a, long b, long c, long d, long e, long f);
+
+/* A kernel answer R (a result, or -errno) as libc returns it: R itself, or
+ * -1 with errno set.  Inline for the hooks; sys.c also emits it out of line
+ * for the assembly entry of syscall() (syscall_ARCH.S). */
+inline long kt_sys_result(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* Put errno back to SAVED, writing it only if it changed.  Right after a
+ * fork the parent shares every page with its child copy-on-write, errno's
+ * thread-local page included: an unconditional store would cost a page copy
+ * on every fork. */
+#define KT_ERRNO_RESTORE(saved)      \
+	do {                             \
+		if (errno != (saved))        \
+			errno = (saved);         \
+	} while (0)
 
 static inline long kt_syscall(long nr, long a, long b, long c, long d, long e)
 {
@@ -53,6 +79,11 @@ static inline int kt_close(int fd)
 {
 	return (int)kt_syscall(SYS_close, fd, 0, 0, 0, 0);
 }
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds (vDSO: no syscall,
+ * async-signal-safe). */
+uint64_t kt_now_ns(void);
+uint64_t kt_wall_ns(void);
 
 /* The inode number of an fd, or -errno. */
 int64_t kt_fd_inode(int fd);

@@ -6,7 +6,7 @@
  * is made here, as glibc makes it:
  *
  *   x0 = number, x1..x6 = the six arguments; the result in x0, or -1 and
- *   errno for -4095..-1 (kt_syscall_error).
+ *   errno for -4095..-1 (kt_sys_result).
  *
  * clone and clone3 first ask kt_syscall_makes_child whether the call makes a
  * fork-like child (see the x86_64 file); those are made by
@@ -43,7 +43,7 @@ syscall:
 	b.cs	.Lerror
 	ret
 .Lerror:
-	b	kt_syscall_error
+	b	kt_sys_result
 
 .Lask:
 	sub	sp, sp, #F_SIZE

@@ -9,7 +9,7 @@
  * here, as glibc makes it, with no frame of ours on the stack:
  *
  *   rdi = number; rsi, rdx, rcx, r8, r9, 8(%rsp) = the six arguments;
- *   the result in rax, or -1 and errno for -4095..-1 (kt_syscall_error).
+ *   the result in rax, or -1 and errno for -4095..-1 (kt_sys_result).
  *
  * clone, clone3 and fork first ask kt_syscall_makes_child whether the call
  * makes a fork-like child (one that carries on from a copy of this stack,
@@ -54,7 +54,7 @@ syscall:
 	ret
 .Lerror:
 	movq	%rax, %rdi
-	jmp	kt_syscall_error
+	jmp	kt_sys_result
 
 .Lask:
 	subq	$F_SIZE, %rsp

@@ -9,9 +9,8 @@
  * so a registration (and a reap) writes one page of the leaf, not two.  Right
  * after fork() every page the parent writes is a copy-on-write fault while
  * the child lives; with the slots and the facts in separate arrays each
- * registration paid two page copies (measured with perf's minor-faults
- * events).  The kill path still reads one cache line, and a leaf is still
- * 16 KiB. */
+ * registration would pay two page copies.  The kill path still reads one
+ * cache line. */
 struct kt_entry {
 	struct kt_slot slot;
 	struct kt_slot_info info;
@@ -29,18 +28,12 @@ _Static_assert(sizeof(struct kt_entry) == 64, "a PID's entry is one cache line")
 /* The top array (128 KiB of leaf pointers) is mmap()ed by the first
  * registration, not kept in .bss: a .bss that large makes the dynamic
  * loader map an extra anonymous region at every process start (one more
- * mmap, one more VMA for every later fork and exit to copy and tear down),
- * which strace showed as the one syscall libkt added to /bin/true's start
- * over an empty preloaded library.  Untouched, its pages cost nothing. */
-/* In .data, not .bss: every registration writes kt_seq, and so it should
- * sit on the page of kt_state's counters, which every registration writes
- * too.  Right after fork() each page the parent writes costs a page copy;
- * in .bss these landed a page beyond kt_state, behind other files' large
- * zeroed arrays, and a fork cost one copy more (perf minor-faults). */
-#define KT_BY_THE_COUNTERS __attribute__((section(".data")))
-static struct kt_leaf *_Atomic *_Atomic kt_top KT_BY_THE_COUNTERS;
-static _Atomic uint64_t kt_seq KT_BY_THE_COUNTERS;
-static _Atomic size_t kt_bytes KT_BY_THE_COUNTERS;
+ * mmap, one more VMA for every later fork and exit to copy and tear down).
+ * Untouched, its pages cost nothing. */
+/* Every registration writes kt_seq: beside the counters (hot.h). */
+static struct kt_leaf *_Atomic *_Atomic kt_top KT_FORK_DATA;
+static _Atomic uint64_t kt_seq KT_FORK_DATA;
+static _Atomic size_t kt_bytes KT_FORK_DATA;
 
 /* mmap, not malloc: we may be inside a signal handler or a vfork-shared
  * address space, and the memory starts zeroed (NULL leaves, EMPTY slots). */
@@ -148,6 +141,18 @@ int kt_slot_retire(struct kt_slot *s, uint64_t w)
 	return atomic_compare_exchange_strong_explicit(&s->word, &w, reaped,
 	                                               memory_order_acq_rel,
 	                                               memory_order_acquire);
+}
+
+int kt_slot_retire_unseen(pid_t pid, struct kt_slot *s, uint64_t w)
+{
+	if (!kt_slot_retire(s, w))
+		return 0;
+	struct kt_slot_info *info = kt_table_info(pid);
+	if (info) {
+		KT_INFO_SET(info->reaped_by, (uint8_t)KT_REAPED_UNSEEN);
+		KT_INFO_SET(info->reaped_ns, (uint64_t)0);
+	}
+	return 1;
 }
 
 int kt_slot_mark_reaped(struct kt_slot *s, pid_t pid, uint64_t seq_before,

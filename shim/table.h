@@ -46,11 +46,13 @@ static inline uint64_t kt_word(uint64_t ident, unsigned state)
 static inline unsigned kt_word_state(uint64_t w) { return (unsigned)(w & 3u); }
 static inline uint64_t kt_word_ident(uint64_t w) { return w >> 2; }
 
-/* How a child came to be, and how it went: for reports and the public API. */
+/* How a child came to be, and how it went: for reports (their words are in
+ * names.c). */
 enum kt_made_by {
 	KT_MADE_FORK = 1, KT_MADE__FORK, KT_MADE_POSIX_SPAWN, KT_MADE_POSIX_SPAWNP,
 	KT_MADE_VFORK, KT_MADE_CLONE, KT_MADE_PIDFD_SPAWN, KT_MADE_PIDFD_SPAWNP,
 	KT_MADE_SYSCALL, /* syscall(SYS_clone / SYS_clone3 / SYS_fork) */
+	KT_MADE_BY_COUNT
 };
 enum kt_reaped_by {
 	KT_REAPED_UNKNOWN = 0, KT_REAPED_WAIT, KT_REAPED_WAITPID, KT_REAPED_WAIT3,
@@ -58,6 +60,7 @@ enum kt_reaped_by {
 	KT_REAPED_UNSEEN, /* found gone at kill time: reaped outside libkt's hooks
 	                     (SIGCHLD ignored, a glibc-internal wait) */
 	KT_REAPED_BEFORE_REGISTRATION, /* gone before fork() returned to us */
+	KT_REAPED_BY_COUNT
 };
 
 struct kt_slot {
@@ -113,6 +116,9 @@ void kt_slot_publish_tombstone(struct kt_slot *s, uint64_t expected);
 /* Move S from live to reaped if its word is still W (the kill path found the
  * child gone).  Returns 1 if this call made the change. */
 int kt_slot_retire(struct kt_slot *s, uint64_t w);
+/* The same for a child found gone at kill time, reaped where no hook saw it:
+ * its report facts then say so (KT_REAPED_UNSEEN). */
+int kt_slot_retire_unseen(pid_t pid, struct kt_slot *s, uint64_t w);
 
 /* A wait hook reaped PID, the wait having started when kt_table_last_seq()
  * was SEQ_BEFORE.  Marks the slot reaped unless it now holds a child that

@@ -1,6 +1,6 @@
 /* vfork for aarch64: clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD|SIGCHLD).
  *
- * Why assembly, and where the pidfd goes: see vfork.c.  As in glibc's
+ * Why assembly, and where the pidfd goes: see hooks_vfork.c.  As in glibc's
  * sysdeps/unix/sysv/linux/aarch64/vfork.S, the return address is in x30 and
  * stays there: `svc` preserves every register but x0, in the parent and in
  * the child, so neither needs the stack after the clone.  We keep:

@@ -1,6 +1,6 @@
 /* vfork for x86_64: clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD|SIGCHLD).
  *
- * Why assembly, and where the pidfd goes: see vfork.c.  The rule here is
+ * Why assembly, and where the pidfd goes: see hooks_vfork.c.  The rule here is
  * glibc's (sysdeps/unix/sysv/linux/x86_64/vfork.S): from the clone until the
  * parent wakes, the child owns the stack below our caller's frame, return
  * address slot included, so the return address lives in a register.  The
@@ -18,7 +18,7 @@
 #define SYS_clone 56
 #define SYS_vfork 58
 #define CLONE_VFORK_PIDFD 0x5111 /* CLONE_VM|CLONE_VFORK|CLONE_PIDFD|SIGCHLD */
-#define WANT_PIDFD (-1)          /* KT_VFORK_WANT_PIDFD in vfork.c */
+#define WANT_PIDFD (-1)          /* KT_VFORK_WANT_PIDFD in hooks_vfork.c */
 
 	.text
 	.globl	vfork

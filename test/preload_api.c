@@ -25,12 +25,6 @@ static void run_api_user(int preload, char *const env[], char *out, size_t size)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "api_user status 0x%x:\n%s", st, out);
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 START_TEST(test_without_libkt)
 {
 	char out[512];
@@ -93,17 +87,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("api");
-	TCase *tc = tcase_create("api");
-	tcase_add_test(tc, test_libkt_loaded);
-	tcase_add_test(tc, test_without_libkt);
-	tcase_add_test(tc, test_with_libkt);
-	tcase_add_test(tc, test_with_libkt_audit);
-	tcase_add_test(tc, test_in_process);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("api");
+	kt_test_tcase(s, "api", 0, test_without_libkt, test_with_libkt, test_with_libkt_audit,
+	              test_in_process);
+	return kt_test_main(s);
 }

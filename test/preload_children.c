@@ -1,4 +1,4 @@
-/* Every way a program makes and signals children (issue 3): vfork, clone,
+/* Every way a program makes and signals children beyond fork: vfork, clone,
  * pidfd_spawn, killpg, kill(-pgid), sigqueue.
  *
  *   reuse      the deterministic PID-reuse scenario (test/helpers/reuse.c) for
@@ -654,9 +654,9 @@ START_TEST(test_pidfd_spawn_export)
 }
 END_TEST
 
-START_TEST(test_libkt_loaded)
+/* The hooks this suite's cases go through are libkt's, not libc's. */
+START_TEST(test_hooks_resolve_to_libkt)
 {
-	kt_test_assert_loaded();
 	ck_assert_msg(dlsym(RTLD_DEFAULT, "killpg") && dlsym(RTLD_DEFAULT, "sigqueue"), "missing");
 	Dl_info info;
 	const char *const hooks[] = { "vfork", "clone", "killpg", "sigqueue", "syscall", NULL };
@@ -670,58 +670,28 @@ END_TEST
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static Suite *children_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("children");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("reuse");
-	tcase_set_timeout(tc, 120);
+	Suite *s = kt_test_preload_suite("children");
+	TCase *tc = kt_test_tcase(s, "reuse", 120, test_reuse_killpg_audit,
+	                          test_stale_killpg_reported, test_stale_kill_neg_reported,
+	                          test_stale_sigqueue_reported);
 	tcase_add_loop_test(tc, test_reuse, 0, N_OF(combos));
 	tcase_add_loop_test(tc, test_reuse_pidfd_spawn, 0, N_OF(pidfd_spawn_combos));
 	tcase_add_loop_test(tc, test_reuse_pidfd_spawn_glibc, 0, N_OF(pidfd_spawn_combos));
-	tcase_add_test(tc, test_reuse_killpg_audit);
-	tcase_add_test(tc, test_stale_killpg_reported);
-	tcase_add_test(tc, test_stale_kill_neg_reported);
-	tcase_add_test(tc, test_stale_sigqueue_reported);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("vfork");
-	tcase_set_timeout(tc, 150);
-	tcase_add_test(tc, test_vfork_native_without);
-	tcase_add_test(tc, test_vfork_native_with);
-	tcase_add_test(tc, test_vfork_aarch64_without);
-	tcase_add_test(tc, test_vfork_aarch64_with);
+	tc = kt_test_tcase(s, "vfork", 150, test_vfork_native_without, test_vfork_native_with,
+	                   test_vfork_aarch64_without, test_vfork_aarch64_with);
 	tcase_add_loop_test(tc, test_rawsyscall, 0, 4);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("signals");
+	tc = kt_test_tcase(s, "signals", 0, test_group_semantics_without,
+	                   test_group_semantics_with);
 	tcase_add_loop_test(tc, test_delivery_parity, 0, N_OF(parity_modes));
-	tcase_add_test(tc, test_group_semantics_without);
-	tcase_add_test(tc, test_group_semantics_with);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("clone");
-	tcase_add_test(tc, test_clone_callers_pidfd);
-	tcase_add_test(tc, test_clone_settid_forwarded);
-	tcase_add_test(tc, test_clone_files_registered);
-	tcase_add_test(tc, test_clone_thread_not_registered);
-	tcase_add_test(tc, test_clone_einval_kept);
-	suite_add_tcase(s, tc);
+	kt_test_tcase(s, "clone", 0, test_clone_callers_pidfd, test_clone_settid_forwarded,
+	              test_clone_files_registered, test_clone_thread_not_registered,
+	              test_clone_einval_kept);
 
-	tc = tcase_create("symbols");
-	tcase_add_test(tc, test_pidfd_spawn_export);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(children_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	kt_test_tcase(s, "symbols", 0, test_hooks_resolve_to_libkt, test_pidfd_spawn_export);
+	return kt_test_main(s);
 }

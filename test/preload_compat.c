@@ -1,7 +1,7 @@
 /*
- * The compatibility suite (issue 7): real programs nobody here wrote, run with
+ * The compatibility suite: real programs nobody here wrote, run with
  * and without libkt.  Scripts and fixtures are in test/compat/, the plumbing
- * (runs, comparisons, counters, the stale-kill scenario, strace) in test/compat.h.
+ * (runs, comparisons, counters, the stale-kill scenario, strace) in test/compat.c.
  *
  * Three kinds of check, each asserting something that differs without libkt
  * or would catch libkt changing the program:
@@ -30,7 +30,7 @@
  * CPython subprocess parity and registration, make -j parity).
  *
  * Programs that cannot be covered, and the one shown here to pass through
- * unchanged (glibc's system() and popen()), are described in README.md, "Tried on real programs".
+ * unchanged (glibc's system() and popen()), are described in docs/compat.md.
  */
 #include <check.h>
 #include <errno.h>
@@ -44,12 +44,14 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "scenario.h"
+#include "testlib.h"
 
 /* ------------------------------------------------------------------- tests */
 
-START_TEST(test_libkt_loaded)
+/* The counter checks read what libktcount.so leaves behind. */
+START_TEST(test_counter_library_built)
 {
-	kt_test_assert_loaded();
 	const char *what = "libktcount.so";
 	ck_assert_msg(access(kt_test_helper("libktcount.so"), R_OK) == 0,
 	              "%s is not built: the counter checks cannot work", what);
@@ -61,7 +63,7 @@ END_TEST
 START_TEST(test_bash_job_control)
 {
 	const char *what = "bash: kill %1, kill $!, stop/continue, trapping job, trap, wait -n";
-	if (!installed(BASH, what))
+	if (!kt_test_installed(BASH, what))
 		return;
 	char *argv[] = { BASH, (char *)fixture("bash_jobs.sh"), NULL };
 	static struct run r;
@@ -98,7 +100,7 @@ END_TEST
 START_TEST(test_dash_jobs)
 {
 	const char *what = "dash: kill %1 of a live job (no such group), kill $!, trap, wait";
-	if (!installed(DASH, what))
+	if (!kt_test_installed(DASH, what))
 		return;
 	char *argv[] = { DASH, (char *)fixture("dash_jobs.sh"), NULL };
 	static struct run r;
@@ -160,7 +162,7 @@ END_TEST
 START_TEST(test_perl_children)
 {
 	const char *what = "perl: fork, kill, waitpid, open '-|', SIGCHLD reaper, system";
-	if (!installed(PERL, what))
+	if (!kt_test_installed(PERL, what))
 		return;
 	char *argv[] = { PERL, (char *)fixture("perl_children.pl"), NULL };
 	static struct run r;
@@ -201,7 +203,7 @@ START_TEST(test_perl_children_summary_agrees)
 		return;
 	}
 	const char *what = "perl: KT_STATS summary against libktcount";
-	if (!installed(PERL, what))
+	if (!kt_test_installed(PERL, what))
 		return;
 	char log_path[] = "/tmp/kt-compat-log-XXXXXX";
 	int fd = mkstemp(log_path);
@@ -263,7 +265,7 @@ END_TEST
 START_TEST(test_python_fork_and_asyncio)
 {
 	const char *what = "python3: os.fork/os.kill/os.waitpid, asyncio subprocesses";
-	if (!installed(PYTHON, what))
+	if (!kt_test_installed(PYTHON, what))
 		return;
 	char *argv[] = { PYTHON, "-I", "-S", (char *)fixture("py_children.py"), NULL };
 	static struct run r;
@@ -307,7 +309,7 @@ START_TEST(test_glibc_system_popen_untracked)
 		char what[96];
 		snprintf(what, sizeof what, "python3: kill of a reaped %s() child (glibc-internal)",
 		         modes[i]);
-		if (!scenario_possible(what) || !installed(PYTHON, what))
+		if (!scenario_possible(what) || !kt_test_installed(PYTHON, what))
 			return;
 		char *argv[] = { (char *)kt_test_helper("reuse"), "--", PYTHON, "-I", "-S",
 			         (char *)fixture("py_glibc_spawn.py"), (char *)modes[i], NULL };
@@ -329,7 +331,7 @@ START_TEST(test_glibc_system_popen_untracked)
 			scenario_expect(&s, "tracked", preload ? "0" : "none", what, preload);
 			ck_assert_msg(strstr(s.out, "stale") == NULL,
 			              "%s (%s): a stale report for an untracked child:\n%s", what,
-			              with(preload), s.out);
+			              with_libkt(preload), s.out);
 			static struct run r;
 			read_count_file(count_path, &r);
 			if (!preload)
@@ -353,7 +355,7 @@ END_TEST
 START_TEST(test_timeout_signal_and_kill_after)
 {
 	const char *what = "timeout --signal/--kill-after/--preserve-status";
-	if (!installed(TIMEOUT, what))
+	if (!kt_test_installed(TIMEOUT, what))
 		return;
 	static struct {
 		const char *name;
@@ -418,7 +420,7 @@ START_TEST(test_timeout_kill_after_group)
 		return;
 	}
 	const char *what = "timeout --kill-after (dies of its own SIGKILL), strace";
-	if (!installed(TIMEOUT, what) || !installed(STRACE, what))
+	if (!kt_test_installed(TIMEOUT, what) || !kt_test_installed(STRACE, what))
 		return;
 	char *argv[] = { TIMEOUT, "--kill-after=0.3", "0.2", "/bin/sh", "-c",
 		         "trap '' TERM; sleep 5", NULL };
@@ -431,7 +433,7 @@ START_TEST(test_timeout_kill_after_group)
 		}
 		/* strace ends as its tracee did: killed by SIGKILL. */
 		ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
-		              "%s (%s): status 0x%x\n%s", what, with(preload), st, trace[preload]);
+		              "%s (%s): status 0x%x\n%s", what, with_libkt(preload), st, trace[preload]);
 	}
 	ck_assert_msg(strstr(trace[0], "kill(0, SIGKILL)") && strstr(trace[0], ", SIGKILL) = 0") &&
 	                      !strstr(trace[0], "pidfd_send_signal"),
@@ -496,9 +498,9 @@ static void stop_make(int preload, const char *dir, int sig, int then_group, str
 	start(&s, trace_out ? 0 : preload, trace_out ? sargv : argv, NULL, NULL, NULL, 1);
 	/* Each recipe writes its PID, make's PID, then its .started file. */
 	char f[PATH_MAX];
-	double t0 = now_s();
+	double t0 = kt_test_now_s();
 	int ready = 0;
-	while (!ready && now_s() - t0 < 10) {
+	while (!ready && kt_test_now_s() - t0 < 10) {
 		ready = 1;
 		for (const char *t = "abc"; *t; t++) {
 			snprintf(f, sizeof f, "%s/%c.started", dir, *t);
@@ -510,13 +512,13 @@ static void stop_make(int preload, const char *dir, int sig, int then_group, str
 	char buf[32];
 	slurp(make_pid_file, buf, sizeof buf);
 	pid_t make_pid = (pid_t)atoi(buf);
-	ck_assert_msg(ready && make_pid > 0, "make: the recipes did not start (%s)", with(preload));
+	ck_assert_msg(ready && make_pid > 0, "make: the recipes did not start (%s)", with_libkt(preload));
 	ck_assert(kill(make_pid, sig) == 0);
 	if (then_group) {
 		char err[8192];
 		int deleting = 0;
-		t0 = now_s();
-		while (deleting < 3 && now_s() - t0 < 10) {
+		t0 = kt_test_now_s();
+		while (deleting < 3 && kt_test_now_s() - t0 < 10) {
 			struct timespec ms = { 0, 2 * 1000 * 1000 };
 			nanosleep(&ms, NULL);
 			slurp(s.err_path, err, sizeof err);
@@ -525,7 +527,7 @@ static void stop_make(int preload, const char *dir, int sig, int then_group, str
 				deleting++;
 		}
 		ck_assert_msg(deleting == 3, "make (%s): its SIGINT handler did not start:\n%s",
-		              with(preload), err);
+		              with_libkt(preload), err);
 		ck_assert(kill(-s.pid, sig) == 0);
 	}
 	finish(&s, r);
@@ -543,7 +545,7 @@ static void stop_make(int preload, const char *dir, int sig, int then_group, str
 		ck_assert_msg(p > 0, "make: recipe %c left no PID", *t);
 		char stat_path[64], stat[256], state = 'R';
 		snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", (int)p);
-		for (t0 = now_s(); now_s() - t0 < 5;) {
+		for (t0 = kt_test_now_s(); kt_test_now_s() - t0 < 5;) {
 			slurp(stat_path, stat, sizeof stat);
 			const char *paren = strrchr(stat, ')');
 			state = paren && paren[1] == ' ' ? paren[2] : 0;
@@ -553,7 +555,7 @@ static void stop_make(int preload, const char *dir, int sig, int then_group, str
 			nanosleep(&ms, NULL);
 		}
 		ck_assert_msg(state == 0 || state == 'Z',
-		              "make (%s): recipe %c (pid %d) outlived make (state %c)", with(preload), *t,
+		              "make (%s): recipe %c (pid %d) outlived make (state %c)", with_libkt(preload), *t,
 		              (int)p, state);
 	}
 }
@@ -580,7 +582,7 @@ static int mask_reaped_recipes(char *err, const char *word)
 static void make_stopped_same_both_ways(int sig, int then_group, const char *word,
                                         const char *what)
 {
-	if (!installed(MAKE, what))
+	if (!kt_test_installed(MAKE, what))
 		return;
 	static struct run r[2];
 	static char masked[2][8192];
@@ -590,20 +592,20 @@ static void make_stopped_same_both_ways(int sig, int then_group, const char *wor
 		stop_make(preload, dir, sig, then_group, &r[preload], NULL, 0);
 		/* make re-raises the signal on itself after cleaning up. */
 		ck_assert_msg(WIFSIGNALED(r[preload].status) && WTERMSIG(r[preload].status) == sig,
-		              "%s (%s): status 0x%x\n%s", what, with(preload), r[preload].status,
+		              "%s (%s): status 0x%x\n%s", what, with_libkt(preload), r[preload].status,
 		              r[preload].err);
 		for (const char *t = "abc"; *t; t++) {
 			char line[128], f[PATH_MAX];
 			snprintf(line, sizeof line, "Deleting file '%c.out'", *t);
 			ck_assert_msg(strstr(r[preload].err, line), "%s (%s): no \"%s\":\n%s", what,
-			              with(preload), line, r[preload].err);
+			              with_libkt(preload), line, r[preload].err);
 			snprintf(f, sizeof f, "%s/%c.out", dir, *t);
 			ck_assert_msg(access(f, F_OK) < 0, "%s (%s): %s not deleted", what,
-			              with(preload), f);
+			              with_libkt(preload), f);
 		}
 		mask_digits(r[preload].err, masked[preload], sizeof masked[preload]);
 		ck_assert_msg(mask_reaped_recipes(masked[preload], word) >= 1,
-		              "%s (%s): no recipe reported as \"%s\":\n%s", what, with(preload), word,
+		              "%s (%s): no recipe reported as \"%s\":\n%s", what, with_libkt(preload), word,
 		              r[preload].err);
 		sort_lines(masked[preload], sizeof masked[preload]);
 		remove_dir(dir);
@@ -637,7 +639,7 @@ START_TEST(test_make_terminated_pidfd)
 		return;
 	}
 	const char *what = "make -j3, SIGTERM: make's kills of its recipes (strace)";
-	if (!installed(MAKE, what) || !installed(STRACE, what))
+	if (!kt_test_installed(MAKE, what) || !kt_test_installed(STRACE, what))
 		return;
 	static char trace[2][16384];
 	for (int preload = 0; preload <= 1; preload++) {
@@ -667,7 +669,7 @@ END_TEST
 START_TEST(test_make_counts_recipes)
 {
 	const char *what = "make -j3: a build that completes";
-	if (!installed(MAKE, what))
+	if (!kt_test_installed(MAKE, what))
 		return;
 	char dir[64];
 	make_dir(dir);
@@ -691,7 +693,7 @@ END_TEST
 START_TEST(test_xargs_parallel)
 {
 	const char *what = "xargs -P3";
-	if (!installed(XARGS, what))
+	if (!kt_test_installed(XARGS, what))
 		return;
 	char in[] = "/tmp/kt-compat-in-XXXXXX";
 	int fd = mkstemp(in);
@@ -733,7 +735,7 @@ END_TEST
 START_TEST(test_find_exec)
 {
 	const char *what = "find -exec";
-	if (!installed(FIND, what))
+	if (!kt_test_installed(FIND, what))
 		return;
 	char dir[] = "/tmp/kt-compat-find-XXXXXX";
 	ck_assert(mkdtemp(dir) != NULL);
@@ -783,67 +785,29 @@ START_TEST(test_find_exec)
 }
 END_TEST
 
-static Suite *compat_suite(void)
-{
-	Suite *s = suite_create("compat");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("shells");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_bash_job_control);
-	tcase_add_test(tc, test_dash_jobs);
-	tcase_add_test(tc, test_bash_stale_kill_job);
-	tcase_add_test(tc, test_bash_stale_kill_trap);
-	tcase_add_test(tc, test_dash_stale_kill_trap);
-	tcase_add_test(tc, test_dash_stale_kill_job);
-	tcase_add_test(tc, test_bash_stale_kill_wait_n);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("perl");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_perl_children);
-	tcase_add_test(tc, test_perl_children_summary_agrees);
-	tcase_add_test(tc, test_perl_stale_kill_fork);
-	tcase_add_test(tc, test_perl_stale_kill_open);
-	tcase_add_test(tc, test_perl_stale_kill_sigchld);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("python");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_python_fork_and_asyncio);
-	tcase_add_test(tc, test_python_asyncio_stale_kill);
-	tcase_add_test(tc, test_glibc_system_popen_untracked);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("timeout");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_timeout_signal_and_kill_after);
-	tcase_add_test(tc, test_timeout_kill_after_group);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("make");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_make_interrupted);
-	tcase_add_test(tc, test_make_terminated);
-	tcase_add_test(tc, test_make_terminated_pidfd);
-	tcase_add_test(tc, test_make_counts_recipes);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("findutils");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_xargs_parallel);
-	tcase_add_test(tc, test_find_exec);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(compat_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("compat");
+	kt_test_tcase(s, "counters", 0, test_counter_library_built);
+
+	kt_test_tcase(s, "shells", 60, test_bash_job_control, test_dash_jobs,
+	              test_bash_stale_kill_job, test_bash_stale_kill_trap,
+	              test_dash_stale_kill_trap, test_dash_stale_kill_job,
+	              test_bash_stale_kill_wait_n);
+
+	kt_test_tcase(s, "perl", 60, test_perl_children, test_perl_children_summary_agrees,
+	              test_perl_stale_kill_fork, test_perl_stale_kill_open,
+	              test_perl_stale_kill_sigchld);
+
+	kt_test_tcase(s, "python", 60, test_python_fork_and_asyncio,
+	              test_python_asyncio_stale_kill, test_glibc_system_popen_untracked);
+
+	kt_test_tcase(s, "timeout", 60, test_timeout_signal_and_kill_after,
+	              test_timeout_kill_after_group);
+
+	kt_test_tcase(s, "make", 60, test_make_interrupted, test_make_terminated,
+	              test_make_terminated_pidfd, test_make_counts_recipes);
+
+	kt_test_tcase(s, "findutils", 60, test_xargs_parallel, test_find_exec);
+	return kt_test_main(s);
 }

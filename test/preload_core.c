@@ -10,20 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <kt.h>
 
+#include "older_glibc.h"
+#include "stranger.h"
 #include "testlib.h"
 
 static char out[16384];
 
-START_TEST(libkt_is_loaded)
+/* 1, after the SKIP line, when the library under test is a sanitizer build
+ * (KT_SANITIZER set), against which TEST is not meaningful. */
+static int skip_under_sanitizer(const char *test)
 {
-	kt_test_assert_loaded();
+	const char *san = getenv("KT_SANITIZER");
+	if (san)
+		printf("SKIP: %s: not meaningful against the %s build\n", test, san);
+	return san != NULL;
 }
-END_TEST
 
 /* Runs a shell pipeline and returns its stdout (trimmed). */
 static const char *shell(const char *cmd)
@@ -39,12 +46,9 @@ static const char *shell(const char *cmd)
 
 START_TEST(exports_exactly_the_hooks_and_the_api)
 {
-	if (getenv("KT_SANITIZER")) {
-		/* Instrumented code exports the sanitizer's hooks too. */
-		printf("SKIP: %s: not meaningful against the %s build\n", __func__,
-		       getenv("KT_SANITIZER"));
+	/* Instrumented code exports the sanitizer's hooks too. */
+	if (skip_under_sanitizer(__func__))
 		return;
-	}
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd,
 	         "nm -D --defined-only '%s' | awk '{print $3}' | sort | tr '\\n' ' '",
@@ -63,12 +67,9 @@ END_TEST
 
 START_TEST(needs_nothing_but_libc)
 {
-	if (getenv("KT_SANITIZER")) {
-		/* A sanitizer build needs its runtime libraries. */
-		printf("SKIP: %s: not meaningful against the %s build\n", __func__,
-		       getenv("KT_SANITIZER"));
+	/* A sanitizer build needs its runtime libraries. */
+	if (skip_under_sanitizer(__func__))
 		return;
-	}
 	char cmd[4200];
 	/* libdl too where libkt was built against a glibc whose libc has no
 	 * dlsym (before 2.34): its dlsym reference then has libdl's version,
@@ -110,46 +111,251 @@ START_TEST(version_and_counters_api)
 }
 END_TEST
 
-/* In this very process (preloaded): the canonical stale kill. */
-START_TEST(stale_kill_in_process_is_refused)
+/* A case run as PID 1 of a private PID namespace, in a fork of this process
+ * (libkt and its table come along); it writes one result line to FD. */
+struct ns_case {
+	int fd;
+	int use_sigqueue; /* send with sigqueue, not kill */
+};
+
+static int send_sig(const struct ns_case *c, pid_t pid, int sig)
 {
+	if (c->use_sigqueue)
+		return sigqueue(pid, sig, (union sigval){ .sival_int = 42 });
+	return kill(pid, sig);
+}
+
+static const char *errname(int e)
+{
+	return e ? strerrorname_np(e) : "0";
+}
+
+/* Runs BODY in a private PID namespace and returns its result line, or NULL
+ * after the SKIP line when this machine cannot make one. */
+static const char *run_in_pidns(const char *what, int (*body)(void *), int use_sigqueue,
+                                char *line, size_t size)
+{
+	const char *why;
+	if (!kt_test_can_pidns(&why)) {
+		printf("SKIP: %s: %s\n", what, why);
+		return NULL;
+	}
+	int fds[2];
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	struct ns_case c = { .fd = fds[1], .use_sigqueue = use_sigqueue };
+	int code = stranger_in_pidns(body, &c);
+	close(fds[1]);
+	ssize_t n = read(fds[0], line, size - 1);
+	close(fds[0]);
+	line[n > 0 ? n : 0] = '\0';
+	ck_assert_msg(code == 0, "%s: exit code %d, result \"%s\"", what, code, line);
+	ck_assert_msg(n > 0, "%s: no result line", what);
+	return line;
+}
+
+/* Fork, reap, put a stranger (a child of another process) on the freed
+ * number, then signal that number. */
+static int stale_kill_body(void *arg)
+{
+	const struct ns_case *c = arg;
 	struct kt_counters before, after;
-	kt_counters(&before, sizeof before);
+	kt_test_counters(&before);
+	struct stranger s;
+	if (stranger_start(&s, -1) < 0)
+		return 3;
 	pid_t p = fork();
 	if (p == 0)
 		_exit(0);
-	ck_assert_int_eq(kt_pid_state(p), KT_PID_LIVE);
 	int st;
-	ck_assert_int_eq(waitpid(p, &st, 0), p);
-	ck_assert_int_eq(kt_pid_state(p), KT_PID_REAPED);
+	if (waitpid(p, &st, 0) != p)
+		return 4;
+	int state = kt_pid_state(p);
+	if (stranger_place(&s, p) < 0)
+		return 5;
+	/* The number is taken again, asked past libkt's hook. */
+	int held = syscall(SYS_kill, p, 0) == 0;
 	errno = 0;
-	ck_assert_int_eq(kill(p, SIGTERM), -1);
-	ck_assert_int_eq(errno, ESRCH);
-	kt_counters(&after, sizeof after);
-	ck_assert_uint_eq(after.stale_refused, before.stale_refused + 1);
-	ck_assert_uint_ge(after.children_tracked, before.children_tracked + 1);
+	int r = send_sig(c, p, SIGTERM);
+	int e = errno;
+	kt_test_counters(&after);
+	char fate[64];
+	stranger_fate(&s, fate, sizeof fate);
+	dprintf(c->fd, "held=%d state=%d kill=%d errno=%s %s refused=+%llu", held, state, r,
+	        errname(e), fate,
+	        (unsigned long long)(after.stale_refused - before.stale_refused));
+	return 0;
+}
+
+/* The canonical stale kill, by kill and by sigqueue: refused with ESRCH, and
+ * the stranger that holds the number now lives.  The refusal counter is
+ * checked too, as an extra: the stranger's life is the proof. */
+START_TEST(stale_kill_of_a_reused_pid_is_refused)
+{
+	char what[64], line[256];
+	snprintf(what, sizeof what, "stale %s of a reused pid", _i ? "sigqueue" : "kill");
+	if (!run_in_pidns(what, stale_kill_body, _i, line, sizeof line))
+		return;
+	ck_assert_str_eq(line, "held=1 state=2 kill=-1 errno=ESRCH fate=alive swaps=0 "
+	                       "refused=+1");
 }
 END_TEST
 
-START_TEST(live_kill_goes_through_a_pidfd)
+/* A live child whose number changes hands at the very moment it is
+ * signalled: the placer kills it and puts a stranger on its number while the
+ * send's system call is held up, after any check libkt made before it. */
+static int swap_body(void *arg)
+{
+	const struct ns_case *c = arg;
+	/* The kernel reaps the child as it dies, freeing the number at once. */
+	signal(SIGCHLD, SIG_IGN);
+	pid_t p = fork();
+	if (p == 0)
+		for (;;)
+			pause();
+	struct stranger s;
+	if (stranger_swap_on_signal(&s, p, SIGUSR1) < 0) {
+		dprintf(c->fd, "no seccomp notification: %s", errname(errno));
+		syscall(SYS_kill, p, SIGKILL);
+		return 0;
+	}
+	errno = 0;
+	int r = send_sig(c, p, SIGUSR1);
+	int e = errno;
+	char fate[64];
+	stranger_fate(&s, fate, sizeof fate);
+	dprintf(c->fd, "kill=%d errno=%s %s", r, errname(e), fate);
+	return 0;
+}
+
+/* With an identity, the send goes to the process that passed the check (its
+ * pidfd), so when that process dies meanwhile the send finds it gone: ESRCH,
+ * and the stranger lives.  Without one (KT_IDENTITY=none, pidfds refused)
+ * libkt has only the number, and the send reaches whoever holds it. */
+START_TEST(a_live_kill_never_reaches_the_next_holder_of_the_number)
+{
+	char what[80], line[256];
+	snprintf(what, sizeof what, "%s while the number changes hands",
+	         _i ? "sigqueue" : "kill");
+	if (!run_in_pidns(what, swap_body, _i, line, sizeof line))
+		return;
+	if (strncmp(line, "no seccomp", 10) == 0) {
+		printf("SKIP: %s: %s\n", what, line);
+		return;
+	}
+	if (kt_test_identity() == KT_IDENTITY_NONE)
+		ck_assert_str_eq(line, "kill=0 errno=0 fate=killed-SIGUSR1 swaps=1");
+	else
+		ck_assert_str_eq(line, "kill=-1 errno=ESRCH fate=alive swaps=1");
+}
+END_TEST
+
+/* What a recording child got: one record per signal, written by its handler. */
+struct got {
+	int sig, code, value;
+	pid_t from;
+};
+
+static int record_fd = -1;
+
+static void record(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	struct got g = { .sig = sig, .code = si->si_code, .value = si->si_value.sival_int,
+		         .from = si->si_pid };
+	if (write(record_fd, &g, sizeof g) != sizeof g)
+		_exit(3);
+}
+
+/* A child that records every SIGUSR1 and SIGUSR2 it receives into a pipe,
+ * whose read end goes to *RD; a zero record says it is ready. */
+static pid_t recording_child(int *rd)
+{
+	int fds[2];
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	pid_t p = fork();
+	ck_assert_int_ge(p, 0);
+	if (p == 0) {
+		record_fd = fds[1];
+		struct sigaction sa = { .sa_sigaction = record, .sa_flags = SA_SIGINFO };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+		sigaction(SIGUSR2, &sa, NULL);
+		struct got ready = { 0 };
+		if (write(fds[1], &ready, sizeof ready) != sizeof ready)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	struct got ready;
+	ck_assert_int_eq(read(fds[0], &ready, sizeof ready), (int)sizeof ready);
+	*rd = fds[0];
+	return p;
+}
+
+/* Kills and reaps a recording child; returns how many more records it left. */
+static int end_recording(pid_t p, int rd)
+{
+	struct got g;
+	int st, n = 0;
+	ck_assert_int_eq(kill(p, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(p, &st, 0), p);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	while (read(rd, &g, sizeof g) == sizeof g)
+		n++;
+	close(rd);
+	return n;
+}
+
+static void expect_got(int rd, int sig, int code, int value)
+{
+	struct got g;
+	ck_assert_int_eq(read(rd, &g, sizeof g), (int)sizeof g);
+	ck_assert_int_eq(g.sig, sig);
+	ck_assert_int_eq(g.code, code);
+	ck_assert_int_eq(g.from, getpid());
+	if (code == SI_QUEUE)
+		ck_assert_int_eq(g.value, value);
+}
+
+static volatile sig_atomic_t self_hits;
+static void count_self(int sig)
+{
+	(void)sig;
+	self_hits++;
+}
+
+/* kill and sigqueue of a live child: it receives each signal exactly once,
+ * from us, with sigqueue's code and value; its sibling and we ourselves
+ * receive nothing.  Through a pidfd where there is an identity (checked on
+ * the counter, as an extra). */
+START_TEST(a_live_kill_and_sigqueue_reach_the_child_once)
 {
 	struct kt_counters before, after;
 	kt_counters(&before, sizeof before);
-	pid_t p = fork();
-	if (p == 0) {
-		pause();
-		_exit(0);
-	}
-	ck_assert_int_eq(kill(p, SIGKILL), 0);
-	int st;
-	ck_assert_int_eq(waitpid(p, &st, 0), p);
-	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	struct sigaction sa = { .sa_handler = count_self }, old1, old2;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, &old1);
+	sigaction(SIGUSR2, &sa, &old2);
+	self_hits = 0;
+	int rd, sibling_rd;
+	pid_t p = recording_child(&rd);
+	pid_t sibling = recording_child(&sibling_rd);
+
+	ck_assert_int_eq(kill(p, SIGUSR1), 0);
+	expect_got(rd, SIGUSR1, SI_USER, 0);
+	ck_assert_int_eq(sigqueue(p, SIGUSR2, (union sigval){ .sival_int = 42 }), 0);
+	expect_got(rd, SIGUSR2, SI_QUEUE, 42);
+
 	kt_counters(&after, sizeof after);
-	/* Without an identity (KT_IDENTITY=none, pidfds refused) a live kill is
-	 * the plain one. */
+	ck_assert_int_eq(end_recording(p, rd), 0);
+	ck_assert_int_eq(end_recording(sibling, sibling_rd), 0);
+	sigaction(SIGUSR1, &old1, NULL);
+	sigaction(SIGUSR2, &old2, NULL);
+	ck_assert_int_eq(self_hits, 0);
 	int id = kt_test_identity();
 	ck_assert_uint_eq(after.kills_via_pidfd,
-	                  before.kills_via_pidfd + (id != KT_IDENTITY_NONE));
+	                  before.kills_via_pidfd + 2 * (id != KT_IDENTITY_NONE));
 	ck_assert_uint_eq(after.identity_mode, (unsigned)id);
 }
 END_TEST
@@ -198,13 +404,10 @@ END_TEST
 
 START_TEST(both_posix_spawn_versions_keep_their_behaviour)
 {
-	if (getenv("KT_SANITIZER")) {
-		/* The ASan runtime, first in LD_PRELOAD, defines an unversioned
-		 * posix_spawn that forwards to the default version only. */
-		printf("SKIP: %s: not meaningful against the %s build\n", __func__,
-		       getenv("KT_SANITIZER"));
+	/* The ASan runtime, first in LD_PRELOAD, defines an unversioned
+	 * posix_spawn that forwards to the default version only. */
+	if (skip_under_sanitizer(__func__))
 		return;
-	}
 	probe(0, "spawn-versions", NULL, plain, sizeof plain);
 	probe(1, "spawn-versions", NULL, hooked, sizeof hooked);
 	/* The compat version runs a #!-less script through /bin/sh; the current
@@ -229,6 +432,22 @@ START_TEST(modes_enforce_audit_off)
 	 * nobody holds the PID, so ESRCH from the kernel) and is counted. */
 	probe(1, "stale", audit, hooked, sizeof hooked);
 	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=0 delivered=1\n");
+
+	/* The same with a stranger on the number, where the modes differ in
+	 * what happens to it, not only in what libkt counts. */
+	probe(1, "stale-stranger", NULL, hooked, sizeof hooked);
+	if (strcmp(hooked, "setup=no-namespace\n") == 0) {
+		printf("SKIP: modes_enforce_audit_off with a stranger: no PID namespace here\n");
+		return;
+	}
+	ck_assert_str_eq(hooked, "kill=-1 errno=ESRCH state=2 refused=1 delivered=0 "
+	                         "fate=alive swaps=0\n");
+	probe(1, "stale-stranger", off, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=0 errno=0 state=0 refused=0 delivered=0 "
+	                         "fate=killed-SIGTERM swaps=0\n");
+	probe(1, "stale-stranger", audit, hooked, sizeof hooked);
+	ck_assert_str_eq(hooked, "kill=0 errno=0 state=2 refused=0 delivered=1 "
+	                         "fate=killed-SIGTERM swaps=0\n");
 }
 END_TEST
 
@@ -349,35 +568,22 @@ START_TEST(a_child_on_a_reaped_siblings_pid_can_kill_itself)
 }
 END_TEST
 
-static Suite *core_suite(void)
-{
-	Suite *s = suite_create("core");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, libkt_is_loaded);
-	tcase_add_test(tc, exports_exactly_the_hooks_and_the_api);
-	tcase_add_test(tc, needs_nothing_but_libc);
-	tcase_add_test(tc, version_and_counters_api);
-	tcase_add_test(tc, stale_kill_in_process_is_refused);
-	tcase_add_test(tc, live_kill_goes_through_a_pidfd);
-	tcase_add_test(tc, every_wait_entry_point_marks_reaped_and_only_reaps);
-	tcase_add_test(tc, errno_is_what_libc_leaves);
-	tcase_add_test(tc, both_posix_spawn_versions_keep_their_behaviour);
-	tcase_add_test(tc, modes_enforce_audit_off);
-	tcase_add_test(tc, silent_unless_asked);
-	tcase_add_test(tc, log_to_stderr_reports_each_stale_kill_and_bad_values_once);
-	tcase_add_test(tc, log_file_is_private_appended_and_never_a_symlink);
-	tcase_add_test(tc, hooks_work_before_the_constructor);
-	tcase_add_test(tc, a_child_on_a_reaped_siblings_pid_can_kill_itself);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(core_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("core");
+	TCase *tc = kt_test_tcase(s, "core", 60, exports_exactly_the_hooks_and_the_api,
+	                          needs_nothing_but_libc, version_and_counters_api,
+	                          a_live_kill_and_sigqueue_reach_the_child_once,
+	                          every_wait_entry_point_marks_reaped_and_only_reaps,
+	                          errno_is_what_libc_leaves,
+	                          both_posix_spawn_versions_keep_their_behaviour,
+	                          modes_enforce_audit_off, silent_unless_asked,
+	                          log_to_stderr_reports_each_stale_kill_and_bad_values_once,
+	                          log_file_is_private_appended_and_never_a_symlink,
+	                          hooks_work_before_the_constructor,
+	                          a_child_on_a_reaped_siblings_pid_can_kill_itself);
+	/* Each by kill (0) and by sigqueue (1). */
+	tcase_add_loop_test(tc, stale_kill_of_a_reused_pid_is_refused, 0, 2);
+	tcase_add_loop_test(tc, a_live_kill_never_reaches_the_next_holder_of_the_number, 0, 2);
+	return kt_test_main(s);
 }

@@ -1,5 +1,5 @@
-/* libkt and the program's file descriptors (DESIGN §3 "File descriptors",
- * contract §2.7): with live children the program sees the same fds, gets
+/* libkt and the program's file descriptors (docs/design.md, fd mode): the
+ * program must not be able to tell libkt is there, so with live children the program sees the same fds, gets
  * the same numbers from open(), can open as many files, and no close-all
  * loop, close_range, closefrom, dup2 or dup3 can turn a kill toward another
  * process.  Inode mode holds no fd at all; fd mode holds one per child, high,
@@ -57,12 +57,6 @@ static int count_list(const char *list)
 		n += *list == ',';
 	return n;
 }
-
-START_TEST(libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
 
 /* Inode mode: 40 live children and not one extra fd, not even in
  * /proc/self/fd, and the next open() gets the number it gets without libkt. */
@@ -244,39 +238,18 @@ START_TEST(exec_leaves_nothing_fd_mode)
 }
 END_TEST
 
-static Suite *fds_suite(void)
-{
-	Suite *s = suite_create("fds");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("invisible");
-	tcase_add_test(tc, inode_mode_fds_are_exactly_the_programs);
-	tcase_add_test(tc, fd_mode_holds_one_high_fd_per_child);
-	tcase_add_test(tc, fd_mode_budget_from_kt_max_fds);
-	tcase_add_test(tc, inode_mode_low_nofile_same_capacity);
-	tcase_add_test(tc, fd_mode_low_nofile_costs_at_most_the_budget);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("games");
-	tcase_add_test(tc, fd_games_inode_mode);
-	tcase_add_test(tc, fd_games_fd_mode);
-	tcase_add_test(tc, fd_mode_auto_reaped_children_release_their_fds);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("exec");
-	tcase_add_test(tc, exec_leaves_nothing_inode_mode);
-	tcase_add_test(tc, exec_leaves_nothing_fd_mode);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(fds_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	Suite *s = kt_test_preload_suite("fds");
+	kt_test_tcase(s, "invisible", 0, inode_mode_fds_are_exactly_the_programs,
+	              fd_mode_holds_one_high_fd_per_child, fd_mode_budget_from_kt_max_fds,
+	              inode_mode_low_nofile_same_capacity,
+	              fd_mode_low_nofile_costs_at_most_the_budget);
+
+	kt_test_tcase(s, "games", 0, fd_games_inode_mode, fd_games_fd_mode,
+	              fd_mode_auto_reaped_children_release_their_fds);
+
+	kt_test_tcase(s, "exec", 0, exec_leaves_nothing_inode_mode,
+	              exec_leaves_nothing_fd_mode);
+	return kt_test_main(s);
 }

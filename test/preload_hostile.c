@@ -1,7 +1,7 @@
-/* Hostile conditions that need no library test hooks (issue 4):
+/* Hostile conditions, made from outside without test hooks in the library:
  *
  *   - the fork→registration race forced open from outside, with strace's
- *     syscall delay injection on pidfd_open (DESIGN §5): the stranger that
+ *     syscall delay injection on pidfd_open: the stranger that
  *     takes the child's number inside the window survives;
  *   - secure-execution mode (AT_SECURE): a set-user-ID copy of a helper, run
  *     as an ordinary user, loads libkt and must not create the KT_LOG file
@@ -24,12 +24,6 @@
 
 #include "scenario.h"
 #include "testlib.h"
-
-START_TEST(libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
 
 static int have(const char *path)
 {
@@ -237,20 +231,12 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("hostile");
-	TCase *tc = tcase_create("hostile");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, libkt_loaded);
-	tcase_add_test(tc, registration_race_under_strace);
-	tcase_add_test(tc, secure_execution_never_opens_the_log_file);
+	Suite *s = kt_test_preload_suite("hostile");
+	TCase *tc = kt_test_tcase(s, "hostile", 60, registration_race_under_strace,
+	                          secure_execution_never_opens_the_log_file,
+	                          popen_child_on_a_reaped_number_as_without_libkt,
+	                          no_address_space_for_the_table);
 	tcase_add_loop_test(tc, raw_syscall_child_on_a_reaped_number, 0,
 	                    (int)(sizeof raw_modes / sizeof raw_modes[0]));
-	tcase_add_test(tc, popen_child_on_a_reaped_number_as_without_libkt);
-	tcase_add_test(tc, no_address_space_for_the_table);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return kt_test_main(s);
 }

@@ -83,12 +83,6 @@ static void skip(const char *what, const char *why)
 	fflush(stdout);
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* ---- options ------------------------------------------------------------ */
 
 START_TEST(test_help)
@@ -692,53 +686,23 @@ END_TEST
 int main(void)
 {
 	setup();
-	Suite *s = suite_create("kt-run");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("options");
-	tcase_add_test(tc, test_help);
-	tcase_add_test(tc, test_version);
+	Suite *s = kt_test_preload_suite("kt-run");
+	TCase *tc = kt_test_tcase(s, "options", 0, test_help, test_version, test_double_dash);
 	tcase_add_loop_test(tc, test_bad_option, 0, N_OF(bad_options));
-	tcase_add_test(tc, test_double_dash);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("statuses");
-	tcase_add_test(tc, test_exit_status);
-	tcase_add_test(tc, test_signal_status);
-	tcase_add_test(tc, test_command_not_runnable);
-	suite_add_tcase(s, tc);
+	kt_test_tcase(s, "statuses", 0, test_exit_status, test_signal_status,
+	              test_command_not_runnable);
 
-	tc = tcase_create("environment");
-	tcase_add_test(tc, test_flags_to_env);
-	tcase_add_test(tc, test_keeps_ld_preload);
-	tcase_add_test(tc, test_loads_libkt);
-	tcase_add_test(tc, test_reports);
-	tcase_add_test(tc, test_symlink);
-	suite_add_tcase(s, tc);
+	kt_test_tcase(s, "environment", 0, test_flags_to_env, test_keeps_ld_preload,
+	              test_loads_libkt, test_reports, test_symlink);
 
-	tc = tcase_create("install");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_install);
-	tcase_add_test(tc, test_man_pages);
-	suite_add_tcase(s, tc);
+	kt_test_tcase(s, "install", 120, test_install, test_man_pages);
 
-	tc = tcase_create("provoke-reuse");
-	tcase_add_test(tc, test_latent_without_provoking);
-	tcase_add_test(tc, test_provoke_fd_not_ours);
-	tcase_add_test(tc, test_provoke_audit);
-	tcase_add_test(tc, test_provoke_enforce);
-	tcase_add_test(tc, test_provoke_through_shell);
-	tcase_add_test(tc, test_provoke_statuses);
-	tcase_add_test(tc, test_provoke_legacy_worker);
-	tcase_add_test(tc, test_provoke_unprivileged);
-	tcase_add_test(tc, test_provoke_forbidden);
-	suite_add_tcase(s, tc);
+	kt_test_tcase(s, "provoke-reuse", 0, test_latent_without_provoking,
+	              test_provoke_fd_not_ours, test_provoke_audit, test_provoke_enforce,
+	              test_provoke_through_shell, test_provoke_statuses,
+	              test_provoke_legacy_worker, test_provoke_unprivileged,
+	              test_provoke_forbidden);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(s);
 }

@@ -1,11 +1,13 @@
-/* The errno/return parity matrix (DESIGN §2.5, §2.7): outside stale kills,
- * a program cannot tell libkt is there.
+/* The errno/return parity matrix: outside stale kills, every call returns
+ * the value and errno plain libc gives, so a program cannot tell libkt is there.
  *
  * test/helpers/parity runs a fixed list of kill/killpg/sigqueue/wait-family
  * cases and prints "NAME RET ERRNO" per case, with no raw PIDs.  This suite runs
  * it without libkt and with libkt (each mode) and requires identical output,
  * line by line.  Because two equally broken runs would also compare equal, it
- * also pins the lines whose answer is a known kernel fact, in both runs. */
+ * also pins the lines whose answer is a known kernel fact, in both runs.  The
+ * helper's "stranger." lines are the exception by design: a stranger holds
+ * the child's number, and they are judged per mode instead. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +61,16 @@ static int next_case_line(const char **p, char *line, size_t size)
 	return 0;
 }
 
+/* The helper's "stranger." lines are where libkt must differ: they are
+ * judged per mode (check_strangers), not compared. */
+static int next_parity_line(const char **p, char *line, size_t size)
+{
+	while (next_case_line(p, line, size))
+		if (strncmp(line, "stranger.", 9) != 0)
+			return 1;
+	return 0;
+}
+
 /* Asserts PLAIN and WITH have the same case lines, naming every difference. */
 static void assert_same_lines(const char *plain, const char *with, const char *mode)
 {
@@ -68,8 +80,8 @@ static void assert_same_lines(const char *plain, const char *with, const char *m
 	const char *a = plain, *b = with;
 	char la[256], lb[256];
 	for (;;) {
-		int ha = next_case_line(&a, la, sizeof la);
-		int hb = next_case_line(&b, lb, sizeof lb);
+		int ha = next_parity_line(&a, la, sizeof la);
+		int hb = next_parity_line(&b, lb, sizeof lb);
 		if (!ha && !hb)
 			break;
 		lineno++;
@@ -87,12 +99,6 @@ static void assert_same_lines(const char *plain, const char *with, const char *m
 	              mode, msg);
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* The modes: enforce is the default; audit and off change nothing either for
  * cases that are not stale.  KT_LOG=stderr must not touch stdout.  And libkt
  * without pidfds (seccomp says ENOSYS or EPERM, from the start or from a
@@ -101,20 +107,38 @@ static const struct {
 	const char *name;
 	const char *env[3];
 	const char *arg;     /* helper option, or NULL */
-	int expect_fallback; /* libkt must count a fallback (DESIGN §2.7) */
+	/* libkt runs without pidfds, and must count that as a fallback rather
+	 * than fail a call. */
+	int expect_fallback;
+	int passes_stale;    /* audit or off: a stale kill goes through */
+	int by_number;       /* live sends go by number (no identity, or audit/off) */
 } modes[] = {
-	{ "default (enforce)", { NULL }, NULL, 0 },
-	{ "KT_MODE=enforce KT_LOG=stderr", { "KT_MODE=enforce", "KT_LOG=stderr", NULL }, NULL, 0 },
-	{ "KT_MODE=audit", { "KT_MODE=audit", NULL }, NULL, 0 },
-	{ "KT_MODE=off", { "KT_MODE=off", NULL }, NULL, 0 },
-	{ "KT_IDENTITY=inode", { "KT_IDENTITY=inode", NULL }, NULL, 0 },
-	{ "KT_IDENTITY=none", { "KT_IDENTITY=none", NULL }, NULL, 0 },
-	{ "KT_IDENTITY=none KT_MODE=audit", { "KT_IDENTITY=none", "KT_MODE=audit", NULL }, NULL, 0 },
-	{ "seccomp: pidfd calls fail ENOSYS", { NULL }, "--deny-pidfd=ENOSYS", 1 },
-	{ "seccomp: pidfd calls fail EPERM", { NULL }, "--deny-pidfd=EPERM", 1 },
-	{ "seccomp installed late: ENOSYS", { NULL }, "--deny-pidfd-late=ENOSYS", 1 },
-	{ "seccomp installed late: EPERM", { NULL }, "--deny-pidfd-late=EPERM", 1 },
+	{ "default (enforce)", { NULL }, NULL, 0, 0, 0 },
+	{ "KT_MODE=enforce KT_LOG=stderr", { "KT_MODE=enforce", "KT_LOG=stderr", NULL }, NULL, 0,
+	  0, 0 },
+	{ "KT_MODE=audit", { "KT_MODE=audit", NULL }, NULL, 0, 1, 1 },
+	{ "KT_MODE=off", { "KT_MODE=off", NULL }, NULL, 0, 1, 1 },
+	{ "KT_IDENTITY=inode", { "KT_IDENTITY=inode", NULL }, NULL, 0, 0, 0 },
+	{ "KT_IDENTITY=none", { "KT_IDENTITY=none", NULL }, NULL, 0, 0, 1 },
+	{ "KT_IDENTITY=none KT_MODE=audit", { "KT_IDENTITY=none", "KT_MODE=audit", NULL }, NULL, 0,
+	  1, 1 },
+	{ "seccomp: pidfd calls fail ENOSYS", { NULL }, "--deny-pidfd=ENOSYS", 1, 0, 1 },
+	{ "seccomp: pidfd calls fail EPERM", { NULL }, "--deny-pidfd=EPERM", 1, 0, 1 },
+	{ "seccomp installed late: ENOSYS", { NULL }, "--deny-pidfd-late=ENOSYS", 1, 0, 1 },
+	{ "seccomp installed late: EPERM", { NULL }, "--deny-pidfd-late=EPERM", 1, 0, 1 },
 };
+
+static void check_strangers(const char *out, int passes_stale, int by_number,
+                            const char *who);
+
+/* 1 if the mode's environment chooses the identity itself. */
+static int sets_identity(const char *const env[])
+{
+	for (int i = 0; env[i]; i++)
+		if (strncmp(env[i], "KT_IDENTITY=", 12) == 0)
+			return 1;
+	return 0;
+}
 
 START_TEST(test_identical_to_plain)
 {
@@ -131,6 +155,10 @@ START_TEST(test_identical_to_plain)
 		              "libkt ran without pidfds (%s) but counted no fallback: %.*s",
 		              modes[_i].name, (int)strcspn(info, "\n"), info);
 	}
+	int no_identity = !kt_test_have_pidfd() ||
+	                  (kt_test_identity() == KT_IDENTITY_NONE && !sets_identity(modes[_i].env));
+	check_strangers(with, modes[_i].passes_stale, modes[_i].by_number || no_identity,
+	                modes[_i].name);
 }
 END_TEST
 
@@ -342,6 +370,38 @@ static void assert_expected(const char *out, const char *const *lines, size_t n,
 	ck_assert_msg(bad == 0, "%d case(s) %s:%s", bad, who, msg);
 }
 
+/* A stale kill, and a live send during which the child dies and a stranger
+ * takes its number (test/helpers/parity.c).  Plain answers reach the
+ * stranger.  libkt in enforce mode refuses the stale kill, and with an
+ * identity sends the live one to the process it checked, gone by then: ESRCH,
+ * and the stranger lives.  Audit and off change nothing; without an identity
+ * the number is all libkt has, and the live send reaches the stranger. */
+static void check_strangers(const char *out, int passes_stale, int by_number, const char *who)
+{
+	const char *why;
+	if (!kt_test_can_pidns(&why)) {
+		printf("SKIP: stranger cases (%s): %s\n", who, why);
+		return;
+	}
+	const char *stale = passes_stale ? "0 unchanged killed-SIGTERM" : "-1 ESRCH alive";
+	const char *swap = by_number ? "0 unchanged killed-SIGUSR1" : "-1 ESRCH alive";
+	char want[4][96], line[256];
+	snprintf(want[0], sizeof want[0], "stranger.stale.kill.SIGTERM %s", stale);
+	snprintf(want[1], sizeof want[1], "stranger.stale.sigqueue.SIGTERM %s", stale);
+	snprintf(want[2], sizeof want[2], "stranger.swap.kill.SIGUSR1 %s", swap);
+	snprintf(want[3], sizeof want[3], "stranger.swap.sigqueue.SIGUSR1 %s", swap);
+	const char *const lines[] = { want[0], want[1], want[2], want[3] };
+	size_t n = N_OF(lines);
+	if (find_case(out, "stranger.swap.kill.SIGUSR1", line, sizeof line) &&
+	    strstr(line, " skip ")) {
+		printf("SKIP: stranger swap cases (%s): %s\n", who, line);
+		n = 2;
+	}
+	char verdict[160];
+	snprintf(verdict, sizeof verdict, "with a stranger on the number are wrong (%s)", who);
+	assert_expected(out, lines, n, verdict);
+}
+
 static void check_expected(const char *out, const char *who)
 {
 	assert_expected(out, expected, N_OF(expected), who);
@@ -374,14 +434,17 @@ END_TEST
  * expectation (or the kernel) is off, not libkt. */
 START_TEST(test_expected_without_libkt)
 {
-	check_expected(run_parity(0, 0, NULL, NULL, "without libkt"),
-	               "differ from the kernel's answer WITHOUT libkt (fix the expectation)");
+	const char *out = run_parity(0, 0, NULL, NULL, "without libkt");
+	check_expected(out, "differ from the kernel's answer WITHOUT libkt (fix the expectation)");
+	check_strangers(out, 1, 1, "without libkt");
 }
 END_TEST
 
 START_TEST(test_expected_with_libkt)
 {
-	check_expected(run_parity(1, 1, NULL, NULL, "with libkt"), "are wrong WITH libkt");
+	const char *out = run_parity(1, 1, NULL, NULL, "with libkt");
+	check_expected(out, "are wrong WITH libkt");
+	check_strangers(out, 0, kt_test_identity() == KT_IDENTITY_NONE, "with libkt");
 }
 END_TEST
 
@@ -431,32 +494,13 @@ START_TEST(test_hooks_fired)
 }
 END_TEST
 
-static Suite *parity_suite(void)
-{
-	Suite *s = suite_create("parity");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("identical");
-	tcase_add_loop_test(tc, test_identical_to_plain, 0, N_OF(modes));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("expected");
-	tcase_add_test(tc, test_expected_without_libkt);
-	tcase_add_test(tc, test_expected_with_libkt);
-	tcase_add_test(tc, test_Fork_cases_ran);
-	tcase_add_test(tc, test_eperm_through_registered_child);
-	tcase_add_test(tc, test_hooks_fired);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(parity_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("parity");
+	TCase *tc = kt_test_tcase(s, "identical", 0);
+	tcase_add_loop_test(tc, test_identical_to_plain, 0, N_OF(modes));
+
+	kt_test_tcase(s, "expected", 0, test_expected_without_libkt, test_expected_with_libkt,
+	              test_Fork_cases_ran, test_eperm_through_registered_child, test_hooks_fired);
+	return kt_test_main(s);
 }

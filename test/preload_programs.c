@@ -1,4 +1,4 @@
-/* Real programs nobody here wrote, with and without libkt (DESIGN §5): bash,
+/* Real programs nobody here wrote, the final judges, with and without libkt: bash,
  * dash, coreutils `timeout`, CPython's subprocess.  Two kinds of test:
  *
  *   ordinary kills of live children must behave exactly as without libkt
@@ -10,7 +10,6 @@
  *   with libkt.  The program speaks the helper's protocol on fds 3 and 4
  *   (see test/helpers/reuse.c). */
 #include <check.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +20,15 @@
 #include "scenario.h"
 #include "testlib.h"
 
+/* Seconds one program run may take before it is killed. */
+enum { RUN_TIMEOUT_S = 10 };
+
 /* Shell half of the protocol: fork a child, reap it with `wait`, report the
  * PID, wait for the stranger, then the stale kill and its status. */
 #define SH_STALE_AFTER_WAIT                                   \
 	"true & p=$!\n"                                       \
 	"wait $p\n"                                           \
-	"echo \"freed $p\" >&3\n"                             \
-	"read -r ready <&4\n"                                 \
-	"kill $p\n"                                           \
-	"echo \"result pid=$p kill_status=$?\" >&3\n"
+	SH_STALE_KILL("kill $p")
 
 /* The same, but no `wait`: bash reaps the child in its SIGCHLD handler
  * (waitpid(-1, WNOHANG) inside the handler), and the script notices only
@@ -37,10 +36,7 @@
 #define SH_STALE_AFTER_HANDLER_REAP                           \
 	"true & p=$!\n"                                       \
 	"while kill -0 $p 2>/dev/null; do :; done\n"          \
-	"echo \"freed $p\" >&3\n"                             \
-	"read -r ready <&4\n"                                 \
-	"kill $p\n"                                           \
-	"echo \"result pid=$p kill_status=$?\" >&3\n"
+	SH_STALE_KILL("kill $p")
 
 /* CPython: subprocess.Popen (vfork + exec on Linux), Popen.wait, then the
  * os.kill of the old pid that asyncio-style cancel paths do. */
@@ -76,99 +72,22 @@
 	"if [ -z \"$s\" ] || [ \"$s\" = Z ]; then echo orphan=dead;\n"      \
 	"else echo orphan=alive; kill $q; fi\n"
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Runs ARGV plainly (no namespace) and returns its wait status; *secs gets the
- * elapsed time.  OUT gets stdout+stderr. */
-static int run_plain(int preload, char *const argv[], char *out, size_t outsz, double *secs)
-{
-	double t0 = now_s();
-	int st = kt_test_run(preload, argv, NULL, out, outsz, 1, 10);
-	*secs = now_s() - t0;
-	ck_assert_msg(st != -1, "could not start %s", argv[0]);
-	return st;
-}
-
-/* 1 if PATH can be run; 0 after printing a SKIP line naming it. */
-static int installed(const char *path, const char *what)
-{
-	if (access(path, X_OK) == 0)
-		return 1;
-	printf("SKIP: %s: %s is not installed\n", what, path);
-	fflush(stdout);
-	return 0;
-}
-
-/* 1 if some line of TEXT mentions "stale" (any case) and PID as a whole number. */
-static int has_stale_report(const char *text, const char *pid)
-{
-	size_t plen = strlen(pid);
-	for (const char *line = text; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[1024];
-		if (len >= sizeof buf)
-			len = sizeof buf - 1;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		/* The result line is ours, not a report. */
-		if (strncmp(buf, "creation=", 9) != 0 && strcasestr(buf, "stale")) {
-			for (const char *p = strstr(buf, pid); p; p = strstr(p + 1, pid)) {
-				int before = p > buf && isdigit((unsigned char)p[-1]);
-				int after = isdigit((unsigned char)p[plen]);
-				if (!before && !after)
-					return 1;
-			}
-		}
-		line = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
-/* The stale-kill scenario for one real program (CMD), both halves.  Without
- * libkt the kill succeeds and the stranger dies; with libkt (KT_MODE default:
- * enforce) the program's kill fails (status 1) and the stranger lives.  When
- * REFUSAL_TEXT is set, the with-libkt output must contain it (the program's own
- * error message). */
+/* The stale-kill scenario for one real program (CMD), both halves (see
+ * scenario_program_stale_kill).  When REFUSAL_TEXT is set, the with-libkt
+ * output must contain it (the program's own error message). */
 static void check_stale_kill(const char *what, char *const cmd[], const char *refusal_text)
 {
-	if (!scenario_possible(what) || !installed(cmd[0], what))
-		return;
-	char *argv[16] = { (char *)kt_test_helper("reuse"), "--" };
-	int n = 2;
-	for (int i = 0; cmd[i] && n < 15; i++)
-		argv[n++] = cmd[i];
-	argv[n] = NULL;
 	struct scenario s;
-
-	if (!scenario_run(&s, 0, argv, NULL, what))
+	if (!scenario_program_stale_kill(&s, cmd, what))
 		return;
-	scenario_expect(&s, "kill_status", "0", what, 0);
-	scenario_expect(&s, "stranger", "killed", what, 0);
-
-	if (!scenario_run(&s, 1, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "1", what, 1);
-	scenario_expect(&s, "stranger", "alive", what, 1);
 	if (refusal_text)
 		ck_assert_msg(strstr(s.out, refusal_text) != NULL,
 		              "%s (with libkt): expected \"%s\" from the program, output:\n%s",
 		              what, refusal_text, s.out);
-	/* Nothing from libkt unless asked (contract §2.7). */
+	/* Nothing from libkt on the program's stdout or stderr unless asked. */
 	ck_assert_msg(strcasestr(s.out, "stale") == NULL && strstr(s.out, "libkt") == NULL,
 	              "%s (with libkt, no KT_LOG): libkt wrote output:\n%s", what, s.out);
 }
-
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
 
 /* The everyday case must be untouched: kill of a live background job. */
 START_TEST(test_bash_kill_live_job)
@@ -177,7 +96,7 @@ START_TEST(test_bash_kill_live_job)
 	char out[1024];
 	double secs;
 	for (int preload = 0; preload <= 1; preload++) {
-		int st = run_plain(preload, argv, out, sizeof out, &secs);
+		int st = kt_test_run_timed(preload, argv, out, sizeof out, RUN_TIMEOUT_S, &secs);
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 143,
 		              "bash (%s libkt): status 0x%x, expected exit 143, output:\n%s",
 		              preload ? "with" : "without", st, out);
@@ -195,7 +114,7 @@ START_TEST(test_timeout_kills_from_handler)
 	char out[1024];
 	double secs;
 	for (int preload = 0; preload <= 1; preload++) {
-		int st = run_plain(preload, argv, out, sizeof out, &secs);
+		int st = kt_test_run_timed(preload, argv, out, sizeof out, RUN_TIMEOUT_S, &secs);
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 124,
 		              "timeout (%s libkt): status 0x%x, expected exit 124, output:\n%s",
 		              preload ? "with" : "without", st, out);
@@ -212,7 +131,7 @@ START_TEST(test_bash_group_outlives_leader)
 	char out[2048];
 	double secs;
 	for (int preload = 0; preload <= 1; preload++) {
-		int st = run_plain(preload, argv, out, sizeof out, &secs);
+		int st = kt_test_run_timed(preload, argv, out, sizeof out, RUN_TIMEOUT_S, &secs);
 		const char *how = preload ? "with" : "without";
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		              "bash (%s libkt): status 0x%x, output:\n%s", how, st, out);
@@ -226,32 +145,27 @@ START_TEST(test_bash_group_outlives_leader)
 }
 END_TEST
 
-START_TEST(test_bash_stale_kill_after_wait)
-{
-	char *cmd[] = { "/bin/bash", "-c", SH_STALE_AFTER_WAIT, NULL };
-	check_stale_kill("bash: kill $p after wait $p", cmd, "No such process");
-}
-END_TEST
+/* Stale kills by real programs: the command, and the program's own message
+ * when its kill fails (NULL: none asserted). */
+static const struct {
+	const char *what;
+	const char *cmd[6];
+	const char *refusal_text;
+} stale_programs[] = {
+	{ "bash: kill $p after wait $p", { "/bin/bash", "-c", SH_STALE_AFTER_WAIT },
+	  "No such process" },
+	{ "bash: kill $p after its SIGCHLD handler reaped $p",
+	  { "/bin/bash", "-c", SH_STALE_AFTER_HANDLER_REAP }, "No such process" },
+	{ "dash: kill $p after wait $p", { "/bin/dash", "-c", SH_STALE_AFTER_WAIT },
+	  "No such process" },
+	{ "python3: os.kill(p.pid) after Popen.wait()",
+	  { "/usr/bin/python3", "-I", "-S", "-c", PY_STALE_AFTER_WAIT }, NULL },
+};
 
-START_TEST(test_bash_stale_kill_after_handler_reap)
+START_TEST(test_stale_kill_refused)
 {
-	char *cmd[] = { "/bin/bash", "-c", SH_STALE_AFTER_HANDLER_REAP, NULL };
-	check_stale_kill("bash: kill $p after its SIGCHLD handler reaped $p", cmd,
-	                 "No such process");
-}
-END_TEST
-
-START_TEST(test_dash_stale_kill_after_wait)
-{
-	char *cmd[] = { "/bin/dash", "-c", SH_STALE_AFTER_WAIT, NULL };
-	check_stale_kill("dash: kill $p after wait $p", cmd, "No such process");
-}
-END_TEST
-
-START_TEST(test_python_stale_kill_after_wait)
-{
-	char *cmd[] = { "/usr/bin/python3", "-I", "-S", "-c", PY_STALE_AFTER_WAIT, NULL };
-	check_stale_kill("python3: os.kill(p.pid) after Popen.wait()", cmd, NULL);
+	check_stale_kill(stale_programs[_i].what, (char *const *)stale_programs[_i].cmd,
+	                 stale_programs[_i].refusal_text);
 }
 END_TEST
 
@@ -283,12 +197,7 @@ static void check_stale_kill_logged(const char *mode)
 		return;
 	scenario_expect(&s, "kill_status", enforce ? "1" : "0", what, 1);
 	scenario_expect(&s, "stranger", enforce ? "alive" : "killed", what, 1);
-	char pid[32];
-	scenario_field(&s, "pid", pid, sizeof pid);
-	ck_assert_msg(pid[0] != '\0', "%s: no pid in the result line: %s", what, s.line);
-	ck_assert_msg(has_stale_report(s.out, pid),
-	              "%s (with libkt): no stderr line mentions \"stale\" and pid %s; output:\n%s",
-	              what, pid, s.out);
+	scenario_expect_stale_report(&s, what);
 }
 
 START_TEST(test_bash_stale_kill_reported)
@@ -303,38 +212,16 @@ START_TEST(test_bash_stale_kill_reported_audit)
 }
 END_TEST
 
-static Suite *programs_suite(void)
-{
-	Suite *s = suite_create("programs");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("live kills");
-	tcase_add_test(tc, test_bash_kill_live_job);
-	tcase_add_test(tc, test_timeout_kills_from_handler);
-	tcase_add_test(tc, test_bash_group_outlives_leader);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("stale kills");
-	tcase_add_test(tc, test_bash_stale_kill_after_wait);
-	tcase_add_test(tc, test_bash_stale_kill_after_handler_reap);
-	tcase_add_test(tc, test_dash_stale_kill_after_wait);
-	tcase_add_test(tc, test_python_stale_kill_after_wait);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("reports");
-	tcase_add_test(tc, test_bash_stale_kill_reported);
-	tcase_add_test(tc, test_bash_stale_kill_reported_audit);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(programs_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("programs");
+	kt_test_tcase(s, "live kills", 0, test_bash_kill_live_job,
+	              test_timeout_kills_from_handler, test_bash_group_outlives_leader);
+
+	tcase_add_loop_test(kt_test_tcase(s, "stale kills", 0), test_stale_kill_refused, 0,
+	                    (int)(sizeof stale_programs / sizeof stale_programs[0]));
+
+	kt_test_tcase(s, "reports", 0, test_bash_stale_kill_reported,
+	              test_bash_stale_kill_reported_audit);
+	return kt_test_main(s);
 }

@@ -1,7 +1,7 @@
-/* Real programs on the paths of issue 3, with and without libkt: dash (vfork
- * for every external command), CPython's subprocess (vfork + exec), GNU make
- * -j (posix_spawn, then /bin/sh's vfork), and the seed's pattern in shell
- * form (the child makes its own process group, the parent kills the group).
+/* Real programs on the vfork and spawn paths, with and without libkt: dash
+ * (vfork for every external command), CPython's subprocess (vfork + exec), GNU
+ * make -j (posix_spawn, then /bin/sh's vfork), and a child that makes its own
+ * process group in shell form, whose parent then kills the group.
  *
  * Ordinary use must behave exactly as without libkt; where a stale kill is
  * possible, the reuse helper's PID namespace shows it refused.  (CPython's
@@ -17,32 +17,8 @@
 #include "scenario.h"
 #include "testlib.h"
 
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int installed(const char *path, const char *what)
-{
-	if (access(path, X_OK) == 0)
-		return 1;
-	printf("SKIP: %s: %s is not installed\n", what, path);
-	fflush(stdout);
-	return 0;
-}
-
-/* Runs ARGV with or without libkt; returns its wait status, OUT gets
- * stdout+stderr, *secs the elapsed time. */
-static int run(int preload, char *const argv[], char *out, size_t outsz, double *secs)
-{
-	double t0 = now_s();
-	int st = kt_test_run(preload, argv, NULL, out, outsz, 1, 20);
-	*secs = now_s() - t0;
-	ck_assert_msg(st != -1, "could not start %s", argv[0]);
-	return st;
-}
+/* Seconds one program run may take before it is killed. */
+enum { RUN_TIMEOUT_S = 20 };
 
 /* Both ways: exit status WANT, in under MAX_S seconds. */
 static void expect_both(char *const argv[], int want, double max_s, const char *what)
@@ -50,7 +26,7 @@ static void expect_both(char *const argv[], int want, double max_s, const char *
 	char out[4096];
 	double secs;
 	for (int preload = 0; preload <= 1; preload++) {
-		int st = run(preload, argv, out, sizeof out, &secs);
+		int st = kt_test_run_timed(preload, argv, out, sizeof out, RUN_TIMEOUT_S, &secs);
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == want,
 		              "%s (%s libkt): status 0x%x, expected exit %d, output:\n%s", what,
 		              preload ? "with" : "without", st, want, out);
@@ -59,17 +35,11 @@ static void expect_both(char *const argv[], int want, double max_s, const char *
 	}
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* ---- dash ---------------------------------------------------------------- */
 
 START_TEST(test_dash_kill_background_job)
 {
-	if (!installed("/bin/dash", "dash kill $!"))
+	if (!kt_test_installed("/bin/dash", "dash kill $!"))
 		return;
 	char *argv[] = { "/bin/dash", "-c", "sleep 30 & kill $!; wait $!", NULL };
 	expect_both(argv, 143, 5.0, "dash: sleep 30 & kill $!; wait $!");
@@ -80,7 +50,7 @@ END_TEST
  * usual, exit statuses included. */
 START_TEST(test_dash_foreground_commands)
 {
-	if (!installed("/bin/dash", "dash foreground commands"))
+	if (!kt_test_installed("/bin/dash", "dash foreground commands"))
 		return;
 	char *argv[] = { "/bin/dash", "-c",
 	                 "i=0; while [ $i -lt 50 ]; do /bin/true || exit 9; i=$((i+1)); done; "
@@ -88,7 +58,7 @@ START_TEST(test_dash_foreground_commands)
 	char out[4096];
 	double secs;
 	for (int preload = 0; preload <= 1; preload++) {
-		int st = run(preload, argv, out, sizeof out, &secs);
+		int st = kt_test_run_timed(preload, argv, out, sizeof out, RUN_TIMEOUT_S, &secs);
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strcmp(out, "1 127\n") == 0,
 		              "dash (%s libkt): status 0x%x, output '%s'",
 		              preload ? "with" : "without", st, out);
@@ -102,31 +72,18 @@ END_TEST
 	"t=$(mktemp)\n"                                                       \
 	"/bin/sh -c 'echo $$' > \"$t\"\n"                                     \
 	"read p < \"$t\"; rm -f \"$t\"\n"                                     \
-	"echo \"freed $p\" >&3\n"                                             \
-	"read -r ready <&4\n"                                                 \
-	"kill $p\n"                                                           \
-	"echo \"result pid=$p kill_status=$?\" >&3\n"
+	SH_STALE_KILL("kill $p")
 
 START_TEST(test_dash_stale_kill_of_vforked_command)
 {
 	const char *what = "dash: kill of a vforked foreground command's old PID";
-	if (!scenario_possible(what) || !installed("/bin/dash", what))
-		return;
-	char *argv[] = { (char *)kt_test_helper("reuse"), "--", "/bin/dash", "-c",
-	                 DASH_STALE_VFORKED, NULL };
+	char *cmd[] = { "/bin/dash", "-c", DASH_STALE_VFORKED, NULL };
 	struct scenario s;
-	if (!scenario_run(&s, 0, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "0", what, 0);
-	scenario_expect(&s, "stranger", "killed", what, 0);
-	if (!scenario_run(&s, 1, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "1", what, 1);
-	scenario_expect(&s, "stranger", "alive", what, 1);
+	scenario_program_stale_kill(&s, cmd, what);
 }
 END_TEST
 
-/* ---- the seed's pattern: the child makes its own group, the parent kills it */
+/* ---- a child that leads its own group, killed by group ------------------ */
 
 #define SH_GROUP_KILL                                                        \
 	"t=$(mktemp -u); mkfifo \"$t\"\n"                                     \
@@ -137,7 +94,7 @@ END_TEST
 
 START_TEST(test_dash_kill_own_group)
 {
-	if (!installed("/bin/dash", "dash kill -$!") || !installed("/usr/bin/setsid", "setsid"))
+	if (!kt_test_installed("/bin/dash", "dash kill -$!") || !kt_test_installed("/usr/bin/setsid", "setsid"))
 		return;
 	char *argv[] = { "/bin/dash", "-c", SH_GROUP_KILL, NULL };
 	expect_both(argv, 143, 5.0, "dash: setsid child, kill -TERM -$!");
@@ -149,28 +106,16 @@ END_TEST
 #define SH_STALE_GROUP_KILL                                                  \
 	"setsid /bin/true & p=$!\n"                                           \
 	"wait $p\n"                                                           \
-	"echo \"freed $p\" >&3\n"                                             \
-	"read -r ready <&4\n"                                                 \
-	"kill -TERM -$p\n"                                                    \
-	"echo \"result pid=$p kill_status=$?\" >&3\n"
+	SH_STALE_KILL("kill -TERM -$p")
 
 START_TEST(test_dash_stale_group_kill)
 {
 	const char *what = "dash: kill -TERM -$p after wait $p";
-	if (!scenario_possible(what) || !installed("/bin/dash", what) ||
-	    !installed("/usr/bin/setsid", what))
+	if (!kt_test_installed("/usr/bin/setsid", what))
 		return;
-	char *argv[] = { (char *)kt_test_helper("reuse"), "--", "/bin/dash",
-	                 "-c", SH_STALE_GROUP_KILL, NULL };
+	char *cmd[] = { "/bin/dash", "-c", SH_STALE_GROUP_KILL, NULL };
 	struct scenario s;
-	if (!scenario_run(&s, 0, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "0", what, 0);
-	scenario_expect(&s, "stranger", "killed", what, 0);
-	if (!scenario_run(&s, 1, argv, NULL, what))
-		return;
-	scenario_expect(&s, "kill_status", "1", what, 1);
-	scenario_expect(&s, "stranger", "alive", what, 1);
+	scenario_program_stale_kill(&s, cmd, what);
 }
 END_TEST
 
@@ -204,15 +149,15 @@ END_TEST
 START_TEST(test_python_subprocess)
 {
 	const char *py = "/usr/bin/python3";
-	if (!installed(py, "CPython subprocess"))
+	if (!kt_test_installed(py, "CPython subprocess"))
 		return;
 	char *argv[] = { (char *)py, "-I", "-S", "-c", PY_SUBPROCESS, NULL };
 	char plain[2048], hooked[2048];
 	double secs;
-	int st = run(0, argv, plain, sizeof plain, &secs);
+	int st = kt_test_run_timed(0, argv, plain, sizeof plain, RUN_TIMEOUT_S, &secs);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "python (without libkt): 0x%x\n%s", st,
 	              plain);
-	st = run(1, argv, hooked, sizeof hooked, &secs);
+	st = kt_test_run_timed(1, argv, hooked, sizeof hooked, RUN_TIMEOUT_S, &secs);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "python (with libkt): 0x%x\n%s", st,
 	              hooked);
 	static const char *const want[] = { "kill=-9", "terminate=-15", "timeout=expired fast=1",
@@ -234,7 +179,7 @@ END_TEST
 
 START_TEST(test_make_parallel)
 {
-	if (!installed("/usr/bin/make", "make -j"))
+	if (!kt_test_installed("/usr/bin/make", "make -j"))
 		return;
 	char dir[] = "/tmp/kt-make-XXXXXX";
 	ck_assert(mkdtemp(dir) != NULL);
@@ -252,7 +197,7 @@ START_TEST(test_make_parallel)
 	char out[4096];
 	double secs;
 	for (int preload = 0; preload <= 1; preload++) {
-		int st = run(preload, argv, out, sizeof out, &secs);
+		int st = kt_test_run_timed(preload, argv, out, sizeof out, RUN_TIMEOUT_S, &secs);
 		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		              "make (%s libkt): 0x%x\n%s", preload ? "with" : "without", st, out);
 		ck_assert_msg(strstr(out, "a\n") && strstr(out, "b\n") && strstr(out, "c\n") &&
@@ -266,40 +211,16 @@ START_TEST(test_make_parallel)
 }
 END_TEST
 
-static Suite *programs_children_suite(void)
-{
-	Suite *s = suite_create("programs_children");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("dash");
-	tcase_add_test(tc, test_dash_kill_background_job);
-	tcase_add_test(tc, test_dash_foreground_commands);
-	tcase_add_test(tc, test_dash_stale_kill_of_vforked_command);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("groups");
-	tcase_add_test(tc, test_dash_kill_own_group);
-	tcase_add_test(tc, test_dash_stale_group_kill);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("python");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_python_subprocess);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("make");
-	tcase_add_test(tc, test_make_parallel);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(programs_children_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("programs_children");
+	kt_test_tcase(s, "dash", 0, test_dash_kill_background_job,
+	              test_dash_foreground_commands, test_dash_stale_kill_of_vforked_command);
+
+	kt_test_tcase(s, "groups", 0, test_dash_kill_own_group, test_dash_stale_group_kill);
+
+	kt_test_tcase(s, "python", 60, test_python_subprocess);
+
+	kt_test_tcase(s, "make", 0, test_make_parallel);
+	return kt_test_main(s);
 }

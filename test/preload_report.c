@@ -59,6 +59,16 @@ static void run_stale(struct run *r, char *const env[], const char *arg)
 	              "stale_kill failed, status 0x%x:\n%s", r->status, r->out);
 }
 
+/* run_stale with KT_LOG=stderr in log FORMAT and KT_MODE=MODE. */
+static void run_stale_logged(struct run *r, const char *format, const char *mode)
+{
+	char kv_format[32], kv_mode[32];
+	snprintf(kv_format, sizeof kv_format, "KT_LOG_FORMAT=%s", format);
+	snprintf(kv_mode, sizeof kv_mode, "KT_MODE=%s", mode);
+	char *env[] = { "KT_LOG=stderr", kv_format, kv_mode, NULL };
+	run_stale(r, env, NULL);
+}
+
 /* The job's PID, from the helper's own result line. */
 static int job_pid(const struct run *r)
 {
@@ -79,12 +89,6 @@ static void expect_valid_json(const char *out)
 	ck_assert_msg(b == NULL, "invalid JSON line: %s", b);
 }
 
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 /* Nothing is written anywhere unless asked. */
 START_TEST(test_silent_without_kt_log)
 {
@@ -104,11 +108,8 @@ static const char *const modes[] = { "enforce", "audit" };
 START_TEST(test_json_stale_no_holder)
 {
 	const char *mode = modes[_i];
-	char kv[32];
-	snprintf(kv, sizeof kv, "KT_MODE=%s", mode);
-	char *env[] = { "KT_LOG=stderr", "KT_LOG_FORMAT=json", kv, NULL };
 	struct run r;
-	run_stale(&r, env, NULL);
+	run_stale_logged(&r, "json", mode);
 	int audit = strcmp(mode, "audit") == 0;
 	int pid = job_pid(&r);
 	expect_valid_json(r.out);
@@ -147,11 +148,8 @@ END_TEST
 START_TEST(test_text_stale_no_holder)
 {
 	const char *mode = modes[_i];
-	char kv[32];
-	snprintf(kv, sizeof kv, "KT_MODE=%s", mode);
-	char *env[] = { "KT_LOG=stderr", "KT_LOG_FORMAT=text", kv, NULL };
 	struct run r;
-	run_stale(&r, env, NULL);
+	run_stale_logged(&r, "text", mode);
 	int audit = strcmp(mode, "audit") == 0;
 	int pid = job_pid(&r);
 	char want[160];
@@ -456,42 +454,19 @@ START_TEST(test_hostile_path_stays_valid)
 }
 END_TEST
 
-static Suite *report_suite(void)
-{
-	Suite *s = suite_create("report");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("stale_kill");
-	tcase_add_test(tc, test_silent_without_kt_log);
-	tcase_add_loop_test(tc, test_json_stale_no_holder, 0, 2);
-	tcase_add_loop_test(tc, test_text_stale_no_holder, 0, 2);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("holder");
-	tcase_add_test(tc, test_holder_json_enforce);
-	tcase_add_test(tc, test_holder_json_audit);
-	tcase_add_test(tc, test_holder_text_enforce);
-	tcase_add_test(tc, test_holder_text_audit);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("other events");
-	tcase_add_loop_test(tc, test_degraded, 0, (int)(sizeof degradations / sizeof degradations[0]));
-	tcase_add_loop_test(tc, test_summary, 0, 3);
-	tcase_add_test(tc, test_summary_audit_counts);
-	tcase_add_test(tc, test_log_file);
-	tcase_add_test(tc, test_warning_json);
-	tcase_add_test(tc, test_hostile_path_stays_valid);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(report_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("report");
+	TCase *tc = kt_test_tcase(s, "stale_kill", 0, test_silent_without_kt_log);
+	tcase_add_loop_test(tc, test_json_stale_no_holder, 0, 2);
+	tcase_add_loop_test(tc, test_text_stale_no_holder, 0, 2);
+
+	kt_test_tcase(s, "holder", 0, test_holder_json_enforce, test_holder_json_audit,
+	              test_holder_text_enforce, test_holder_text_audit);
+
+	tc = kt_test_tcase(s, "other events", 0, test_summary_audit_counts, test_log_file,
+	                   test_warning_json, test_hostile_path_stays_valid);
+	tcase_add_loop_test(tc, test_degraded, 0, (int)(sizeof degradations / sizeof degradations[0]));
+	tcase_add_loop_test(tc, test_summary, 0, 3);
+	return kt_test_main(s);
 }

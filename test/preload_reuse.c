@@ -1,4 +1,4 @@
-/* Deterministic PID-reuse tests (DESIGN §5): a child is created by one creation
+/* Deterministic PID-reuse tests (docs/testing.md): a child is created by one creation
  * path, reaped by one reap path, and a stranger — a child of another process —
  * is placed exactly on its freed PID in a private PID namespace.  The program
  * then kill()s the old number.  Every test asserts both halves:
@@ -9,7 +9,6 @@
  * The scenario itself is test/helpers/reuse.c; this suite only picks the
  * combinations and judges the result lines. */
 #include <check.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +21,10 @@
 struct combo {
 	const char *creation;
 	const char *reap;
-	/* The reap goes through a hooked wait call, so libkt must know the child
-	 * is reaped (contract §2.6) — not merely find the stranger's inode
-	 * different.  SIG_IGN auto-reaping has no call to hook. */
+	/* The reap goes through a hooked wait call, which marks the child reaped
+	 * before it returns, so libkt must know the child is reaped — not merely
+	 * find the stranger's inode different.  SIG_IGN auto-reaping has no call
+	 * to hook. */
 	int hooked_reap;
 	const char *send;  /* --send= of the helper; NULL: kill */
 	const char *from;  /* --from= of the helper; NULL: main */
@@ -40,7 +40,7 @@ static const struct combo by_creation[] = {
 	{ .creation = "_Fork", .reap = "waitpid", .hooked_reap = 1 },
 	{ .creation = "posix_spawn", .reap = "waitpid", .hooked_reap = 1 },
 	{ .creation = "posix_spawnp", .reap = "waitpid", .hooked_reap = 1 },
-	/* Also in the contract (§2.1), though not the first hooks written. */
+	/* Every creation path libkt hooks registers the child, these too. */
 	{ .creation = "vfork", .reap = "waitpid", .hooked_reap = 1 },
 	{ .creation = "clone", .reap = "waitpid", .hooked_reap = 1 },
 };
@@ -73,28 +73,7 @@ static const struct combo crossed[] = {
 	{ .creation = "posix_spawnp", .reap = "waitid_pidfd", .hooked_reap = 1 },
 };
 
-/* 1 if a line of OUT other than the result line says "stale" and names PID. */
-static int has_stale_report(const char *out, const char *pid)
-{
-	for (const char *line = out; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[1024];
-		if (len >= sizeof buf)
-			len = sizeof buf - 1;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		if (strncmp(buf, "creation=", 9) != 0 && strcasestr(buf, "stale"))
-			for (const char *p = strstr(buf, pid); p; p = strstr(p + 1, pid))
-				if ((p == buf || !isdigit((unsigned char)p[-1])) &&
-				    !isdigit((unsigned char)p[strlen(pid)]))
-					return 1;
-		line = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
-/* The other ways to send a signal to a child (contract §2.2, §2.3): a
+/* The other ways to send a signal to a child, each refused when stale: a
  * sigqueue, and the group forms where the child and the stranger each lead a
  * process group named by the reused number. */
 static const struct combo by_send[] = {
@@ -120,7 +99,7 @@ static const struct combo in_handler[] = {
 /* Forced identity modes.  With KT_IDENTITY=none libkt holds no pidfd and
  * cannot recognise a stranger, but the wait hooks still know which children
  * were reaped, so a stale kill after a hooked reap must still be refused
- * (DESIGN §3, "Degradation").  Even SIG_IGN auto-reaping is caught: at
+ * (docs/design.md, degradation).  Even SIG_IGN auto-reaping is caught: at
  * kill time libkt asks waitid(WNOWAIT) whether the number is still a child
  * of ours, and a stranger is not. */
 static const struct combo by_identity[] = {
@@ -189,65 +168,42 @@ static void check_combo(const struct combo *c)
 	if (!scenario_run(&s, 1, argv, env, what))
 		return;
 	scenario_expect_refused(&s, what, c->hooked_reap);
-	if (c->logged) {
-		char pid[32];
-		scenario_field(&s, "pid", pid, sizeof pid);
-		ck_assert_msg(has_stale_report(s.out, pid),
-		              "%s (with libkt): no line mentions \"stale\" and pid %s; output:\n%s",
-		              what, pid, s.out);
-	}
+	if (c->logged)
+		scenario_expect_stale_report(&s, what);
 }
-
-START_TEST(test_libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
-START_TEST(test_by_creation)
-{
-	check_combo(&by_creation[_i]);
-}
-END_TEST
-
-START_TEST(test_by_reap)
-{
-	check_combo(&by_reap[_i]);
-}
-END_TEST
-
-START_TEST(test_crossed)
-{
-	check_combo(&crossed[_i]);
-}
-END_TEST
-
-START_TEST(test_by_send)
-{
-	check_combo(&by_send[_i]);
-}
-END_TEST
-
-START_TEST(test_in_handler)
-{
-	check_combo(&in_handler[_i]);
-}
-END_TEST
-
-START_TEST(test_by_identity)
-{
-	check_combo(&by_identity[_i]);
-}
-END_TEST
 
 /* The helper's fallback for kernels where clone3(set_tid) is refused: the
  * stranger placed through /proc/sys/kernel/ns_last_pid must give the same
  * answers, or that fallback would hide a broken scenario. */
-START_TEST(test_ns_last_pid_placement)
+static const struct combo placement[] = {
+	{ .creation = "fork", .reap = "waitpid", .hooked_reap = 1, .place = "ns_last_pid" },
+};
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* The tables above, each a test case of its own. */
+static const struct {
+	const char *name;
+	const struct combo *combos;
+	int n;
+} groups[] = {
+	{ "creation", by_creation, N_OF(by_creation) },
+	{ "reap", by_reap, N_OF(by_reap) },
+	{ "crossed", crossed, N_OF(crossed) },
+	{ "send", by_send, N_OF(by_send) },
+	{ "handler", in_handler, N_OF(in_handler) },
+	{ "identity", by_identity, N_OF(by_identity) },
+	{ "placement", placement, N_OF(placement) },
+};
+
+/* _i counts through the combinations of every group, one group after another. */
+START_TEST(test_combo)
 {
-	static const struct combo c = { .creation = "fork", .reap = "waitpid", .hooked_reap = 1,
-	                                .place = "ns_last_pid" };
-	check_combo(&c);
+	int i = _i;
+	size_t g = 0;
+	while (i >= groups[g].n)
+		i -= groups[g++].n;
+	check_combo(&groups[g].combos[i]);
 }
 END_TEST
 
@@ -287,55 +243,16 @@ START_TEST(test_mode_off_delivers)
 }
 END_TEST
 
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static Suite *reuse_suite(void)
-{
-	Suite *s = suite_create("reuse");
-	TCase *tc = tcase_create("loaded");
-	tcase_add_test(tc, test_libkt_loaded);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("creation");
-	tcase_add_loop_test(tc, test_by_creation, 0, N_OF(by_creation));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("reap");
-	tcase_add_loop_test(tc, test_by_reap, 0, N_OF(by_reap));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("crossed");
-	tcase_add_loop_test(tc, test_crossed, 0, N_OF(crossed));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("send");
-	tcase_add_loop_test(tc, test_by_send, 0, N_OF(by_send));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("handler");
-	tcase_add_loop_test(tc, test_in_handler, 0, N_OF(in_handler));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("identity");
-	tcase_add_loop_test(tc, test_by_identity, 0, N_OF(by_identity));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("placement");
-	tcase_add_test(tc, test_ns_last_pid_placement);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("modes");
-	tcase_add_test(tc, test_mode_audit_delivers);
-	tcase_add_test(tc, test_mode_off_delivers);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(reuse_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = kt_test_preload_suite("reuse");
+	int first = 0;
+	for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+		TCase *tc = kt_test_tcase(s, groups[g].name, 0);
+		tcase_add_loop_test(tc, test_combo, first, first + groups[g].n);
+		first += groups[g].n;
+	}
+
+	kt_test_tcase(s, "modes", 0, test_mode_audit_delivers, test_mode_off_delivers);
+	return kt_test_main(s);
 }

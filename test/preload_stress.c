@@ -17,12 +17,6 @@
 
 #include "testlib.h"
 
-START_TEST(libkt_loaded)
-{
-	kt_test_assert_loaded();
-}
-END_TEST
-
 START_TEST(stress_with_libkt)
 {
 	static char out[65536];
@@ -43,15 +37,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("stress");
-	TCase *tc = tcase_create("stress");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, libkt_loaded);
-	tcase_add_test(tc, stress_with_libkt);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	Suite *s = kt_test_preload_suite("stress");
+	kt_test_tcase(s, "stress", 120, stress_with_libkt);
+	return kt_test_main(s);
 }

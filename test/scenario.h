@@ -5,11 +5,22 @@
 #define KT_TEST_SCENARIO_H
 
 #include <check.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "testlib.h"
+
+/* The shell half of the helper's protocol for a program (reuse -- CMD), once
+ * the script has reaped its child $p: report the freed PID on fd 3, wait on
+ * fd 4 until the stranger holds it, run KILL (a command using $p) and report
+ * its status. */
+#define SH_STALE_KILL(kill)                                    \
+	"echo \"freed $p\" >&3\n"                               \
+	"read -r ready <&4\n"                                    \
+	kill "\n"                                                \
+	"echo \"result pid=$p kill_status=$?\" >&3\n"
 
 /* The helper's exit status when no PID namespace can be made (see reuse.c). */
 #define SCENARIO_NO_PIDNS 77
@@ -129,6 +140,64 @@ static inline void scenario_expect_refused(const struct scenario *s, const char 
 	scenario_expect(s, "stranger", "alive", what, 1);
 	if (hooked_reap)
 		scenario_expect(s, "kt_state", "reaped", what, 1);
+}
+
+/* ck_assert that a line of the helper's output other than the result line
+ * (a libkt report) says "stale" (in any case) and names the result line's
+ * pid as a whole number. */
+static inline void scenario_expect_stale_report(const struct scenario *s, const char *what)
+{
+	char pid[32];
+	scenario_field(s, "pid", pid, sizeof pid);
+	ck_assert_msg(pid[0] != '\0', "%s: no pid in the result line: %s", what, s->line);
+	size_t plen = strlen(pid);
+	for (const char *line = s->out; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char buf[1024];
+		if (len >= sizeof buf)
+			len = sizeof buf - 1;
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		if (strncmp(buf, "creation=", 9) != 0 && strcasestr(buf, "stale"))
+			for (const char *p = strstr(buf, pid); p; p = strstr(p + 1, pid))
+				if ((p == buf || !isdigit((unsigned char)p[-1])) &&
+				    !isdigit((unsigned char)p[plen]))
+					return;
+		line = end ? end + 1 : NULL;
+	}
+	ck_assert_msg(0, "%s (with libkt): no line mentions \"stale\" and pid %s; output:\n%s",
+	              what, pid, s->out);
+}
+
+/* The stale-kill scenario for a real program: CMD (CMD[0] a path) speaks the
+ * helper's protocol on fds 3 and 4 (test/helpers/reuse.c, "reuse -- CMD") and
+ * kills the PID it reaped after the stranger took it.  Both halves: without
+ * libkt the program's kill succeeds (kill_status=0) and the stranger dies;
+ * with libkt (the default mode, enforce) the kill fails (kill_status=1) and
+ * the stranger lives.  Returns 1 with S holding the run with libkt, or 0 after
+ * a SKIP line (no PID namespace here, or CMD[0] not installed). */
+static inline int scenario_program_stale_kill(struct scenario *s, char *const cmd[],
+                                              const char *what)
+{
+	if (!scenario_possible(what) || !kt_test_installed(cmd[0], what))
+		return 0;
+	char *argv[24] = { (char *)kt_test_helper("reuse"), "--" };
+	int n = 2;
+	for (int i = 0; cmd[i] && n < 23; i++)
+		argv[n++] = cmd[i];
+	argv[n] = NULL;
+
+	if (!scenario_run(s, 0, argv, NULL, what))
+		return 0;
+	scenario_expect(s, "kill_status", "0", what, 0);
+	scenario_expect(s, "stranger", "killed", what, 0);
+
+	if (!scenario_run(s, 1, argv, NULL, what))
+		return 0;
+	scenario_expect(s, "kill_status", "1", what, 1);
+	scenario_expect(s, "stranger", "alive", what, 1);
+	return 1;
 }
 
 #endif

@@ -144,6 +144,32 @@ int kt_test_run(int preload, char *const argv[], char *const extra_env[],
 	return status;
 }
 
+int kt_test_run_timed(int preload, char *const argv[], char *out, size_t outsz,
+                      int timeout_s, double *secs)
+{
+	double t0 = kt_test_now_s();
+	int st = kt_test_run(preload, argv, NULL, out, outsz, 1, timeout_s);
+	*secs = kt_test_now_s() - t0;
+	ck_assert_msg(st != -1, "could not start %s", argv[0]);
+	return st;
+}
+
+double kt_test_now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int kt_test_installed(const char *path, const char *what)
+{
+	if (access(path, X_OK) == 0)
+		return 1;
+	printf("SKIP: %s: %s is not installed\n", what, path);
+	fflush(stdout);
+	return 0;
+}
+
 void kt_test_assert_loaded(void)
 {
 	Dl_info info;
@@ -156,6 +182,39 @@ void kt_test_assert_loaded(void)
 	              info.dli_fname);
 	ck_assert_msg(dlsym(RTLD_DEFAULT, "kt_version") != NULL,
 	              "kt_version not exported");
+}
+
+START_TEST(libkt_is_loaded)
+{
+	kt_test_assert_loaded();
+}
+END_TEST
+
+TCase *kt_test_tcase_with(Suite *s, const char *name, int timeout_s, const TTest *const tests[])
+{
+	TCase *tc = tcase_create(name);
+	if (timeout_s)
+		tcase_set_timeout(tc, timeout_s);
+	for (size_t i = 0; tests[i]; i++)
+		tcase_add_test(tc, tests[i]);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+Suite *kt_test_preload_suite(const char *name)
+{
+	Suite *s = suite_create(name);
+	kt_test_tcase(s, "loaded", 0, libkt_is_loaded);
+	return s;
+}
+
+int kt_test_main(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int kt_test_can_pidns(const char **why)

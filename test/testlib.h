@@ -1,9 +1,30 @@
-/* Shared plumbing for the preload suites: where the build is, running a helper
- * program with or without libkt preloaded, and proving libkt is loaded. */
+/* Shared plumbing for every Check suite: the one main() they all have, and for
+ * the preload suites where the build is, running a helper program with or
+ * without libkt preloaded, and proving libkt is loaded. */
 #ifndef KT_TESTLIB_H
 #define KT_TESTLIB_H
+#include <check.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* main() of every suite: runs S (CK_FORK and CK_DEFAULT_TIMEOUT come from the
+ * environment; scripts/run-tests runs each suite with CK_FORK=yes and =no) and
+ * returns the process's exit status, EXIT_FAILURE when any test failed. */
+int kt_test_main(Suite *s);
+
+/* A new test case NAME in S holding the tests named after TIMEOUT_S, in
+ * order; Check's timeout is raised to TIMEOUT_S seconds when that is not 0
+ * (real programs on a loaded machine can take a while).  Returns the case,
+ * for loop tests and fixtures. */
+#define kt_test_tcase(s, name, timeout_s, ...)                                        \
+	kt_test_tcase_with((s), (name), (timeout_s),                                  \
+	                   (const TTest *const[]){ __VA_ARGS__ __VA_OPT__(,) NULL })
+TCase *kt_test_tcase_with(Suite *s, const char *name, int timeout_s, const TTest *const tests[]);
+
+/* suite_create(NAME) for a preload suite, with its first case "loaded": the
+ * test that fails when libkt is not preloaded into the suite itself (wrong or
+ * missing LD_PRELOAD), so no later result is mistaken for libkt's. */
+Suite *kt_test_preload_suite(const char *name);
 
 /* Absolute path of build/libkt.so, taken from $KT_BUILD (set by `make test`). */
 const char *kt_test_lib(void);
@@ -18,6 +39,18 @@ const char *kt_test_helper(const char *name);
  * status, or -1 if it could not be started. */
 int kt_test_run(int preload, char *const argv[], char *const extra_env[],
                 char *out, size_t outsz, int merge_stderr, int timeout_s);
+
+/* kt_test_run for a program's whole output (stdout and stderr merged) that
+ * fails the test when ARGV cannot be started; *SECS gets the time it took. */
+int kt_test_run_timed(int preload, char *const argv[], char *out, size_t outsz,
+                      int timeout_s, double *secs);
+
+/* CLOCK_MONOTONIC in seconds. */
+double kt_test_now_s(void);
+
+/* 1 if PATH can be run; 0 after printing the "SKIP: WHAT: PATH is not
+ * installed" line scripts/run-tests counts as a skip. */
+int kt_test_installed(const char *path, const char *what);
 
 /* ck_assert that the hooked kill() in this process comes from libkt.so. */
 void kt_test_assert_loaded(void);

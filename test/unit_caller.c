@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "caller.h"
+#include "testlib.h"
 
 /* The shape of a hook: capture from inside a function with a frame record. */
 __attribute__((noinline)) void probe(struct kt_caller *c);
@@ -123,16 +124,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("caller");
-	TCase *tc = tcase_create("caller");
+	TCase *tc = kt_test_tcase(s, "caller", 0, test_names_frames, test_names_libc,
+	                          test_unknown_addresses, test_bad_frames_never_fault);
 	tcase_add_unchecked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_names_frames);
-	tcase_add_test(tc, test_names_libc);
-	tcase_add_test(tc, test_unknown_addresses);
-	tcase_add_test(tc, test_bad_frames_never_fault);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kt_test_main(s);
 }

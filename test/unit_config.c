@@ -1,49 +1,78 @@
-/* Unit tests of the KT_* parser (shim/config.c) and the allocation-free
- * formatter (shim/fmt.c), linked without any hook. */
+/* Unit tests of the KT_* parser (shim/config.c), linked without any hook: the
+ * defaults, each variable's valid values, and the rule every variable follows
+ * for bad input — the default stays and one warning names the variable. */
 #include <check.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "fmt.h"
+#include "testlib.h"
 
-static struct kt_config parse(int secure, char *a, char *b, char *c)
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* The configuration of an environment that holds an unrelated variable and
+ * then A, B and C ("K=V"; the first NULL ends the list), parsed as a
+ * secure-execution (set-user-ID) program would when SECURE. */
+static struct kt_config parse(int secure, const char *a, const char *b, const char *c)
 {
-	char *env[] = { "HOME=/root", a, b, c, NULL };
+	char *env[] = { "HOME=/root", (char *)a, (char *)b, (char *)c, NULL };
 	struct kt_config cfg;
 	kt_config_parse(&cfg, env, secure);
 	return cfg;
 }
 
+/* One variable, not secure. */
+static struct kt_config parse1(const char *kv)
+{
+	return parse(0, kv, NULL, NULL);
+}
+
+static void expect_defaults(const struct kt_config *c)
+{
+	ck_assert_int_eq(c->mode, KT_MODE_ENFORCE);
+	ck_assert_int_eq(c->identity, KT_IDENTITY_INODE);
+	ck_assert_int_eq(c->log_target, KT_LOG_NONE);
+	ck_assert_int_eq(c->log_format, KT_LOG_TEXT);
+	ck_assert_int_eq(c->stats, 0);
+	ck_assert_int_eq(c->max_fds, KT_MAX_FDS_DEFAULT);
+	ck_assert_int_eq(c->provoke_fd, -1);
+}
+
+/* ---- defaults and names ---------------------------------------------------- */
+
 START_TEST(defaults_without_variables)
 {
 	struct kt_config c = parse(0, NULL, NULL, NULL);
-	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
-	ck_assert_int_eq(c.identity, KT_IDPREF_AUTO);
-	ck_assert_int_eq(c.log_target, KT_LOG_NONE);
+	expect_defaults(&c);
 	ck_assert_int_eq(c.n_warnings, 0);
 	/* A NULL environment is an empty one. */
 	kt_config_parse(&c, NULL, 0);
-	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
+	expect_defaults(&c);
+	ck_assert_int_eq(c.n_warnings, 0);
 }
 END_TEST
 
-START_TEST(every_valid_value)
+START_TEST(names_must_match_exactly)
 {
-	ck_assert_int_eq(parse(0, "KT_MODE=off", NULL, NULL).mode, KT_MODE_OFF);
-	ck_assert_int_eq(parse(0, "KT_MODE=audit", NULL, NULL).mode, KT_MODE_AUDIT);
-	ck_assert_int_eq(parse(0, "KT_MODE=enforce", NULL, NULL).mode, KT_MODE_ENFORCE);
-	ck_assert_int_eq(parse(0, "KT_IDENTITY=auto", NULL, NULL).identity, KT_IDPREF_AUTO);
-	ck_assert_int_eq(parse(0, "KT_IDENTITY=inode", NULL, NULL).identity, KT_IDPREF_INODE);
-	ck_assert_int_eq(parse(0, "KT_IDENTITY=none", NULL, NULL).identity, KT_IDPREF_NONE);
-	struct kt_config c = parse(0, "KT_LOG=stderr", NULL, NULL);
-	ck_assert_int_eq(c.log_target, KT_LOG_STDERR);
-	c = parse(0, "KT_LOG=/tmp/kt.log", "KT_MODE=audit", NULL);
-	ck_assert_int_eq(c.log_target, KT_LOG_FILE);
-	ck_assert_str_eq(c.log_path, "/tmp/kt.log");
-	ck_assert_int_eq(c.mode, KT_MODE_AUDIT);
+	/* KT_MODES and KT_MOD are other variables, not KT_MODE. */
+	struct kt_config c = parse(0, "KT_MODES=off", "KT_MOD=off", NULL);
+	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
+	ck_assert_int_eq(c.n_warnings, 0);
+}
+END_TEST
+
+/* ---- KT_MODE and KT_IDENTITY ------------------------------------------------- */
+
+START_TEST(every_valid_mode_and_identity)
+{
+	ck_assert_int_eq(parse1("KT_MODE=off").mode, KT_MODE_OFF);
+	ck_assert_int_eq(parse1("KT_MODE=audit").mode, KT_MODE_AUDIT);
+	ck_assert_int_eq(parse1("KT_MODE=enforce").mode, KT_MODE_ENFORCE);
+	/* auto and inode are one wish, the strongest mode (config.h). */
+	ck_assert_int_eq(parse1("KT_IDENTITY=auto").identity, KT_IDENTITY_INODE);
+	ck_assert_int_eq(parse1("KT_IDENTITY=inode").identity, KT_IDENTITY_INODE);
+	ck_assert_int_eq(parse1("KT_IDENTITY=none").identity, KT_IDENTITY_NONE);
+	struct kt_config c = parse1("KT_IDENTITY=fd");
+	ck_assert_int_eq(c.identity, KT_IDENTITY_FD);
 	ck_assert_int_eq(c.n_warnings, 0);
 }
 END_TEST
@@ -52,20 +81,25 @@ START_TEST(garbage_gets_the_default_and_one_warning_each)
 {
 	struct kt_config c = parse(0, "KT_MODE=Enforce", "KT_IDENTITY=pidfs", "KT_LOG=stderr");
 	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
-	ck_assert_int_eq(c.identity, KT_IDPREF_AUTO);
+	ck_assert_int_eq(c.identity, KT_IDENTITY_INODE);
 	ck_assert_int_eq(c.n_warnings, 2);
 	ck_assert_ptr_nonnull(strstr(c.warnings[0], "KT_MODE=\"Enforce\""));
 	ck_assert_ptr_nonnull(strstr(c.warnings[0], "using enforce"));
 	ck_assert_ptr_nonnull(strstr(c.warnings[1], "KT_IDENTITY=\"pidfs\""));
 
 	/* Off is never guessed from a near miss: "of" is not "off". */
-	c = parse(0, "KT_MODE=of", NULL, NULL);
+	c = parse1("KT_MODE=of");
 	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
-	c = parse(0, "KT_MODE=", NULL, NULL);
+	c = parse1("KT_MODE=");
 	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
 	ck_assert_int_eq(c.n_warnings, 1);
-	c = parse(0, "KT_MODE=audit ", NULL, NULL);
+	c = parse1("KT_MODE=audit ");
 	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
+	/* Nor fd mode from another case. */
+	c = parse1("KT_IDENTITY=FD");
+	ck_assert_int_eq(c.identity, KT_IDENTITY_INODE);
+	ck_assert_int_eq(c.n_warnings, 1);
+	ck_assert_ptr_nonnull(strstr(c.warnings[0], "auto, inode, fd or none"));
 }
 END_TEST
 
@@ -85,101 +119,147 @@ START_TEST(hostile_values_are_quoted_and_bounded)
 }
 END_TEST
 
+/* ---- KT_LOG, KT_LOG_FORMAT, KT_STATS --------------------------------------------- */
+
+START_TEST(log_targets)
+{
+	ck_assert_int_eq(parse1("KT_LOG=stderr").log_target, KT_LOG_STDERR);
+	struct kt_config c = parse(0, "KT_LOG=/tmp/kt.log", "KT_MODE=audit", NULL);
+	ck_assert_int_eq(c.log_target, KT_LOG_FILE);
+	ck_assert_str_eq(c.log_path, "/tmp/kt.log");
+	ck_assert_int_eq(c.mode, KT_MODE_AUDIT);
+	ck_assert_int_eq(c.n_warnings, 0);
+	c = parse1("KT_LOG="); /* empty: as if unset */
+	ck_assert_int_eq(c.log_target, KT_LOG_NONE);
+	ck_assert_int_eq(c.n_warnings, 0);
+}
+END_TEST
+
 START_TEST(log_paths_must_be_absolute_and_never_in_secure_mode)
 {
-	struct kt_config c = parse(0, "KT_LOG=kt.log", NULL, NULL);
+	struct kt_config c = parse1("KT_LOG=kt.log");
 	ck_assert_int_eq(c.log_target, KT_LOG_NONE);
 	ck_assert_int_eq(c.n_warnings, 1);
+	/* Set-user-ID: no file named by the caller, stderr still fine. */
 	c = parse(1, "KT_LOG=/tmp/kt.log", NULL, NULL);
 	ck_assert_int_eq(c.log_target, KT_LOG_NONE);
 	ck_assert_int_eq(c.n_warnings, 1);
 	c = parse(1, "KT_LOG=stderr", NULL, NULL);
 	ck_assert_int_eq(c.log_target, KT_LOG_STDERR);
-	c = parse(0, "KT_LOG=", NULL, NULL); /* empty: as if unset */
-	ck_assert_int_eq(c.log_target, KT_LOG_NONE);
+}
+END_TEST
+
+START_TEST(log_format_and_stats)
+{
+	struct kt_config c = parse1("KT_LOG_FORMAT=json");
+	ck_assert_int_eq(c.log_format, KT_LOG_JSON);
+	ck_assert_int_eq(c.n_warnings, 0);
+	c = parse1("KT_LOG_FORMAT=text");
+	ck_assert_int_eq(c.log_format, KT_LOG_TEXT);
+	ck_assert_int_eq(c.n_warnings, 0);
+	ck_assert_int_eq(parse1("KT_STATS=1").stats, 1);
+	ck_assert_int_eq(parse1("KT_STATS=0").stats, 0);
+}
+END_TEST
+
+/* ---- KT_MAX_FDS and KT_PROVOKE_FD ---------------------------------------------- */
+
+START_TEST(max_fds_valid_values)
+{
+	ck_assert_int_eq(parse1("KT_MAX_FDS=0").max_fds, 0);
+	ck_assert_int_eq(parse1("KT_MAX_FDS=1").max_fds, 1);
+	ck_assert_int_eq(parse1("KT_MAX_FDS=256").max_fds, 256);
+	ck_assert_int_eq(parse1("KT_MAX_FDS=007").max_fds, 7);
+	ck_assert_int_eq(parse1("KT_MAX_FDS=1048576").max_fds, KT_MAX_FDS_LIMIT);
+	ck_assert_int_eq(parse1("KT_MAX_FDS=1048576").n_warnings, 0);
+}
+END_TEST
+
+START_TEST(provoke_fd_valid_value)
+{
+	struct kt_config c = parse1("KT_PROVOKE_FD=1000:123456789012");
+	ck_assert_int_eq(c.provoke_fd, 1000);
+	ck_assert_uint_eq(c.provoke_ino, 123456789012ULL);
 	ck_assert_int_eq(c.n_warnings, 0);
 }
 END_TEST
 
-START_TEST(names_must_match_exactly)
+/* ---- strictness: every bad value ---------------------------------------------- */
+
+/* Parsed strictly: case, spaces, signs, other bases, suffixes, overflow and
+ * empty values are typos (a budget or a socket half-understood is worse than
+ * the default).  Each leaves every setting at its default and gives exactly
+ * one warning, which contains WARNING (and ALSO when set). */
+static const struct {
+	const char *kv, *warning, *also;
+} bad_values[] = {
+	{ "KT_LOG_FORMAT=JSON", "KT_LOG_FORMAT", "text or json" },
+	{ "KT_LOG_FORMAT=json ", "KT_LOG_FORMAT", "text or json" },
+	{ "KT_LOG_FORMAT=", "KT_LOG_FORMAT", "text or json" },
+	{ "KT_LOG_FORMAT=jsonl", "KT_LOG_FORMAT", "text or json" },
+	{ "KT_LOG_FORMAT=xml", "KT_LOG_FORMAT", "text or json" },
+	{ "KT_STATS=yes", "KT_STATS", NULL },
+	{ "KT_MAX_FDS=", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS=-1", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS=+5", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS= 5", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS=5 ", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS=0x10", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS=1e3", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS=12k", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS=1048577", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS=99999999999999999999999", "ignoring KT_MAX_FDS=",
+	  "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_MAX_FDS=ten", "ignoring KT_MAX_FDS=", "using a quarter of the soft RLIMIT_NOFILE" },
+	{ "KT_PROVOKE_FD=", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=1000", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=2:5", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=0:5", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=1000:", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=:5", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=1000:0", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD= 1000:5", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=1000:5 ", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=-5:5", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=+5:5", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=99999999:5", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=a:5", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=1000:x", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=1000:5:6", "KT_PROVOKE_FD", NULL },
+	{ "KT_PROVOKE_FD=1000:99999999999999999999999", "KT_PROVOKE_FD", NULL },
+};
+
+START_TEST(bad_value_gets_the_default_and_one_warning)
 {
-	/* KT_MODES and KT_MOD are other variables, not KT_MODE. */
-	struct kt_config c = parse(0, "KT_MODES=off", "KT_MOD=off", NULL);
-	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
-	ck_assert_int_eq(c.n_warnings, 0);
+	const char *kv = bad_values[_i].kv;
+	struct kt_config c = parse1(kv);
+	expect_defaults(&c);
+	ck_assert_msg(c.n_warnings == 1, "%s: %d warnings", kv, c.n_warnings);
+	ck_assert_msg(strstr(c.warnings[0], bad_values[_i].warning) != NULL,
+	              "%s: warning without \"%s\": %s", kv, bad_values[_i].warning, c.warnings[0]);
+	if (bad_values[_i].also)
+		ck_assert_msg(strstr(c.warnings[0], bad_values[_i].also) != NULL,
+		              "%s: warning without \"%s\": %s", kv, bad_values[_i].also,
+		              c.warnings[0]);
 }
 END_TEST
-
-START_TEST(formatter_numbers)
-{
-	char s[64];
-	struct kt_buf b = KT_BUF(s);
-	kt_buf_i64(&b, 0);
-	kt_buf_char(&b, ' ');
-	kt_buf_i64(&b, -42);
-	kt_buf_char(&b, ' ');
-	kt_buf_i64(&b, INT64_MIN);
-	kt_buf_char(&b, ' ');
-	kt_buf_u64(&b, UINT64_MAX);
-	ck_assert_str_eq(s, "0 -42 -9223372036854775808 18446744073709551615");
-	b.len = 0;
-	kt_buf_secs(&b, 1234567890);
-	kt_buf_char(&b, ' ');
-	kt_buf_secs(&b, 5000000);
-	ck_assert_str_eq(s, "1.234s 0.005s");
-}
-END_TEST
-
-START_TEST(formatter_truncates_safely)
-{
-	char s[8];
-	struct kt_buf b = KT_BUF(s);
-	kt_buf_str(&b, "0123456789");
-	ck_assert_str_eq(s, "0123456");
-	ck_assert_uint_eq(b.len, 7);
-	struct kt_buf z = { s, 0, 0 }; /* zero capacity writes nothing */
-	kt_buf_str(&z, "abc");
-	ck_assert_str_eq(s, "0123456");
-}
-END_TEST
-
-START_TEST(signal_names)
-{
-	char t[16];
-	ck_assert_str_eq(kt_signal_name(SIGTERM, t), "SIGTERM");
-	ck_assert_str_eq(kt_signal_name(SIGKILL, t), "SIGKILL");
-	ck_assert_str_eq(kt_signal_name(0, t), "0");
-	ck_assert_str_eq(kt_signal_name(34, t), "SIGRT2");
-	ck_assert_str_eq(kt_signal_name(64, t), "SIGRT32");
-	ck_assert_ptr_null(kt_signal_name(65, t));
-	ck_assert_ptr_null(kt_signal_name(-1, t));
-}
-END_TEST
-
-static Suite *config_suite(void)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("config");
-	tcase_add_test(tc, defaults_without_variables);
-	tcase_add_test(tc, every_valid_value);
-	tcase_add_test(tc, garbage_gets_the_default_and_one_warning_each);
-	tcase_add_test(tc, hostile_values_are_quoted_and_bounded);
-	tcase_add_test(tc, log_paths_must_be_absolute_and_never_in_secure_mode);
-	tcase_add_test(tc, names_must_match_exactly);
-	suite_add_tcase(s, tc);
-	TCase *tf = tcase_create("fmt");
-	tcase_add_test(tf, formatter_numbers);
-	tcase_add_test(tf, formatter_truncates_safely);
-	tcase_add_test(tf, signal_names);
-	suite_add_tcase(s, tf);
-	return s;
-}
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = suite_create("config");
+	kt_test_tcase(s, "defaults", 0, defaults_without_variables, names_must_match_exactly);
+
+	kt_test_tcase(s, "mode and identity", 0, every_valid_mode_and_identity,
+	              garbage_gets_the_default_and_one_warning_each,
+	              hostile_values_are_quoted_and_bounded);
+
+	kt_test_tcase(s, "reports", 0, log_targets,
+	              log_paths_must_be_absolute_and_never_in_secure_mode,
+	              log_format_and_stats);
+
+	kt_test_tcase(s, "fds", 0, max_fds_valid_values, provoke_fd_valid_value);
+
+	TCase *tc = kt_test_tcase(s, "strict", 0);
+	tcase_add_loop_test(tc, bad_value_gets_the_default_and_one_warning, 0, N_OF(bad_values));
+	return kt_test_main(s);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "table.h"
+#include "testlib.h"
 
 static void setup(void) { kt_table_reset_for_test(); }
 
@@ -193,31 +194,20 @@ START_TEST(concurrent_leaf_creation_agrees)
 }
 END_TEST
 
-static Suite *table_suite(void)
-{
-	Suite *s = suite_create("table");
-	TCase *tc = tcase_create("table");
-	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, empty_table_finds_nothing_and_allocates_nothing);
-	tcase_add_test(tc, out_of_range_pids_have_no_slot);
-	tcase_add_test(tc, memory_grows_with_the_pids_used);
-	tcase_add_test(tc, publish_live_then_retire);
-	tcase_add_test(tc, unverified_registrations_are_distinct);
-	tcase_add_test(tc, tombstone_does_not_overwrite_a_newer_registration);
-	tcase_add_test(tc, reap_of_a_child_registered_before_the_wait_marks_without_asking);
-	tcase_add_test(tc, reap_racing_a_new_registration_asks_the_identity);
-	tcase_add_test(tc, reap_without_identity_assumes_the_reaped_child);
-	tcase_add_test(tc, reap_of_empty_or_reaped_slot_is_a_no_op);
-	tcase_add_test(tc, concurrent_leaf_creation_agrees);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(table_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	Suite *s = suite_create("table");
+	TCase *tc = kt_test_tcase(s, "table", 0,
+	                          empty_table_finds_nothing_and_allocates_nothing,
+	                          out_of_range_pids_have_no_slot,
+	                          memory_grows_with_the_pids_used, publish_live_then_retire,
+	                          unverified_registrations_are_distinct,
+	                          tombstone_does_not_overwrite_a_newer_registration,
+	                          reap_of_a_child_registered_before_the_wait_marks_without_asking,
+	                          reap_racing_a_new_registration_asks_the_identity,
+	                          reap_without_identity_assumes_the_reaped_child,
+	                          reap_of_empty_or_reaped_slot_is_a_no_op,
+	                          concurrent_leaf_creation_agrees);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	return kt_test_main(s);
 }

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include <kt.h>
-#include "older_glibc.h"
+#include "../older_glibc.h"
 
 #define MAX_CHILDREN 64
 

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include <kt.h>
-#include "older_glibc.h"
+#include "../older_glibc.h"
+
+#include "../stranger.h"
 
 extern char **environ;
 
@@ -44,20 +46,54 @@ static pid_t child_that_exits(int code)
 	return p;
 }
 
-/* Fork, reap, then kill the reaped PID: the canonical stale kill. */
-static int cmd_stale(void)
+/* Fork, reap, then kill the reaped PID: the canonical stale kill.  With
+ * PLACER, a stranger (the placer's child, never ours) holds the number by
+ * then, and the line ends with its fate. */
+static int stale_kill(struct stranger *placer)
 {
 	pid_t p = child_that_exits(0);
 	int st;
 	waitpid(p, &st, 0);
+	if (placer && stranger_place(placer, p) < 0) {
+		printf("setup=no-stranger %s\n", strerrorname_np(errno));
+		return 1;
+	}
 	errno = 0;
 	int r = kill(p, SIGTERM);
 	int e = errno;
 	struct kt_counters c = counters();
-	printf("kill=%d errno=%s state=%d refused=%llu delivered=%llu\n", r, strerrorname_np(e),
-	       pid_state(p), (unsigned long long)c.stale_refused,
+	printf("kill=%d errno=%s state=%d refused=%llu delivered=%llu", r,
+	       e ? strerrorname_np(e) : "0", pid_state(p), (unsigned long long)c.stale_refused,
 	       (unsigned long long)c.stale_delivered);
+	char fate[64];
+	if (placer)
+		printf(" %s", stranger_fate(placer, fate, sizeof fate));
+	printf("\n");
 	return 0;
+}
+
+static int cmd_stale(void)
+{
+	return stale_kill(NULL);
+}
+
+static int stale_in_pidns(void *arg)
+{
+	(void)arg;
+	struct stranger placer;
+	if (stranger_start(&placer, -1) < 0)
+		return 1;
+	return stale_kill(&placer);
+}
+
+/* The stale kill with a stranger on the number, run as PID 1 of a private
+ * PID namespace (needs root or unprivileged user namespaces). */
+static int cmd_stale_stranger(void)
+{
+	int code = stranger_in_pidns(stale_in_pidns, NULL);
+	if (code == STRANGER_NO_PIDNS)
+		printf("setup=no-namespace\n");
+	return code == STRANGER_NO_PIDNS ? 0 : code;
 }
 
 static void report_state(const char *name, pid_t p)
@@ -260,6 +296,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc >= 2 && strcmp(argv[1], "stale") == 0)
 		return cmd_stale();
+	if (argc >= 2 && strcmp(argv[1], "stale-stranger") == 0)
+		return cmd_stale_stranger();
 	if (argc >= 2 && strcmp(argv[1], "waits") == 0)
 		return cmd_waits();
 	if (argc >= 2 && strcmp(argv[1], "errno") == 0)
@@ -268,6 +306,6 @@ int main(int argc, char **argv)
 		return cmd_self_kill();
 	if (argc >= 3 && strcmp(argv[1], "spawn-versions") == 0)
 		return cmd_spawn_versions(argv[2]);
-	fprintf(stderr, "usage: kt_probe stale|waits|errno|spawn-versions DIR\n");
+	fprintf(stderr, "usage: kt_probe stale|stale-stranger|waits|errno|spawn-versions DIR\n");
 	return 2;
 }

@@ -12,7 +12,7 @@
  * many daemons and most "reap zombies" snippets do.  THE BUG: nothing tells the
  * cancel path that the worker is gone, so `cancel` after the worker finished
  * sends SIGTERM to whatever process holds that number now.  Real programs have
- * shipped this exact mistake (see DESIGN.md §1); the fix in the program would be
+ * shipped this exact mistake (docs/design.md); the fix in the program would be
  * to clear worker_pid in the handler under a signal mask, or to use a pidfd.
  *
  * Every line it prints starts with "runner:" so the demo can tell its output

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include <kt.h>
-#include "older_glibc.h"
+#include "../older_glibc.h"
 
 __attribute__((constructor)) static void early_fork(void)
 {

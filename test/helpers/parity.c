@@ -1,6 +1,7 @@
 /*
  * parity — the errno/return parity matrix for kill/killpg/sigqueue and the wait
- * family (DESIGN.md §2.5: outside stale kills, libkt must be invisible).
+ * family: outside stale kills, every call must return what plain libc returns,
+ * errno included, so libkt is invisible.
  *
  * Runs a fixed list of cases and prints one line per case:
  *
@@ -21,13 +22,17 @@
  *                                   started (a program that sandboxes itself)
  *
  * Lines starting with '#' are information that differs between the runs (libkt's
- * counters); the comparison skips them.
+ * counters); the comparison skips them.  Lines starting with "stranger." put a
+ * stranger on a child's number, where libkt must differ (see stranger_cases);
+ * the suite judges those per mode.
  *
  * Safety: terminating signals only ever go to our own live children (or to a
  * zombie); pid -1 and foreign PIDs only ever get signal 0 or an invalid signal
  * number, which the kernel rejects before delivery.  The one exception is
  * SIGCONT to a just-reaped number (kill.reaped.SIGCONT), harmless even if the
- * number had been reused within those microseconds.
+ * number had been reused within those microseconds.  The stranger cases send
+ * SIGTERM and SIGUSR1 by number, but only inside a private PID namespace where
+ * every process is ours.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -53,7 +58,9 @@
 #include <unistd.h>
 
 #include "kt.h"
-#include "older_glibc.h"
+#include "../older_glibc.h"
+
+#include "../stranger.h"
 
 #define SENTINEL 4242
 
@@ -176,15 +183,21 @@ static void report_waitid(const char *name, int ret, int err, pid_t child,
 		report(name, ret, err, child);
 }
 
-/* Evaluate EXPR with errno set to the sentinel, then report what it did.  A
- * macro only so that the errno capture sits right after the call. */
-#define CASE(name, child, expr)                                                \
+/* Evaluate EXPR with errno set to the sentinel, then report what it did with
+ * REPORTER (its arguments after the child: the wait status or siginfo it
+ * shows).  A macro only so that the errno capture sits right after the call. */
+#define CASE_WITH(reporter, name, child, expr, ...)                            \
 	do {                                                                   \
 		errno = SENTINEL;                                              \
 		long r_ = (long)(expr);                                        \
 		int e_ = errno;                                                \
-		report((name), r_, e_, (child));                               \
+		reporter((name), r_, e_, (child), ##__VA_ARGS__);              \
 	} while (0)
+#define CASE(name, child, expr) CASE_WITH(report, name, child, expr)
+/* A wait call, reported with the status it stored in ST. */
+#define STATUS_CASE(name, child, st, expr) CASE_WITH(report_status, name, child, expr, st)
+/* A waitid call, reported with what it found in SI. */
+#define WAITID_CASE(name, child, si, expr) CASE_WITH(report_waitid, name, child, expr, si)
 
 /* ---- children ------------------------------------------------------------------ */
 
@@ -289,7 +302,8 @@ static pid_t call_Fork(void)
 }
 #endif
 
-/* A forked process inherits libkt's table (DESIGN §3) but not the children:
+/* A forked process inherits libkt's table (the table is copied across fork,
+ * not exec) but not the children:
  * signalling a sibling the parent registered is an ordinary kill, and
  * waiting for it is ECHILD. */
 static void inherited_table_cases(void)
@@ -367,31 +381,20 @@ static void kill_to_stopped_child(void)
 {
 	pid_t c = spawn_pausing();
 	int st = 0;
-	long r;
-	int e;
 
 	kill(c, SIGSTOP);
 	/* A stop report is not a reap: the child must stay registered and live. */
-	errno = SENTINEL;
-	r = waitpid(c, &st, WUNTRACED);
-	e = errno;
-	report_status("waitpid.stopped.WUNTRACED", r, e, c, st);
+	STATUS_CASE("waitpid.stopped.WUNTRACED", c, st, waitpid(c, &st, WUNTRACED));
 	CASE("kill.stopped.sig0", c, kill(c, 0));
 	CASE("kill.stopped.SIGCONT", c, kill(c, SIGCONT));
-	errno = SENTINEL;
-	r = waitpid(c, &st, WCONTINUED);
-	e = errno;
-	report_status("waitpid.continued.WCONTINUED", r, e, c, st);
+	STATUS_CASE("waitpid.continued.WCONTINUED", c, st, waitpid(c, &st, WCONTINUED));
 	CASE("kill.after_continue.sig0", c, kill(c, 0));
 
 	/* And the same through waitid, which reports stops in siginfo. */
 	siginfo_t si;
 	kill(c, SIGSTOP);
 	memset(&si, 0, sizeof si);
-	errno = SENTINEL;
-	r = waitid(P_PID, (id_t)c, &si, WSTOPPED);
-	e = errno;
-	report_waitid("waitid.stopped.WSTOPPED", (int)r, e, c, &si);
+	WAITID_CASE("waitid.stopped.WSTOPPED", c, &si, waitid(P_PID, (id_t)c, &si, WSTOPPED));
 	CASE("kill.stopped_waitid.sig0", c, kill(c, 0));
 	kill(c, SIGCONT);
 	kill_and_reap(c);
@@ -406,19 +409,13 @@ static void kill_to_zombie_and_reaped(void)
 
 	/* WNOWAIT looks without reaping: the zombie must still be signalable. */
 	memset(&si, 0, sizeof si);
-	errno = SENTINEL;
-	int r = waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT);
-	int e = errno;
-	report_waitid("waitid.zombie.WNOWAIT", r, e, c, &si);
+	WAITID_CASE("waitid.zombie.WNOWAIT", c, &si, waitid(P_PID, (id_t)c, &si, WEXITED | WNOWAIT));
 	CASE("kill.zombie.sig0", c, kill(c, 0));
 	CASE("kill.zombie.SIGTERM", c, kill(c, SIGTERM));
 	CASE("kill.zombie.sig65", c, kill(c, 65));
 	CASE("sigqueue.zombie.sig0", c, sigqueue(c, 0, v));
 
-	errno = SENTINEL;
-	long rl = waitpid(c, &st, 0);
-	e = errno;
-	report_status("waitpid.zombie.reap", rl, e, c, st);
+	STATUS_CASE("waitpid.zombie.reap", c, st, waitpid(c, &st, 0));
 
 	/* Reaped, number not reused: the kernel says ESRCH, and so must libkt —
 	 * for an invalid signal too, since the kernel looks the pid up first. */
@@ -487,10 +484,7 @@ static void group_leader(void)
 
 	close(go[1]); /* the leader sees EOF and exits */
 	int st = 0;
-	errno = SENTINEL;
-	long r = waitpid(c, &st, 0);
-	int e = errno;
-	report_status("waitpid.leader.reap", r, e, c, st);
+	STATUS_CASE("waitpid.leader.reap", c, st, waitpid(c, &st, 0));
 
 	CASE("kill.reaped_leader.sig0", c, kill(c, 0));
 	/* The group still exists, so its number cannot have been reused: plain
@@ -516,10 +510,7 @@ static void spawn_family(char *self)
 		CASE("kill.spawned.sig0", c, kill(c, 0));
 		CASE("kill.spawned.SIGTERM", c, kill(c, SIGTERM));
 		int st = 0;
-		errno = SENTINEL;
-		long rl = waitpid(c, &st, 0);
-		e = errno;
-		report_status("waitpid.spawned.reap", rl, e, c, st);
+		STATUS_CASE("waitpid.spawned.reap", c, st, waitpid(c, &st, 0));
 		CASE("kill.spawned_reaped.sig0", c, kill(c, 0));
 	}
 
@@ -557,8 +548,6 @@ static void wait_family(void)
 	int st = 0;
 	siginfo_t si;
 	struct rusage ru;
-	long r;
-	int e;
 
 	/* Nothing ready: 0, errno untouched, and the child stays live. */
 	CASE("waitpid.live.WNOHANG", c, waitpid(c, &st, WNOHANG));
@@ -566,10 +555,7 @@ static void wait_family(void)
 	CASE("wait3.live.WNOHANG", c, wait3(&st, WNOHANG, &ru));
 	CASE("wait4.live.WNOHANG", c, wait4(c, &st, WNOHANG, &ru));
 	memset(&si, 0, sizeof si);
-	errno = SENTINEL;
-	r = waitid(P_PID, (id_t)c, &si, WEXITED | WNOHANG);
-	e = errno;
-	report_waitid("waitid.live.WNOHANG", (int)r, e, c, &si);
+	WAITID_CASE("waitid.live.WNOHANG", c, &si, waitid(P_PID, (id_t)c, &si, WEXITED | WNOHANG));
 	CASE("waitid.live.NULL_infop.WNOHANG", c, waitid(P_PID, (id_t)c, NULL, WEXITED | WNOHANG));
 
 	/* Bad options: EINVAL, and nothing reaped. */
@@ -614,10 +600,7 @@ static void wait_family(void)
 
 	c = spawn_exiting(4);
 	wait_zombie(c);
-	errno = SENTINEL;
-	r = wait(&st);
-	e = errno;
-	report_status("wait.zombie", r, e, c, st);
+	STATUS_CASE("wait.zombie", c, st, wait(&st));
 	CASE("kill.reaped_by_wait.sig0", c, kill(c, 0));
 
 	c = spawn_exiting(5);
@@ -626,26 +609,17 @@ static void wait_family(void)
 
 	c = spawn_exiting(6);
 	wait_zombie(c);
-	errno = SENTINEL;
-	r = wait3(&st, 0, &ru);
-	e = errno;
-	report_status("wait3.zombie", r, e, c, st);
+	STATUS_CASE("wait3.zombie", c, st, wait3(&st, 0, &ru));
 
 	c = spawn_exiting(8);
 	wait_zombie(c);
-	errno = SENTINEL;
-	r = wait4(-1, &st, 0, NULL);
-	e = errno;
-	report_status("wait4.zombie.NULL_rusage", r, e, c, st);
+	STATUS_CASE("wait4.zombie.NULL_rusage", c, st, wait4(-1, &st, 0, NULL));
 	CASE("kill.reaped_by_wait4.sig0", c, kill(c, 0));
 
 	c = spawn_exiting(9);
 	wait_zombie(c);
 	memset(&si, 0, sizeof si);
-	errno = SENTINEL;
-	r = waitid(P_ALL, 0, &si, WEXITED);
-	e = errno;
-	report_waitid("waitid.P_ALL.zombie", (int)r, e, c, &si);
+	WAITID_CASE("waitid.P_ALL.zombie", c, &si, waitid(P_ALL, 0, &si, WEXITED));
 	CASE("kill.reaped_by_waitid.sig0", c, kill(c, 0));
 
 	/* No children at all now. */
@@ -701,10 +675,7 @@ static void permission_cases(void)
 		CASE("eperm.root_child.sigqueue.sig0", c, sigqueue(c, 0, v));
 		close(gate[1]);
 		int st = 0;
-		errno = SENTINEL;
-		long r = waitpid(c, &st, 0);
-		int e = errno;
-		report_status("eperm.root_child.reap", r, e, c, st);
+		STATUS_CASE("eperm.root_child.reap", c, st, waitpid(c, &st, 0));
 		CASE("eperm.root_child_reaped.sig0", c, kill(c, 0));
 		_exit(0);
 	}
@@ -732,14 +703,12 @@ static void permission_cases(void)
 	close(ready[0]);
 	CASE("kill.child_dropped_uid.sig0", c, kill(c, 0));
 	CASE("kill.child_dropped_uid.SIGTERM", c, kill(c, SIGTERM));
-	errno = SENTINEL;
-	long r = waitpid(c, &st, 0);
-	int e = errno;
-	report_status("waitpid.child_dropped_uid.reap", r, e, c, st);
+	STATUS_CASE("waitpid.child_dropped_uid.reap", c, st, waitpid(c, &st, 0));
 }
 
 /* Every fd slot taken (RLIMIT_NOFILE reached): libkt cannot open a pidfd, and
- * must fall back rather than fail (DESIGN §2.7: no new failure modes). */
+ * must fall back to plain behaviour rather than fail: libkt adds no failure
+ * mode of its own. */
 static void fd_exhaustion_cases(void)
 {
 	struct rlimit old, low;
@@ -769,10 +738,7 @@ static void fd_exhaustion_cases(void)
 	CASE("emfile.kill.live.sig65", c, kill(c, 65));
 	CASE("emfile.kill.zombie.sig0", z, kill(z, 0));
 	int st = 0;
-	errno = SENTINEL;
-	long r = waitpid(z, &st, 0);
-	int e = errno;
-	report_status("emfile.waitpid.zombie.reap", r, e, z, st);
+	STATUS_CASE("emfile.waitpid.zombie.reap", z, st, waitpid(z, &st, 0));
 	CASE("emfile.kill.reaped.sig0", z, kill(z, 0));
 
 	/* A child born while no fd is free: registration cannot open a pidfd. */
@@ -780,17 +746,11 @@ static void fd_exhaustion_cases(void)
 	pid_t b = spawn_pausing();
 	CASE("emfile.kill.born_without_fd.sig0", b, kill(b, 0));
 	CASE("emfile.kill.born_without_fd.SIGTERM", b, kill(b, SIGTERM));
-	errno = SENTINEL;
-	r = waitpid(b, &st, 0);
-	e = errno;
-	report_status("emfile.waitpid.born_without_fd.reap", r, e, b, st);
+	STATUS_CASE("emfile.waitpid.born_without_fd.reap", b, st, waitpid(b, &st, 0));
 	CASE("emfile.kill.born_without_fd_reaped.sig0", b, kill(b, 0));
 
 	CASE("emfile.kill.live.SIGTERM", c, kill(c, SIGTERM));
-	errno = SENTINEL;
-	r = waitpid(c, &st, 0);
-	e = errno;
-	report_status("emfile.waitpid.live.reap", r, e, c, st);
+	STATUS_CASE("emfile.waitpid.live.reap", c, st, waitpid(c, &st, 0));
 
 	while (nfill > 0)
 		close(fillers[--nfill]);
@@ -801,32 +761,14 @@ static void fd_exhaustion_cases(void)
  * container runtimes with old profiles do.  Returns 0 on success. */
 static int deny_pidfd(int err)
 {
-#if defined(__x86_64__)
-	const unsigned arch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-	const unsigned arch = AUDIT_ARCH_AARCH64;
-#else
-#error "add this architecture's AUDIT_ARCH_* here"
-#endif
 	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		STRANGER_FILTER_PROLOGUE,
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 2, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_send_signal, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
 	};
-	struct sock_fprog prog = {
-		.len = (unsigned short)(sizeof filter / sizeof filter[0]),
-		.filter = filter,
-	};
-	/* no_new_privs lets an ordinary user install a filter; it does not stop
-	 * root's setresuid in the EPERM cases. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -1;
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+	return stranger_install_filter(filter, sizeof filter / sizeof filter[0], 0);
 }
 
 static int parse_err(const char *s)
@@ -894,15 +836,93 @@ static void pid_namespace_cases(void)
 		CASE("pidns.kill.init_child.SIGTERM", c, kill(c, SIGTERM));
 		CASE("pidns.waitpid.init_child.WNOHANG", c, waitpid(c, &st, WNOHANG));
 		CASE("pidns.kill.init_child.SIGKILL", c, kill(c, SIGKILL));
-		errno = SENTINEL;
-		long r = waitpid(c, &st, 0);
-		int e = errno;
-		report_status("pidns.waitpid.init_child.reap", r, e, c, st);
+		STATUS_CASE("pidns.waitpid.init_child.reap", c, st, waitpid(c, &st, 0));
 		CASE("pidns.kill.init_child_reaped.sig0", c, kill(c, 0));
 		_exit(0);
 	}
 	while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/* ---- strangers: where libkt must differ --------------------------------------- */
+
+/* A stale kill, and a live one whose target's number changes hands during
+ * the send, each with a stranger (a child of another process) on the number.
+ * Without libkt both reach the stranger; that is the bug libkt exists for,
+ * so these lines differ by design and the suite judges them per mode.  Each
+ * prints "NAME RET ERRNO FATE", FATE being the stranger's: alive, or
+ * killed-SIGNAME.  Run as PID 1 of a private PID namespace (test/stranger.h). */
+static void report_stranger(const char *name, int ret, int err, const char *fate)
+{
+	char f[32];
+	/* "fate=alive swaps=0": the fate word only. */
+	snprintf(f, sizeof f, "%.*s", (int)strcspn(fate + 5, " "), fate + 5);
+	out("%s %s %s %s\n", name, ret_token(ret, 0), errno_token(err), f);
+}
+
+static int send_by(int by_sigqueue, pid_t pid, int sig)
+{
+	if (by_sigqueue)
+		return sigqueue(pid, sig, (union sigval){ .sival_int = 1 });
+	return kill(pid, sig);
+}
+
+static int stranger_stale(void *arg)
+{
+	int by_sigqueue = *(int *)arg;
+	struct stranger s;
+	if (stranger_start(&s, -1) < 0)
+		return 3;
+	pid_t c = spawn_exiting(0);
+	while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (stranger_place(&s, c) < 0)
+		return 4;
+	errno = SENTINEL;
+	int r = send_by(by_sigqueue, c, SIGTERM);
+	int e = errno;
+	char fate[64];
+	report_stranger(by_sigqueue ? "stranger.stale.sigqueue.SIGTERM"
+	                            : "stranger.stale.kill.SIGTERM",
+	                r, e, stranger_fate(&s, fate, sizeof fate));
+	return 0;
+}
+
+static int stranger_swap(void *arg)
+{
+	int by_sigqueue = *(int *)arg;
+	const char *name = by_sigqueue ? "stranger.swap.sigqueue.SIGUSR1"
+	                               : "stranger.swap.kill.SIGUSR1";
+	/* The kernel reaps the child as it dies, freeing the number at once. */
+	signal(SIGCHLD, SIG_IGN);
+	pid_t c = spawn_pausing();
+	struct stranger s;
+	if (stranger_swap_on_signal(&s, c, SIGUSR1) < 0) {
+		out("%s skip no-seccomp-notification\n", name);
+		syscall(SYS_kill, c, SIGKILL);
+		return 0;
+	}
+	errno = SENTINEL;
+	int r = send_by(by_sigqueue, c, SIGUSR1);
+	int e = errno;
+	char fate[64];
+	report_stranger(name, r, e, stranger_fate(&s, fate, sizeof fate));
+	return 0;
+}
+
+static void stranger_cases(void)
+{
+	static int (*const body[])(void *) = { stranger_stale, stranger_swap };
+	for (int i = 0; i < 4; i++) {
+		int by_sigqueue = i & 1;
+		int code = stranger_in_pidns(body[i / 2], &by_sigqueue);
+		if (code == STRANGER_NO_PIDNS) {
+			out("stranger.setup skip no-namespace\n");
+			return;
+		}
+		if (code != 0)
+			out("stranger.setup failed %d\n", code);
+	}
 }
 
 /* Children and kills across threads: a child forked by one thread is a child
@@ -954,10 +974,7 @@ static void thread_cases(void)
 	CASE("thread.kill.child_of_other_thread.sig0", c, kill(c, 0));
 	CASE("thread.kill.child_of_other_thread.SIGTERM", c, kill(c, SIGTERM));
 	int st = 0;
-	errno = SENTINEL;
-	long r = waitpid(c, &st, 0);
-	int e = errno;
-	report_status("thread.waitpid.child_of_other_thread", r, e, c, st);
+	STATUS_CASE("thread.waitpid.child_of_other_thread", c, st, waitpid(c, &st, 0));
 	CASE("thread.kill.child_of_other_thread_reaped.sig0", c, kill(c, 0));
 
 	/* A live thread's id is a valid kill() target (sig 0 here: it would
@@ -1045,6 +1062,7 @@ int main(int argc, char **argv)
 	fd_exhaustion_cases();
 	sigchld_ignored_cases();
 	pid_namespace_cases();
+	stranger_cases();
 	thread_cases();
 	libkt_info();
 	out("# done\n");

@@ -32,38 +32,17 @@
 #include <unistd.h>
 
 #include "kt.h"
+#include "selfcheck.h"
 
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
 
 static int (*pid_state)(pid_t);
-static int failures;
-
-static void say(int ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(int ok, const char *name, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	printf(ok ? "ok %s %s\n" : "FAIL %s: %s\n", name, buf);
-	failures += !ok;
-}
-
 /* kt_pid_state's answer as a word, "-" without libkt. */
 static const char *state_of(pid_t pid)
 {
-	if (!pid_state)
-		return "-";
-	switch (pid_state(pid)) {
-	case KT_PID_UNTRACKED: return "untracked";
-	case KT_PID_LIVE: return "live";
-	case KT_PID_REAPED: return "reaped";
-	default: return "?";
-	}
+	return kt_state_word(pid, "-");
 }
 
 static int exit_code(pid_t pid)

@@ -1,5 +1,6 @@
 /*
- * reuse — a deterministic PID-reuse scenario (DESIGN §5).
+ * reuse — a deterministic PID-reuse scenario: a stranger (a child of another
+ * process) placed on a freed PID in a private PID namespace (docs/testing.md).
  *
  *   reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P]
  *   reuse [--place=P] -- CMD [ARG...]
@@ -77,7 +78,10 @@
 #include <unistd.h>
 
 #include "kt.h"
-#include "older_glibc.h"
+#include "../older_glibc.h"
+#include "selfcheck.h"
+
+#include "../stranger.h"
 
 #ifndef SYS_clone3
 #define SYS_clone3 435
@@ -176,20 +180,6 @@ static int env_fd(const char *name)
 }
 
 /* ------------------------------------------------------------------ program -- */
-
-static const char *kt_state_name(pid_t pid)
-{
-	/* Looked up at run time: the same binary runs with and without libkt. */
-	int (*pid_state)(pid_t) = (int (*)(pid_t))dlsym(RTLD_DEFAULT, "kt_pid_state");
-	if (!pid_state)
-		return "none";
-	switch (pid_state(pid)) {
-	case KT_PID_UNTRACKED: return "untracked";
-	case KT_PID_LIVE: return "live";
-	case KT_PID_REAPED: return "reaped";
-	default: return "unknown";
-	}
-}
 
 /* Set for the group send paths: the child leads a process group of its own, so
  * its PID is also a process-group ID that a killpg can name. */
@@ -469,7 +459,8 @@ static int send_signal(const char *how, pid_t pid)
 }
 
 /* For --from=handler: the send runs inside a SIGUSR1 handler, where libkt may
- * use only async-signal-safe means (DESIGN §3). */
+ * use only async-signal-safe means: raw system calls and lock-free atomics,
+ * no malloc, stdio, locks or dlsym. */
 static const char *handler_send;
 static pid_t handler_pid;
 static volatile sig_atomic_t handler_ret, handler_errno;
@@ -519,9 +510,9 @@ static int program_role(const struct opts *o)
 	child_leads_group = strcmp(o->send, "killpg") == 0 || strcmp(o->send, "kill_neg") == 0;
 	prepare_reap(o->reap, &old_mask);
 	pid_t pid = create_child(o->creation);
-	const char *born = kt_state_name(pid);
+	const char *born = kt_state_word(pid, "none");
 	reap_child(o->reap, pid, &old_mask);
-	const char *state = kt_state_name(pid);
+	const char *state = kt_state_word(pid, "none");
 
 	dprintf(ctl, "freed %d\n", (int)pid);
 	char line[64];
@@ -768,38 +759,15 @@ static int supervisor_role(const struct opts *o, const char *exe, int result_fd)
 
 /* -------------------------------------------------------------------- outer -- */
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-/* New PID namespace for our next child: plainly as root, else inside a new user
- * namespace in which we are root (uid/gid map of one id, setgroups denied as
- * the kernel requires before an unprivileged gid_map). */
+/* New PID namespace for our next child (see stranger_unshare_pidns). */
 static void enter_pid_namespace(void)
 {
-	if (unshare(CLONE_NEWPID) == 0)
-		return;
-	int first = errno;
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
-		die(EXIT_NO_PIDNS, "no PID namespace possible: unshare(CLONE_NEWPID): %s; "
-		    "with CLONE_NEWUSER: %s", strerror(first), strerror(errno));
-	char map[64];
-	if (write_file("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
-		die(EXIT_SETUP, "setgroups deny: %s", strerror(errno));
-	snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
-	if (write_file("/proc/self/uid_map", map) < 0)
-		die(EXIT_SETUP, "uid_map: %s", strerror(errno));
-	snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
-	if (write_file("/proc/self/gid_map", map) < 0)
-		die(EXIT_SETUP, "gid_map: %s", strerror(errno));
+	int made = stranger_unshare_pidns();
+	if (made > 0)
+		die(EXIT_NO_PIDNS, "no PID namespace possible: unshare(CLONE_NEWPID), and with "
+		    "CLONE_NEWUSER: %s", strerror(errno));
+	if (made < 0)
+		die(EXIT_SETUP, "user namespace setgroups or id maps: %s", strerror(errno));
 }
 
 static int outer_role(const struct opts *o)

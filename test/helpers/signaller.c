@@ -34,9 +34,9 @@
 #include <unistd.h>
 
 #include "kt.h"
+#include "selfcheck.h"
 
 static int (*counters)(struct kt_counters *, size_t);
-static int failures;
 
 static long via_pidfd(void)
 {
@@ -48,19 +48,7 @@ static long via_pidfd(void)
 
 static void verdict(int ok, const char *name, const char *detail)
 {
-	printf(ok ? "ok %s %s\n" : "FAIL %s: %s\n", name, detail);
-	fflush(stdout);
-	if (!ok)
-		failures++;
-}
-
-static int reap(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return st;
+	say(ok, name, "%s", detail);
 }
 
 /* ---- parity ------------------------------------------------------------ */
@@ -324,10 +312,7 @@ static void case_zombie(void)
 	verdict(a == 0 && b == 0 && c == 0, "zombie", d);
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} cases[] = {
+static const struct selfcheck_case cases[] = {
 	{ "group_live", case_group_live },
 	{ "group_orphaned", case_group_orphaned },
 	{ "not_leader", case_not_leader },
@@ -344,13 +329,7 @@ int main(int argc, char **argv)
 		return parity(argv[2]);
 	/* Orphaned members come to us, so we can reap them and see their fate. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int want = argc < 2;
-		for (int a = 1; a < argc; a++)
-			want |= strcmp(argv[a], cases[i].name) == 0;
-		if (want)
-			cases[i].run();
-	}
+	run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
 	printf("signaller: %d failed\n", failures);
 	return failures ? 1 : 0;
 }

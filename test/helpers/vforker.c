@@ -32,7 +32,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +42,8 @@
 #include <unistd.h>
 
 #include "kt.h"
-#include "older_glibc.h"
+#include "../older_glibc.h"
+#include "selfcheck.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -58,39 +58,9 @@ static char **exec_env;
 /* 0 once "shares" found that vfork shares no memory here (qemu-user). */
 static int vfork_shares = 1;
 static int (*counters)(struct kt_counters *, size_t);
-static int failures;
-
-static void say(int ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void skip(const char *name, const char *why)
-{
-	printf("skip %s: %s\n", name, why);
-	fflush(stdout);
-}
-
-static void say(int ok, const char *name, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	printf(ok ? "ok %s %s\n" : "FAIL %s: %s\n", name, buf);
-	fflush(stdout);
-	if (!ok)
-		failures++;
-}
-
 static const char *state_name(pid_t pid)
 {
-	if (!pid_state)
-		return "none";
-	switch (pid_state(pid)) {
-	case KT_PID_UNTRACKED: return "untracked";
-	case KT_PID_LIVE: return "live";
-	case KT_PID_REAPED: return "reaped";
-	default: return "?";
-	}
+	return kt_state_word(pid, "none");
 }
 
 /* libkt absent: every kt check passes vacuously (the suite runs us both ways
@@ -106,15 +76,6 @@ static uint64_t tracked(void)
 	if (!counters || counters(&c, sizeof c) < 0)
 		return 0;
 	return c.children_tracked;
-}
-
-static int reap(pid_t pid)
-{
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return st;
 }
 
 static char *const true_argv[] = { "true", NULL };
@@ -354,10 +315,7 @@ static const char *clone_pidfd_path(void)
 	return "pidfd";
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} cases[] = {
+static const struct selfcheck_case cases[] = {
 	{ "basic", case_basic },
 	{ "failed_exec", case_failed_exec },
 	{ "shares", case_shares },
@@ -382,16 +340,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
 			exec_env[k++] = environ[i];
-	int ran = 0;
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int want = argc < 2;
-		for (int a = 1; a < argc; a++)
-			want |= strcmp(argv[a], cases[i].name) == 0;
-		if (want) {
-			cases[i].run();
-			ran++;
-		}
-	}
+	int ran = run_cases(argc, argv, cases, sizeof cases / sizeof cases[0]);
 	printf("path=%s\n", clone_pidfd_path());
 	printf("vforker: %d cases, %d failed\n", ran, failures);
 	return failures ? 1 : 0;

@@ -21,8 +21,8 @@
  *   - the child finds depth already raised, so were it to call vfork again
  *     it would claim a higher slot — but it does not even do that: a process
  *     that is a vfork child (slot[depth-1] was claimed by another process)
- *     gets a plain vfork and registers nothing (registry.c), because every
- *     word it wrote would land in its parent's table;
+ *     gets a plain vfork and registers nothing (vfork_child.h), because
+ *     every word it wrote would land in its parent's table;
  *   - a signal handler in the parent that vforks between prepare and finish
  *     claims the next slot up and gives it back before returning.
  *
@@ -31,100 +31,34 @@
  * is registered afterwards the way fork's children are (registry.c), with
  * the same verification.
  *
- * All of this is async-signal-safe: thread-local memory, raw syscalls. */
+ * The slots themselves are vfork_child.c's.  All of this is
+ * async-signal-safe: thread-local memory, raw syscalls. */
 #include <errno.h>
 #include <stddef.h>
 
-#include "hot.h"
-#include "state.h"
+#include "clone_pidfd.h"
+#include "init.h"
+#include "registry.h"
 #include "sys.h"
+#include "vfork_child.h"
 
 /* Markers the trampoline reads in a slot's pidfd field before the clone. */
 #define KT_VFORK_WANT_PIDFD (-1) /* clone with CLONE_PIDFD into this field */
 #define KT_VFORK_PLAIN (-2)      /* the kernel refused CLONE_PIDFD before */
-
-/* vfork nests only through signal handlers of the vforking thread (its
- * child never claims a slot), so a handful of levels is plenty; past them a
- * vfork is registered after the fact, like a fork. */
-#define KT_VFORK_DEPTH 8
-
-struct kt_vfork_slot {
-	int pidfd;   /* first: the trampolines pass its address to clone */
-	pid_t owner; /* the process that claimed the slot */
-};
-
-struct kt_vfork_tls {
-	unsigned depth;
-	struct kt_vfork_slot slot[KT_VFORK_DEPTH];
-};
-
-/* initial-exec: a plain %fs/tpidr_el0-relative access, no __tls_get_addr
- * (which may allocate) on this path.  libkt is preloaded, so it gets static
- * TLS at start-up. */
-static __thread struct kt_vfork_tls kt_vf __attribute__((tls_model("initial-exec")));
-
-/* Set once clone has refused CLONE_PIDFD (shared with the clone hook). */
-static _Atomic int kt_vfork_no_pidfd;
-
-int kt_clone_pidfd_usable(void)
-{
-	return !atomic_load_explicit(&kt_vfork_no_pidfd, memory_order_relaxed);
-}
-
-void kt_clone_pidfd_refused(int err)
-{
-	if (!atomic_exchange(&kt_vfork_no_pidfd, 1))
-		kt_report_degraded(KT_DEGRADED_NO_CLONE_PIDFD, err);
-}
 
 /* Called by the trampoline; hidden, but not static. */
 struct kt_vfork_slot *kt_vfork_prepare(void);
 long kt_vfork_refused(long ret);
 long kt_vfork_finish(long ret, struct kt_vfork_slot *slot);
 
-static pid_t raw_getpid(void)
-{
-	return (pid_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0);
-}
-
-int kt_in_vfork_child(void)
-{
-	unsigned d = kt_vf.depth;
-	if (d == 0)
-		return 0;
-	if (d > KT_VFORK_DEPTH)
-		d = KT_VFORK_DEPTH;
-	return kt_vf.slot[d - 1].owner != raw_getpid();
-}
-
-KT_CHILD_PATH void kt_vfork_forget(void)
-{
-	/* A forked child has memory of its own: whatever vfork was in progress
-	 * in the thread that forked (a fork from a signal handler, or from a
-	 * vfork child) is not this process's.  Stored only when it is not zero
-	 * already: an unconditional store costs every forked child a page copy. */
-	if (kt_vf.depth)
-		kt_vf.depth = 0;
-}
-
 struct kt_vfork_slot *kt_vfork_prepare(void)
 {
 	int saved = errno;
 	struct kt_vfork_slot *s = NULL;
 	if (kt_mode() != KT_MODE_OFF && !kt_in_vfork_child()) {
-		unsigned d = kt_vf.depth;
-		if (d < KT_VFORK_DEPTH) {
-			s = &kt_vf.slot[d];
-			/* Owner before depth, marker after: a handler that runs in
-			 * between either takes this same slot and gives it back (and
-			 * sees us as the owner), or takes the next one. */
-			s->owner = raw_getpid();
-			atomic_signal_fence(memory_order_seq_cst);
-			kt_vf.depth = d + 1;
-			atomic_signal_fence(memory_order_seq_cst);
-			s->pidfd = kt_clone_pidfd_usable() ? KT_VFORK_WANT_PIDFD
-			                                   : KT_VFORK_PLAIN;
-		}
+		s = kt_vfork_claim();
+		if (s)
+			s->pidfd = kt_clone_pidfd_usable() ? KT_VFORK_WANT_PIDFD : KT_VFORK_PLAIN;
 	}
 	errno = saved;
 	return s;
@@ -147,17 +81,17 @@ long kt_vfork_refused(long ret)
  * answer; returns vfork's, setting errno on failure as glibc's does. */
 long kt_vfork_finish(long ret, struct kt_vfork_slot *slot)
 {
+	if (ret < 0) {
+		/* A failed clone installs no fd, whatever it wrote. */
+		if (slot)
+			kt_vfork_give_back(slot);
+		return kt_sys_result(ret);
+	}
 	int saved = errno;
 	int fd = -1;
 	if (slot) {
 		fd = slot->pidfd;
-		atomic_signal_fence(memory_order_seq_cst);
-		kt_vf.depth = (unsigned)(slot - kt_vf.slot);
-	}
-	if (ret < 0) {
-		/* A failed clone installs no fd, whatever it wrote. */
-		errno = (int)-ret;
-		return -1;
+		kt_vfork_give_back(slot);
 	}
 	if (fd >= 0) {
 		kt_register_child_pidfd((pid_t)ret, fd, KT_MADE_VFORK, NULL, 0);

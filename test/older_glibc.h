@@ -1,7 +1,7 @@
-/* Stand-ins for the glibc functions the test helpers use that an older glibc
- * (libkt supports 2.28 and later) does not have.
+/* Stand-ins for the glibc functions the suites and helpers use that an
+ * older glibc (libkt supports 2.28 and later) does not have.
  *
- * The helpers are built where they run, so the glibc headers they are built
+ * The tests are built where they run, so the glibc headers they are built
  * against say what the libc they will meet has.  Where it has the function,
  * this header adds nothing; where not:
  *

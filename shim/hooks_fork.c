@@ -1,0 +1,50 @@
+/* fork and _Fork.
+ *
+ * Each hook calls the real function and registers the child in the parent
+ * (how registration is made race-free is explained in registry.c).  fork
+ * stays glibc's own: a raw clone would skip the program's atfork handlers
+ * and glibc's child-side bookkeeping. */
+#include <errno.h>
+
+#include "hot.h"
+#include "init.h"
+#include "real.h"
+#include "registry.h"
+#include "sys.h"
+#include "vfork_child.h"
+
+static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how)
+{
+	if (!real) {
+		errno = ENOSYS; /* _Fork on a glibc older than 2.34 */
+		return -1;
+	}
+	if (kt_mode() == KT_MODE_OFF)
+		return real();
+	pid_t pid = real();
+	if (pid == 0) {
+		/* Raw syscalls only: errno stays as fork left it, and the child
+		 * does not fault in the page of libc's __errno_location. */
+		kt_vfork_forget();
+		kt_child_forget_self();
+		return 0;
+	}
+	/* errno as the real call left it, whatever registration does. */
+	int saved = errno;
+	if (pid > 0)
+		kt_register_child(pid, how, NULL);
+	KT_ERRNO_RESTORE(saved);
+	return pid;
+}
+
+KT_EXPORT KT_CHILD_PATH pid_t fork(void)
+{
+	return fork_common(KT_REAL(fork), KT_MADE_FORK);
+}
+
+/* _Fork (glibc 2.34) is the async-signal-safe fork without atfork handlers;
+ * fork() itself calls glibc's internal _Fork, so nothing registers twice. */
+KT_EXPORT KT_CHILD_PATH pid_t _Fork(void)
+{
+	return fork_common(KT_REAL(_Fork), KT_MADE__FORK);
+}

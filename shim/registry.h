@@ -1,0 +1,35 @@
+/* Registering children and noticing their reaps: the hooks that make and
+ * reap children call here; registry.c says how registration is made
+ * race-free.  Everything here is async-signal-safe; it may change errno, so
+ * the hooks save it around their calls. */
+#ifndef KT_REGISTRY_H
+#define KT_REGISTRY_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "table.h"
+
+/* Register a child that fork/_Fork/posix_spawn* just returned.  NAME: what it
+ * runs (a path for the spawns; NULL for a fork, which runs our own image). */
+void kt_register_child(pid_t pid, enum kt_made_by how, const char *name);
+/* Register a child made together with PIDFD (CLONE_PIDFD, pidfd_spawn): the
+ * identity comes from that fd, which is left open for the caller.  SIBLING:
+ * a CLONE_PARENT child, our parent's and not ours (tracked by inode only). */
+void kt_register_child_pidfd(pid_t pid, int pidfd, enum kt_made_by how, const char *name,
+                             int sibling);
+/* Register a child a clone made with FLAGS (clone(), or a raw clone through
+ * syscall()).  PIDFD: where the kernel put the caller's own CLONE_PIDFD fd,
+ * or NULL.  Without one, a CLONE_PARENT child (our sibling) stays untracked. */
+void kt_register_clone_child(pid_t pid, unsigned long flags, const int *pidfd,
+                             enum kt_made_by how);
+/* A wait hook reaped PID; the wait started when kt_table_last_seq() was SEQ. */
+void kt_note_reaped(pid_t pid, uint64_t seq, enum kt_reaped_by how);
+/* In a forked child, before it returns to the program: forget what the
+ * table says about our own PID (see registry.c). */
+void kt_child_forget_self(void);
+/* 1 if slot S was registered by our parent before it forked us: it names
+ * our sibling, which waitid cannot ask about. */
+int kt_registry_inherited(const struct kt_slot *s);
+
+#endif

@@ -1,0 +1,51 @@
+/* Reports: one event per stale kill, one per reason libkt degraded, the
+ * configuration warnings and the KT_STATS exit summary, as text or JSON
+ * lines, written only where KT_LOG points (log.h), never anywhere else.
+ * Everything but the summary and the warnings runs inside kill() or a
+ * registration, so inside signal handlers: raw syscalls and the
+ * allocation-free formatter only, and errno is left as it was. */
+#ifndef KT_REPORT_H
+#define KT_REPORT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "caller.h"
+#include "config.h"
+#include "holder.h"
+#include "names.h"
+
+/* One stale kill: everything a report line says about it.  CALL names the
+ * public entry point ("kill", "killpg", "sigqueue"), so every signalling hook
+ * reports through the same event. */
+struct kt_stale {
+	pid_t pid;
+	int sig;
+	const char *call;
+	int group;              /* kill(-pid)/killpg(pid): the signal was for pid's group */
+	int delivered;          /* audit mode: the kill went through */
+	int delivered_errno;    /* and the kernel's answer (0: signal sent) */
+	int holder;             /* who held the PID before any delivery: 1 another
+	                           process (comm, ppid below), 0 nobody, -1 unknown
+	                           (kt_holder_of) */
+	char holder_comm[KT_HOLDER_COMM];
+	int64_t holder_ppid;
+	struct kt_caller caller; /* where in the program the call came from */
+};
+void kt_report_stale(const struct kt_stale *ev);
+
+/* Libkt fell back to plain behaviour for reason WHY (ERR: the errno behind
+ * it, or 0).  Each reason is reported once per process. */
+void kt_report_degraded(enum kt_degraded why, int err);
+
+/* The KT_STATS=1 exit summary (destructor); MODE is the mode in force. */
+void kt_report_summary(enum kt_mode mode);
+
+/* Write the configuration warnings the parser collected in C (constructor). */
+void kt_report_config_warnings(const struct kt_config *c);
+
+/* The comm a reuse decoy gives itself (kt-run --provoke-reuse), so a report
+ * can say a stale kill met a decoy rather than a real process. */
+#define KT_DECOY_COMM "kt-decoy"
+
+#endif

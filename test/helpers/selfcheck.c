@@ -1,0 +1,69 @@
+/* The self-checking helpers' plumbing (described in selfcheck.h). */
+#include "selfcheck.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "kt.h"
+
+int failures;
+
+void say(int ok, const char *name, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	printf(ok ? "ok %s %s\n" : "FAIL %s: %s\n", name, buf);
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+void skip(const char *name, const char *why)
+{
+	printf("skip %s: %s\n", name, why);
+	fflush(stdout);
+}
+
+int reap(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return st;
+}
+
+int run_cases(int argc, char **argv, const struct selfcheck_case *cases, size_t n)
+{
+	int ran = 0;
+	for (size_t i = 0; i < n; i++) {
+		int want = argc < 2;
+		for (int a = 1; a < argc; a++)
+			want |= strcmp(argv[a], cases[i].name) == 0;
+		if (want) {
+			cases[i].run();
+			ran++;
+		}
+	}
+	return ran;
+}
+
+const char *kt_state_word(pid_t pid, const char *absent)
+{
+	int (*pid_state)(pid_t) = (int (*)(pid_t))dlsym(RTLD_DEFAULT, "kt_pid_state");
+	if (!pid_state)
+		return absent;
+	switch (pid_state(pid)) {
+	case KT_PID_UNTRACKED: return "untracked";
+	case KT_PID_LIVE: return "live";
+	case KT_PID_REAPED: return "reaped";
+	default: return "?";
+	}
+}

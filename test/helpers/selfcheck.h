@@ -1,0 +1,39 @@
+/* Plumbing shared by the helper programs that check themselves (vforker,
+ * rawsyscall, signaller) and by reuse, which reports libkt's view of a child.
+ * Plain C without a test framework, so these helpers also cross-build for
+ * aarch64 and run under qemu-user.  Built once as an object and linked into
+ * every helper program. */
+#ifndef KT_HELPER_SELFCHECK_H
+#define KT_HELPER_SELFCHECK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Cases that failed so far: say() counts them, main() exits 1 if any did. */
+extern int failures;
+
+/* Prints "ok NAME DETAIL" or "FAIL NAME: DETAIL" and flushes stdout (the
+ * suite reads it even when the helper is killed later); counts a failure. */
+void say(int ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Prints "skip NAME: WHY": what this platform cannot show. */
+void skip(const char *name, const char *why);
+
+/* waitpid(PID) through EINTR: the wait status, or -1. */
+int reap(pid_t pid);
+
+struct selfcheck_case {
+	const char *name;
+	void (*run)(void);
+};
+
+/* Runs, in table order, the N CASES named in ARGV[1..ARGC-1], or all of them
+ * when none is named.  Returns how many ran. */
+int run_cases(int argc, char **argv, const struct selfcheck_case *cases, size_t n);
+
+/* libkt's kt_pid_state(PID) as a word ("untracked", "live", "reaped", "?"),
+ * or ABSENT when libkt is not loaded: looked up with dlsym at run time, so
+ * the same binary runs with and without libkt. */
+const char *kt_state_word(pid_t pid, const char *absent);
+
+#endif
