@@ -12,6 +12,10 @@
 #   make check-matrix  build and test in Debian 11, 12, 13 chroots (root; docs/platforms.md)
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make check-docs check that every relative link in README.md and docs/ resolves
+#   make deb        build a Debian package under build/ (make lintian checks it)
+#   make check-system  (root) that package with /etc/ld.so.preload, in a private
+#                   mount namespace: real programs with and without it
+#   make bench-system  (root) whole workloads with and without /etc/ld.so.preload
 #   make clean
 
 CC      ?= cc
@@ -39,8 +43,10 @@ SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o) $(BUILD)/shim/vfork_$(ARCH).o
 	$(BUILD)/shim/syscall_$(ARCH).o
 SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 	-D_GNU_SOURCE -Iinclude -Ishim
+# The soname is the file's own, unversioned name: nothing links against libkt,
+# LD_PRELOAD and /etc/ld.so.preload name it, and ldconfig caches it by it.
 SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
-	-Wl,-z,noexecstack -Wl,--no-undefined
+	-Wl,-z,noexecstack -Wl,--no-undefined -Wl,-soname,libkt.so
 
 DECOY   := $(BUILD)/kt-decoy
 
@@ -292,11 +298,14 @@ $(BUILD)/bench/bench: test/bench/bench.c include/kt.h Makefile
 
 bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
 	$(Q)$(BUILD)/bench/bench -b $(BUILD) $(BENCH_ARGS)
+	$(Q)$(MAKE) --no-print-directory bench-system
 
 # ---- install ------------------------------------------------------------------
 # PREFIX is where things will live; DESTDIR (for packagers) is prepended to
 # every path written, never to paths kt-run looks at: kt-run finds libkt.so
-# and kt-decoy relative to itself (../lib, ../libexec/libkt).
+# and kt-decoy relative to itself (../lib, ../libexec/libkt by default; the
+# installed copy is told LIBDIR and LIBEXECDIR relative to BINDIR, so
+# LIBDIR=$(PREFIX)/lib/<multiarch> works and the tree stays relocatable).
 PREFIX     ?= /usr/local
 BINDIR     := $(PREFIX)/bin
 LIBDIR     := $(PREFIX)/lib
@@ -312,7 +321,11 @@ install: $(LIB) $(DECOY)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libkt.so
-	$(INSTALL) -m 755 scripts/kt-run $(DESTDIR)$(BINDIR)/kt-run
+	sed -e "s|^installed_lib_rel=.*|installed_lib_rel=$$(realpath -m --relative-to=$(BINDIR) $(LIBDIR))|" \
+	    -e "s|^installed_libexec_rel=.*|installed_libexec_rel=$$(realpath -m --relative-to=$(BINDIR) $(LIBEXECDIR))|" \
+	    scripts/kt-run > $(DESTDIR)$(BINDIR)/kt-run.tmp
+	chmod 755 $(DESTDIR)$(BINDIR)/kt-run.tmp
+	mv -f $(DESTDIR)$(BINDIR)/kt-run.tmp $(DESTDIR)$(BINDIR)/kt-run
 	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
 	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
 	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1
@@ -321,6 +334,33 @@ install: $(LIB) $(DECOY)
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+
+# ---- Debian package, and the whole machine under libkt --------------------------
+# make deb           build/libkt_VERSION_ARCH.deb (scripts/mkdeb, scripts/deb/;
+#                    `scripts/deps deb` installs the tools)
+# make lintian       lintian over that package; fails on a warning or an error
+# make check-system  (root) installs the package in a private mount namespace over
+#                    overlays of /etc, /usr and /var, turns on /etc/ld.so.preload
+#                    there and runs real programs with and without it
+deb: $(LIB) $(DECOY)
+	$(Q)CC="$(CC)" MAKE="$(MAKE)" scripts/mkdeb $(BUILD)
+
+# The package is not meant for Debian's archive: no ITP bug for its changelog
+# to close.
+lintian: deb
+	$(Q)lintian --fail-on error,warning --suppress-tags initial-upload-closes-no-bugs \
+		$(BUILD)/libkt_*.deb
+
+check-system: deb $(HELPER_BIN)
+	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) test/system/check-system
+
+# The same workloads with and without /etc/ld.so.preload (root; the file only in a
+# private mount namespace); `make bench` runs it after its own table.
+BENCH_SYSTEM_ARGS ?= $(if $(findstring -q,$(BENCH_ARGS)),-q)
+bench-system: $(LIB) $(BUILD)/bench/empty.so
+	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) test/bench/system $(BENCH_SYSTEM_ARGS)
+
+.PHONY: deb lintian check-system bench-system
 
 # Every relative link in the documents names a file, and a heading there.
 check-docs:

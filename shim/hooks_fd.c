@@ -1,4 +1,5 @@
-/* Guards for fd mode's held pidfds: close, close_range, closefrom, dup2, dup3.
+/* Guards for fd mode's held pidfds: close, close_range, closefrom, dup2, dup3,
+ * and the same calls made through syscall().
  *
  * A held fd is one the program never opened, so every answer here is the one
  * plain libc gives for an fd the program does not have: close() of it fails
@@ -14,6 +15,12 @@
  * one comparison.  Only calls that reach the region are checked, and they
  * are bracketed (kt_held_guard_begin/end) so a registration in another thread
  * cannot adopt a number between our check and our call.
+ *
+ * syscall(SYS_close / SYS_close_range / SYS_dup2 / SYS_dup3, ...) comes here
+ * too (syscall_ARCH.S): a program that bypasses libc's wrappers still closes
+ * or replaces a number, and a held number freed that way would be the next
+ * open()'s, or a child's pidfd that libkt then adopts there, so a kill through
+ * the stale record would reach another process.
  *
  * Inside the bracket the real work is a raw syscall, so that no thread
  * cancellation can leave the bracket open: close() of a number in the region
@@ -154,3 +161,34 @@ KT_EXPORT int dup3(int oldfd, int newfd, int flags)
 		return KT_REAL(dup3)(oldfd, newfd, flags);
 	return dup_guarded(oldfd, newfd, flags, 1);
 }
+
+/* syscall()'s entry for the four calls above (syscall_ARCH.S tail-jumps
+ * here, so this returns to the program: -1 and errno, or the result).  The
+ * kernel takes the numbers as unsigned ints, so only their low 32 bits
+ * count.  Below the region, and for calls that do not reach it, the raw
+ * call as it was asked for. */
+long kt_syscall_fd(long nr, long a, long b, long c);
+long kt_syscall_fd(long nr, long a, long b, long c)
+{
+	unsigned floor = (unsigned)kt_held_floor(), fd = (unsigned)a, fd2 = (unsigned)b;
+	long r;
+	if (nr == SYS_close && fd >= floor) {
+		kt_held_guard_begin();
+		r = kt_held_owns((int)fd) ? -EBADF : kt_close((int)fd);
+		kt_held_guard_end();
+	} else if (nr == SYS_close_range && fd <= fd2 && fd2 >= floor) {
+		kt_held_guard_begin();
+		r = close_range_around_held(fd, fd2, (int)c);
+		kt_held_guard_end();
+	} else if (nr == SYS_dup3 && (fd >= floor || fd2 >= floor)) {
+		return dup_guarded((int)fd, (int)fd2, (int)c, 1);
+#ifdef SYS_dup2
+	} else if (nr == SYS_dup2 && (fd >= floor || fd2 >= floor)) {
+		return dup_guarded((int)fd, (int)fd2, 0, 0);
+#endif
+	} else {
+		r = kt_syscall(nr, a, b, c, 0, 0);
+	}
+	return kt_sys_result(r);
+}
+

@@ -21,7 +21,8 @@
  * async-signal-safe from the first call on.  Only the fork-like creation
  * calls come here: clone and clone3 without CLONE_VM, CLONE_THREAD or a new
  * stack, and fork.  vfork, and clones that share our memory or switch stacks,
- * pass through unregistered (README, "Not covered").
+ * pass through unregistered (README, "Not covered").  close, close_range,
+ * dup2 and dup3 go to hooks_fd.c's guards instead (kt_syscall_fd).
  */
 #include <errno.h>
 #include <sched.h>

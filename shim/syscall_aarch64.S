@@ -12,8 +12,11 @@
  * fork-like child (see the x86_64 file); those are made by
  * kt_syscall_make_child.  aarch64 has no fork system call. */
 
+#define SYS_dup3 24
+#define SYS_close 57
 #define SYS_clone 220
 #define SYS_clone3 435
+#define SYS_close_range 436
 
 /* The frame of .Lask: */
 #define F_REGS 16	/* x0..x6, after x29 and x30 */
@@ -30,6 +33,14 @@ syscall:
 	b.eq	.Lask
 	cmp	x0, #SYS_clone3
 	b.eq	.Lask
+	/* close, close_range and dup3 (no dup2 here): kt_syscall_fd guards
+	 * fd mode's held pidfds (see the x86_64 file). */
+	cmp	x0, #SYS_close
+	b.eq	.Lfd
+	cmp	x0, #SYS_dup3
+	b.eq	.Lfd
+	cmp	x0, #SYS_close_range
+	b.eq	.Lfd
 .Lraw:
 	mov	x8, x0
 	mov	x0, x1
@@ -44,6 +55,8 @@ syscall:
 	ret
 .Lerror:
 	b	kt_sys_result
+.Lfd:
+	b	kt_syscall_fd
 
 .Lask:
 	sub	sp, sp, #F_SIZE

@@ -15,11 +15,18 @@
  * makes a fork-like child (one that carries on from a copy of this stack,
  * frames and all); for clone3 it also leaves a checked copy of the
  * arguments in our frame.  Those calls are made by kt_syscall_make_child,
- * which registers the child; everything else goes the raw way. */
+ * which registers the child.  close, close_range, dup2 and dup3 go to
+ * kt_syscall_fd (hooks_fd.c), which guards fd mode's held pidfds as libc's
+ * wrappers are guarded; a tail jump, since none of them makes a child.
+ * Everything else goes the raw way. */
 
+#define SYS_dup2 33
 #define SYS_clone 56
 #define SYS_fork 57
+#define SYS_close 3
+#define SYS_dup3 292
 #define SYS_clone3 435
+#define SYS_close_range 436
 
 /* The frame of .Lask, 16-byte aligned at the calls: */
 #define F_ARG7 0	/* kt_syscall_make_child's 7th and 8th arguments */
@@ -40,6 +47,14 @@ syscall:
 	je	.Lask
 	cmpq	$SYS_clone3, %rdi
 	je	.Lask
+	cmpq	$SYS_close, %rdi
+	je	.Lfd
+	cmpq	$SYS_dup2, %rdi
+	je	.Lfd
+	cmpq	$SYS_dup3, %rdi
+	je	.Lfd
+	cmpq	$SYS_close_range, %rdi
+	je	.Lfd
 .Lraw:
 	movq	%rdi, %rax
 	movq	%rsi, %rdi
@@ -55,6 +70,8 @@ syscall:
 .Lerror:
 	movq	%rax, %rdi
 	jmp	kt_sys_result
+.Lfd:
+	jmp	kt_syscall_fd
 
 .Lask:
 	subq	$F_SIZE, %rsp

@@ -5,6 +5,8 @@
  * against say what the libc they will meet has.  Where it has the function,
  * this header adds nothing; where not:
  *
+ *   SYS_close_range (glibc 2.34's headers): the number, the same on every
+ *     architecture;
  *   gettid (2.30): the system call;
  *   strerrorname_np, sigabbrev_np (2.32): the same names from our own tables
  *     (the errno values and signals the helpers print; NULL for others, as
@@ -23,6 +25,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 
 #if !__GLIBC_PREREQ(2, 30)
 static inline pid_t gettid(void)

@@ -116,6 +116,7 @@ END_TEST
 static const char *const bad_options[] = {
 	"--bogus true", "-x true", "--log", "", "--audit --off true", "--off --provoke-reuse true",
 	"--json", "--jsonx true", "--log '' true", "--log= true",
+	"--check", "--check x", "--check 0", "--check=-1", "--check 1 true", "--audit --check 1",
 };
 
 START_TEST(test_bad_option)
@@ -282,6 +283,55 @@ START_TEST(test_symlink)
 }
 END_TEST
 
+/* ---- --check PID ------------------------------------------------------------ */
+
+/* Whether a running process has libkt, from its memory map and the KT_MODE it
+ * started with: a process kt-run started (protected, exit 0), a plain one and
+ * one in audit mode (not protected, exit 1), one whose library file was
+ * replaced since it started (still protected: it keeps the copy it mapped),
+ * and a process that is gone (exit 125). */
+START_TEST(test_check)
+{
+	struct run r;
+	sh(&r,
+	   "lib=$(realpath \"$SRC/build/libkt.so\")\n"
+	   "d=$(mktemp -d); cp \"$lib\" \"$d/libkt.so\"\n"
+	   "\"$KTRUN\" sleep 30 & a=$!\n"
+	   "sleep 30 & b=$!\n"
+	   "\"$KTRUN\" --audit sleep 30 & c=$!\n"
+	   "LD_PRELOAD=$d/libkt.so sleep 30 & e=$!\n"
+	   /* kt-run is a script until it execs the command: wait for that. */
+	   "for p in $a $c $e; do\n"
+	   "  for i in $(seq 200); do grep -q libkt \"/proc/$p/maps\" && break; sleep 0.05; done\n"
+	   "done\n"
+	   "rm -rf \"$d\"\n"
+	   "\"$KTRUN\" --check $a; echo \"a=$?\"\n"
+	   "\"$KTRUN\" --check $b; echo \"b=$?\"\n"
+	   "\"$KTRUN\" --check=$c; echo \"c=$?\"\n"
+	   "\"$KTRUN\" --check $e | sed \"s|$d|DIR|\"; echo \"e=${PIPESTATUS[0]}\"\n"
+	   "kill $a $b $c $e; wait $a $b $c $e\n"
+	   "\"$KTRUN\" --check $a; echo \"gone=$?\"\n"
+	   "echo \"lib=$lib\"\n",
+	   NULL);
+	expect_exit(&r, 0, "--check");
+	const char *l = strstr(r.out, "lib=");
+	ck_assert_msg(l != NULL, "--check: no lib= line:\n%s", r.out);
+	char want[4200];
+	snprintf(want, sizeof want, "(sleep): protected: %.*s, mode enforce\na=0\n",
+	         (int)strcspn(l + 4, "\n"), l + 4);
+	expect_in(r.out, want, "--check of a process kt-run started");
+	expect_in(r.out, "(sleep): not protected: libkt is not loaded\nb=1\n", "--check of a plain process");
+	expect_in(r.out, "is loaded with KT_MODE=audit (stale kills are reported, not refused)\nc=1\n",
+	          "--check of a process in audit mode");
+	expect_in(r.out,
+	          "(sleep): protected: DIR/libkt.so (replaced on disk since the process started; "
+	          "it keeps the copy it loaded), mode enforce\ne=0\n",
+	          "--check of a process whose library was removed since");
+	expect_in(r.out, ": no process ", "--check of a process that is gone");
+	expect_in(r.out, "gone=125\n", "--check of a process that is gone");
+}
+END_TEST
+
 /* ---- make install / uninstall ------------------------------------------- */
 
 START_TEST(test_install)
@@ -317,6 +367,28 @@ START_TEST(test_install)
 	if (kt_test_can_pidns(NULL))
 		expect_in(r.out, "\"decoy\":true", "installed kt-decoy");
 	expect_in(r.out, "left:\n", "uninstall");
+}
+END_TEST
+
+/* A library directory that is not PREFIX/lib (Debian's /usr/lib/<multiarch>,
+ * as make deb installs): the installed kt-run is told where it is. */
+START_TEST(test_install_libdir)
+{
+	struct run r;
+	sh(&r,
+	   "set -e; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT\n"
+	   "unset MAKEFLAGS MFLAGS MAKELEVEL\n"
+	   "make -s -C \"$SRC\" install DESTDIR=\"$d\" PREFIX=/usr LIBDIR=/usr/lib/some-triplet "
+	   "LIBEXECDIR=/usr/lib/some-triplet/kt >/dev/null\n"
+	   "\"$d/usr/bin/kt-run\" sh -c 'echo \"preload=$LD_PRELOAD\"' | sed \"s|$d|DESTDIR|\"\n"
+	   "\"$d/usr/bin/kt-run\" \"$H/api_user\"\n"
+	   "if \"$d/usr/bin/kt-run\" --provoke-reuse --audit --json \"$H/stale_kill\" 2>&1; then :; fi\n",
+	   NULL);
+	expect_exit(&r, 0, "install LIBDIR=/usr/lib/some-triplet");
+	expect_in(r.out, "preload=DESTDIR/usr/lib/some-triplet/libkt.so\n", "installed kt-run");
+	expect_in(r.out, "loaded=1", "installed kt-run");
+	if (kt_test_can_pidns(NULL))
+		expect_in(r.out, "\"decoy\":true", "kt-decoy in LIBEXECDIR");
 }
 END_TEST
 
@@ -696,7 +768,9 @@ int main(void)
 	kt_test_tcase(s, "environment", 0, test_flags_to_env, test_keeps_ld_preload,
 	              test_loads_libkt, test_reports, test_symlink);
 
-	kt_test_tcase(s, "install", 120, test_install, test_man_pages);
+	kt_test_tcase(s, "check", 0, test_check);
+
+	kt_test_tcase(s, "install", 120, test_install, test_install_libdir, test_man_pages);
 
 	kt_test_tcase(s, "provoke-reuse", 0, test_latent_without_provoking,
 	              test_provoke_fd_not_ours, test_provoke_audit, test_provoke_enforce,

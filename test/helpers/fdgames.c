@@ -11,6 +11,9 @@
  *                          the soft limit; then each child is killed with a
  *                          signal of its own: it must die of that signal
  *                          while every other child lives on
+ *   fdgames rawgames N     the same games through syscall(): SYS_close,
+ *                          SYS_close_range, SYS_dup2 (where the architecture
+ *                          has it) and SYS_dup3
  *   fdgames exec N         N live children, then exec `fdgames list PIDS`
  *   fdgames list PIDS...   what the new image sees: fds, environment,
  *                          libkt's counters and what it knows of PIDS
@@ -152,35 +155,80 @@ static int cmd_nofile(int n)
 static const int fatal[] = { SIGTERM, SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE,
                              SIGVTALRM, SIGPROF, SIGKILL };
 
-static int cmd_games(int n)
+/* The fd calls of the games, through libc or (rawgames) through syscall(),
+ * as a program that bypasses libc's wrappers makes them. */
+static int raw_fd_calls;
+
+static int g_close(int fd)
+{
+	return raw_fd_calls ? (int)syscall(SYS_close, fd) : close(fd);
+}
+
+/* close_range and closefrom through libc: glibc's from 2.34 on.  Before,
+ * a program may look them up (as portable ones do): with libkt preloaded it
+ * finds libkt's, which must work with no glibc function behind them; without
+ * libkt there are none (NULL). */
+static int (*libc_close_range)(unsigned, unsigned, int);
+static void (*libc_closefrom)(int);
+
+static void find_close_range(void)
 {
 #if HAVE_GLIBC_CLOSE_RANGE
-	int (*close_range_fn)(unsigned, unsigned, int) = close_range;
-	void (*closefrom_fn)(int) = closefrom;
+	libc_close_range = close_range;
+	libc_closefrom = closefrom;
 #else
-	/* glibc before 2.34 has neither, but a program may look them up (as
-	 * portable ones do): with libkt preloaded it finds libkt's, which must
-	 * work with no glibc function behind them. */
-	int (*close_range_fn)(unsigned, unsigned, int);
-	void (*closefrom_fn)(int);
-	*(void **)&close_range_fn = dlsym(RTLD_DEFAULT, "close_range");
-	*(void **)&closefrom_fn = dlsym(RTLD_DEFAULT, "closefrom");
+	*(void **)&libc_close_range = dlsym(RTLD_DEFAULT, "close_range");
+	*(void **)&libc_closefrom = dlsym(RTLD_DEFAULT, "closefrom");
 #endif
+}
+
+static int g_close_range(unsigned first, unsigned last, int flags)
+{
+	if (raw_fd_calls)
+		return (int)syscall(SYS_close_range, first, last, flags);
+	if (libc_close_range)
+		return libc_close_range(first, last, flags);
+	/* No libkt and a glibc before 2.34: the loop such a program uses. */
+	long max = sysconf(_SC_OPEN_MAX);
+	for (long fd = first; fd <= (long)last && fd < max; fd++)
+		close((int)fd);
+	return 0;
+}
+
+static int g_dup2(int oldfd, int newfd)
+{
+	if (!raw_fd_calls)
+		return dup2(oldfd, newfd);
+#ifdef SYS_dup2
+	return (int)syscall(SYS_dup2, oldfd, newfd);
+#else
+	return (int)syscall(SYS_dup3, oldfd, newfd, 0);
+#endif
+}
+
+static int g_dup3(int oldfd, int newfd, int flags)
+{
+	return raw_fd_calls ? (int)syscall(SYS_dup3, oldfd, newfd, flags) : dup3(oldfd, newfd, flags);
+}
+
+static int cmd_games(int n)
+{
+	find_close_range();
 	spawn_children(n);
 	long max = sysconf(_SC_OPEN_MAX);
 	int bad = 0;
 
 	/* A close-all loop over every number, then the modern forms. */
 	for (int fd = 3; fd < max; fd++)
-		close(fd);
-	if (close_range_fn) {
-		if (close_range_fn(3, ~0u, 0) < 0)
-			die("close_range");
-	} else {
+		g_close(fd);
+	if (!raw_fd_calls && !libc_close_range)
 		printf("close_range=absent (glibc before 2.34, and no libkt)\n");
-	}
-	if (closefrom_fn)
-		closefrom_fn(3);
+	if (g_close_range(3, ~0u, 0) < 0)
+		die("close_range");
+	if (raw_fd_calls)
+		g_close_range(3, ~0u, 0); /* closefrom has no system call of its own */
+	else if (libc_closefrom)
+		libc_closefrom(3);
 	/* dup2 and dup3 over every number: each is then closed again.  The fd
 	 * copied is a pidfd of a decoy child, so a kill that went through a
 	 * number we dup2'd over would reach the decoy. */
@@ -199,23 +247,18 @@ static int cmd_games(int n)
 	for (int fd = 3; fd < max; fd++) {
 		if (fd == src)
 			continue;
-		int r = (fd & 1) ? dup2(src, fd) : dup3(src, fd, O_CLOEXEC);
+		int r = (fd & 1) ? g_dup2(src, fd) : g_dup3(src, fd, O_CLOEXEC);
 		if (r != fd) {
 			printf("dup_failed=%d errno=%s\n", fd, strerrorname_np(errno));
 			bad++;
 			continue;
 		}
-		close(fd);
+		g_close(fd);
 	}
 	/* And close everything again, for good measure, with close_range split
 	 * into uneven pieces. */
-	for (long a = 3; a < max; a += 97) {
-		if (close_range_fn)
-			close_range_fn((unsigned)a, (unsigned)(a + 96), 0);
-		else
-			for (long fd = a; fd <= a + 96; fd++)
-				close((int)fd);
-	}
+	for (long a = 3; a < max; a += 97)
+		g_close_range((unsigned)a, (unsigned)(a + 96), 0);
 
 	for (int i = 0; i < n_children; i++) {
 		int sig = fatal[i % (int)(sizeof fatal / sizeof fatal[0])];
@@ -266,6 +309,8 @@ static int cmd_games(int n)
 /* N children reaped by the kernel (SIGCHLD ignored): no wait call for
  * libkt to see.  Their held fds (fd mode) must still go, at the latest
  * when a new child needs the room. */
+#define AUTOREAP_NEXT 4
+
 static int cmd_autoreap(int n)
 {
 	signal(SIGCHLD, SIG_IGN);
@@ -285,14 +330,21 @@ static int cmd_autoreap(int n)
 	char fds[8192], pidfds[8192];
 	list_fds(fds, sizeof fds, pidfds, sizeof pidfds);
 	fprintf(stderr, "held_after_autoreap=%s\n", pidfds);
-	spawn_children(1);
+	/* Each registration looks at a few held fds (8): four more children
+	 * make a full lap of the 20 whatever the timing, so the fds still held
+	 * then are the live children's own. */
+	spawn_children(AUTOREAP_NEXT);
 	list_fds(fds, sizeof fds, pidfds, sizeof pidfds);
-	fprintf(stderr, "held_after_next_child=%s\n", pidfds);
-	int r = kill(children[0], SIGTERM);
+	fprintf(stderr, "held_after_next_children=%s\n", pidfds);
+	int r = 0;
+	for (int i = 0; i < n_children; i++)
+		if (kill(children[i], SIGTERM) != 0)
+			r = -1;
 	printf("kill_live=%d\n", r);
-	/* SIGCHLD ignored: the kernel reaps it, waitpid just waits for that. */
-	while (syscall(SYS_kill, children[0], 0) == 0)
-		usleep(1000);
+	/* SIGCHLD ignored: the kernel reaps them; wait until it has. */
+	for (int i = 0; i < n_children; i++)
+		while (syscall(SYS_kill, children[i], 0) == 0)
+			usleep(1000);
 	n_children = 0;
 	/* Stale kills of auto-reaped children: refused with libkt whatever the
 	 * mode, or plain ESRCH without (nobody holds the PIDs). */
@@ -303,13 +355,6 @@ static int cmd_autoreap(int n)
 	printf("stale_kills_failed=%d\n", stale_ok);
 	list_fds(fds, sizeof fds, pidfds, sizeof pidfds);
 	fprintf(stderr, "held_at_end=%s\n", pidfds);
-	/* Room when it is needed: with KT_MAX_FDS=N (the caller's), N live
-	 * children each get a held fd only if every auto-reaped child's fd
-	 * has been given back. */
-	spawn_children(n);
-	list_fds(fds, sizeof fds, pidfds, sizeof pidfds);
-	fprintf(stderr, "held_when_full=%s\n", pidfds);
-	kill_children();
 	return 0;
 }
 
@@ -398,6 +443,10 @@ int main(int argc, char **argv)
 		return cmd_fds(n);
 	if (strcmp(cmd, "games") == 0)
 		return cmd_games(n);
+	if (strcmp(cmd, "rawgames") == 0) {
+		raw_fd_calls = 1;
+		return cmd_games(n);
+	}
 	if (strcmp(cmd, "autoreap") == 0)
 		return cmd_autoreap(n);
 	if (strcmp(cmd, "exec") == 0) {
