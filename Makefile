@@ -9,6 +9,7 @@
 #                   when both are installed
 #   make install    install under PREFIX (default /usr/local), staged under DESTDIR
 #   make uninstall  remove what install put there
+#   make check-matrix  build and test in Debian 11, 12, 13 chroots (root; docs/platforms.md)
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make check-docs check that every relative link in README.md and docs/ resolves
 #   make deb        build a Debian package under build/ (make lintian checks it)
@@ -31,8 +32,8 @@ ifeq ($(V),1)
 Q :=
 endif
 
-# The library: one file per concern (docs/layout.md maps them).  No -ldl, no -lpthread:
-# on glibc >= 2.34 both live in libc, and each extra DT_NEEDED costs every exec.
+# The library: one file per concern (docs/layout.md maps them).  No -lpthread, and
+# -ldl only where dlsym is not in libc (LIBDL below): each extra DT_NEEDED costs every exec.
 # vfork and syscall's entry are per-architecture assembly (shim/*_ARCH.S); each architecture
 # has its own version script (x86_64 has glibc's GLIBC_2.2.5 compat posix_spawn).
 ARCH := $(shell $(CC) -dumpmachine | cut -d- -f1)
@@ -49,6 +50,23 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
 
 DECOY   := $(BUILD)/kt-decoy
 
+# ---- libraries that older glibc keeps apart --------------------------------------
+# Before glibc 2.34, dlsym/dlvsym live in libdl and the pthread functions in
+# libpthread; from 2.34 on both are in libc (the old names remain as empty stubs).
+# Each is linked only where a test program does not link without it: found by
+# trying the link with $(CC), never from a list of versions.  A libkt.so built
+# this way on the oldest glibc therefore needs libdl.so.2, which every newer glibc
+# still ships.
+try_link = $(shell printf '%s\n' $(1) | $(CC) -D_GNU_SOURCE -x c - -o /dev/null $(2) >/dev/null 2>&1 && echo ok)
+needs_lib = $(if $(call try_link,$(1)),,$(if $(call try_link,$(1),-l$(2)),-l$(2)))
+DL_PROBE := '\#include <dlfcn.h>' 'int main(void) { return dlsym(RTLD_DEFAULT, "main") == 0; }'
+PTHREAD_PROBE := '\#include <pthread.h>' 'static void *f(void *a) { return a; }' \
+	'int main(void) { pthread_t t; pthread_barrier_t b; pthread_barrier_init(&b, 0, 1);' \
+	'return pthread_create(&t, 0, f, 0) || pthread_join(t, 0); }'
+LIBDL      := $(call needs_lib,$(DL_PROBE),dl)
+LIBPTHREAD := $(call needs_lib,$(PTHREAD_PROBE),pthread)
+TEST_LIBS  := $(LIBDL) $(LIBPTHREAD)
+
 all: $(LIB) $(DECOY) helpers
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/kt.h Makefile
@@ -63,7 +81,7 @@ $(BUILD)/shim/%.o: shim/%.S Makefile
 
 $(LIB): $(SHIM_OBJ) $(SHIM_MAP)
 	@$(if $(Q),echo "  LD      $@";)
-	$(Q)$(CC) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) $(SHIM_OBJ) -o $@
+	$(Q)$(CC) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) $(SHIM_OBJ) -o $@ $(LIBDL)
 
 # The reuse provoker behind kt-run --provoke-reuse (a plain program, never
 # preloaded; installed to libexec).
@@ -103,7 +121,7 @@ $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(TESTLIB) $(wildcard shim/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) $(TESTLIB) \
-		-o $@ $(CHECK_LIBS)
+		-o $@ $(CHECK_LIBS) $(TEST_LIBS)
 
 # The caller-naming code is pure too (no hooks), but only its own suite links
 # it; frame records and .dynsym symbols give that suite something to find.
@@ -114,7 +132,7 @@ $(BUILD)/test/unit_caller: shim/caller.c shim/sys.c
 $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB) $(PRELOAD_EXTRA) -o $@ $(CHECK_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(TESTLIB) $(PRELOAD_EXTRA) -o $@ $(CHECK_LIBS) $(TEST_LIBS)
 
 $(BUILD)/test/preload_compat: PRELOAD_EXTRA := $(COMPAT_OBJ)
 $(BUILD)/test/preload_compat: $(COMPAT_OBJ)
@@ -128,10 +146,11 @@ $(HELPER_OBJ): test/helpers/selfcheck.c test/helpers/selfcheck.h include/kt.h Ma
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -c $< -o $@
 
-$(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h include/kt.h Makefile
+$(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h test/older_glibc.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< $(HELPER_OBJ) -o $@
+	$(Q)$(CC) $(CFLAGS) $(HELPER_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< $(HELPER_OBJ) -o $@ \
+		$(TEST_LIBS)
 
 # The report tests check that a stale kill's caller is named: symbols in
 # .dynsym and frame records to walk.
@@ -148,10 +167,10 @@ $(BUILD)/test/helpers/stale_kill_nodyn: test/helpers/stale_kill.c include/kt.h M
 	$(Q)$(CC) $(CFLAGS) -g -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
 HELPER_BIN += $(BUILD)/test/helpers/stale_kill_nodyn
 
-$(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c include/kt.h Makefile
+$(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c test/older_glibc.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)
 
 # The glibc 2.39 stand-in defines versioned symbols: it needs its version script.
 $(BUILD)/test/helpers/libfake_glibc239.so: test/helpers/libfake_glibc239.c \
@@ -159,7 +178,7 @@ $(BUILD)/test/helpers/libfake_glibc239.so: test/helpers/libfake_glibc239.c \
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -shared -fPIC \
-		-Wl,--version-script=test/helpers/libfake_glibc239.map $< -o $@
+		-Wl,--version-script=test/helpers/libfake_glibc239.map $< -o $@ $(TEST_LIBS)
 
 helpers: $(HELPER_BIN) $(HELPER_LIBS)
 
@@ -206,17 +225,17 @@ SAN_SRC := $(SHIM_SRC) shim/syscall_$(ARCH).S
 $(ASAN_DIR)/libkt.so: $(SAN_SRC) $(wildcard shim/*.h) include/kt.h shim/libkt.map Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(SHIM_CFLAGS) $(SAN_OPT) $(ASAN_FLAGS) $(SHIM_LDFLAGS) $(SAN_SRC) -o $@
+	$(Q)$(CC) $(SHIM_CFLAGS) $(SAN_OPT) $(ASAN_FLAGS) $(SHIM_LDFLAGS) $(SAN_SRC) -o $@ $(LIBDL)
 
 $(TSAN_DIR)/libkt.so: $(SAN_SRC) $(wildcard shim/*.h) include/kt.h shim/libkt.map Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(SHIM_CFLAGS) $(SAN_OPT) $(TSAN_FLAGS) $(SHIM_LDFLAGS) $(SAN_SRC) -o $@
+	$(Q)$(CC) $(SHIM_CFLAGS) $(SAN_OPT) $(TSAN_FLAGS) $(SHIM_LDFLAGS) $(SAN_SRC) -o $@ $(LIBDL)
 
 $(TSAN_DIR)/stress: test/helpers/stress.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(SAN_OPT) $(WARN) $(TSAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+	$(Q)$(CC) $(SAN_OPT) $(WARN) $(TSAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@ $(TEST_LIBS)
 
 # The suites find their helpers under $KT_BUILD/test: the plain build's.
 # Left out: suites whose subject is vfork (directly, or through CPython and
@@ -258,6 +277,14 @@ check-valgrind: $(UNIT_BIN)
 
 check-sanitizers: check-asan check-tsan check-valgrind
 
+# ---- glibc matrix (`make check-matrix`; what CI runs last) -------------------------
+# A -Werror build and `make test` in Debian 11, 12 and 13 chroots (glibc 2.31,
+# 2.36, 2.41) made with debootstrap under $(BUILD)/matrix, then the libkt.so
+# built on the oldest under the newest one's suites.  Needs root; see
+# scripts/check-matrix and docs/platforms.md.
+check-matrix:
+	$(Q)KT_MATRIX_DIR=$(CURDIR)/$(BUILD)/matrix scripts/check-matrix
+
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
@@ -279,7 +306,7 @@ $(BUILD)/bench/exit0: test/bench/exit0.c Makefile
 $(BUILD)/bench/bench: test/bench/bench.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@ $(TEST_LIBS)
 
 bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
 	$(Q)$(BUILD)/bench/bench -b $(BUILD) $(BENCH_ARGS)
@@ -360,3 +387,4 @@ clean:
 .PHONY: all test demo clean helpers install uninstall
 .PHONY: asan check-asan check-tsan check-valgrind check-sanitizers
 .PHONY: bench check-docs
+.PHONY: check-matrix

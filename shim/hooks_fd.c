@@ -40,6 +40,11 @@
 #define SYS_close_range 436 /* 5.9, same number everywhere */
 #endif
 
+/* Declared by <unistd.h> from glibc 2.34 on.  libkt defines them on every
+ * glibc: a program on an older one can still find them with dlsym. */
+int close_range(unsigned first, unsigned last, int flags);
+void closefrom(int lowfd);
+
 KT_EXPORT int close(int fd)
 {
 	if (fd < kt_held_floor())
@@ -71,8 +76,13 @@ static long close_range_around_held(unsigned first, unsigned last, int flags)
 
 KT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-	if (first > last || last < (unsigned)kt_held_floor())
-		return KT_REAL(close_range)(first, last, flags);
+	if (first > last || last < (unsigned)kt_held_floor()) {
+		kt_real_close_range_t real = KT_REAL(close_range);
+		if (real)
+			return real(first, last, flags);
+		/* glibc before 2.34: the system call is all glibc's would be. */
+		return (int)kt_sys_result(kt_syscall(SYS_close_range, first, last, flags, 0, 0));
+	}
 	kt_held_guard_begin();
 	long r = close_range_around_held(first, last, flags);
 	kt_held_guard_end();
@@ -81,9 +91,16 @@ KT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 
 KT_EXPORT void closefrom(int lowfd)
 {
-	if (lowfd < 0 || kt_held_floor() == INT_MAX) {
-		KT_REAL(closefrom)(lowfd);
-		return;
+	/* glibc's closes from 0 for a negative LOWFD: held fds included. */
+	if (lowfd < 0)
+		lowfd = 0;
+	if (kt_held_floor() == INT_MAX) {
+		kt_real_closefrom_t real = KT_REAL(closefrom);
+		if (real) {
+			real(lowfd);
+			return;
+		}
+		/* glibc before 2.34 has none: what follows is all it would do. */
 	}
 	int saved = errno;
 	kt_held_guard_begin();

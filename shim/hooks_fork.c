@@ -5,6 +5,7 @@
  * stays glibc's own: a raw clone would skip the program's atfork handlers
  * and glibc's child-side bookkeeping. */
 #include <errno.h>
+#include <unistd.h>
 
 #include "hot.h"
 #include "init.h"
@@ -47,6 +48,9 @@ KT_EXPORT KT_CHILD_PATH pid_t fork(void)
 	struct kt_origin origin = KT_ORIGIN;
 	return fork_common(KT_REAL(fork), KT_MADE_FORK, &origin);
 }
+
+/* Declared by <unistd.h> from glibc 2.34 on; defined here on every glibc. */
+pid_t _Fork(void);
 
 /* _Fork (glibc 2.34) is the async-signal-safe fork without atfork handlers;
  * fork() itself calls glibc's internal _Fork, so nothing registers twice. */

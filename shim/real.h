@@ -1,7 +1,7 @@
 /* The real libc functions behind libkt's hooks: the one way to reach them.
  *
- * KT_REAL(id) is the function, or NULL where this libc has none (_Fork
- * before glibc 2.34, pidfd_spawn before 2.39).  Each function is listed
+ * KT_REAL(id) is the function, or NULL where this libc has none (_Fork,
+ * close_range and closefrom before glibc 2.34, pidfd_spawn before 2.39).  Each function is listed
  * once below, with the symbol version to ask for when one matters (the two
  * posix_spawn versions of x86_64, glibc 2.39's additions), and whether the
  * constructor resolves it or its first caller does.

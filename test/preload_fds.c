@@ -124,6 +124,13 @@ static void games_in(const char *mode, const char *games)
 	ck_assert_msg(k && atoi(k + 16) == (kt_test_have_pidfd() ? 41 : 0), "%s", hooked);
 	const char *left = strstr(hooked, "pidfds_left=");
 	ck_assert_msg(left && left[12] == '\n', "fds left behind: %s", hooked);
+	/* Where glibc has no close_range, the helper finds libkt's with dlsym:
+	 * only the run without libkt goes without. */
+	ck_assert_msg(!strstr(hooked, "close_range=absent"), "libkt's close_range not found: %s",
+	              hooked);
+	if (strstr(plain, "close_range=absent"))
+		printf("NOTE: without libkt, fd games without close_range/closefrom: this glibc "
+		       "has neither (2.34 and later have them)\n");
 	(void)a;
 }
 

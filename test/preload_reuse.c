@@ -134,6 +134,10 @@ static void check_combo(const struct combo *c)
 		printf("SKIP: %s: vfork is the sanitizer runtime's here\n", what);
 		return;
 	}
+	if (strcmp(c->creation, "_Fork") == 0 && !kt_test_glibc_has("_Fork", "GLIBC_2.34")) {
+		printf("SKIP: %s: this glibc has no _Fork (2.34 and later have it)\n", what);
+		return;
+	}
 	if (strcmp(c->reap, "waitid_pidfd") == 0 && !kt_test_have_pidfd()) {
 		printf("SKIP: %s: the reap itself needs pidfd_open, refused here\n", what);
 		return;

@@ -284,3 +284,12 @@ int kt_test_identity(void)
 		close(fd);
 	return pidfs ? KT_IDENTITY_INODE : KT_IDENTITY_FD;
 }
+
+int kt_test_glibc_has(const char *name, const char *version)
+{
+	void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+	int has = libc && dlvsym(libc, name, version);
+	if (libc)
+		dlclose(libc);
+	return has;
+}

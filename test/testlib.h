@@ -74,4 +74,9 @@ int kt_test_have_pidfd(void);
 /* 1 if this machine can create a private PID namespace for a test (as root, or
  * through an unprivileged user namespace); 0 with *why set otherwise. */
 int kt_test_can_pidns(const char **why);
+
+/* 1 if this process's glibc defines NAME at VERSION (e.g. "_Fork",
+ * "GLIBC_2.34").  Asked of libc.so.6 itself: a lookup through the global
+ * scope would find libkt's hook of that name first. */
+int kt_test_glibc_has(const char *name, const char *version);
 #endif

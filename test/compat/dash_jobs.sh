@@ -9,7 +9,10 @@
 sleep 30 & p=$!
 kill %1; echo "kill %1 of a live job: $?"
 kill -0 $p; echo "the job is alive: $?"
-kill $p; wait $p; echo "kill \$!: $?"
+# dash reports the job's "Terminated" only if the sleep has died by the time
+# the wait looks (a race of its own, with or without libkt): the report is
+# left out, the exit status says the same.
+kill $p; wait $p 2>/dev/null; echo "kill \$!: $?"
 
 f=$(mktemp -u); mkfifo "$f"
 # Without job control kill $! reaches the subshell alone: it kills its sleep.

@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../older_glibc.h"
 
 static void innocent_life(void)
 {

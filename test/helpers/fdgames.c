@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <kt.h>
+#include "../older_glibc.h"
 
 #define MAX_CHILDREN 64
 
@@ -163,10 +164,35 @@ static int g_close(int fd)
 	return raw_fd_calls ? (int)syscall(SYS_close, fd) : close(fd);
 }
 
+/* close_range and closefrom through libc: glibc's from 2.34 on.  Before,
+ * a program may look them up (as portable ones do): with libkt preloaded it
+ * finds libkt's, which must work with no glibc function behind them; without
+ * libkt there are none (NULL). */
+static int (*libc_close_range)(unsigned, unsigned, int);
+static void (*libc_closefrom)(int);
+
+static void find_close_range(void)
+{
+#if HAVE_GLIBC_CLOSE_RANGE
+	libc_close_range = close_range;
+	libc_closefrom = closefrom;
+#else
+	*(void **)&libc_close_range = dlsym(RTLD_DEFAULT, "close_range");
+	*(void **)&libc_closefrom = dlsym(RTLD_DEFAULT, "closefrom");
+#endif
+}
+
 static int g_close_range(unsigned first, unsigned last, int flags)
 {
-	return raw_fd_calls ? (int)syscall(SYS_close_range, first, last, flags)
-	                    : close_range(first, last, flags);
+	if (raw_fd_calls)
+		return (int)syscall(SYS_close_range, first, last, flags);
+	if (libc_close_range)
+		return libc_close_range(first, last, flags);
+	/* No libkt and a glibc before 2.34: the loop such a program uses. */
+	long max = sysconf(_SC_OPEN_MAX);
+	for (long fd = first; fd <= (long)last && fd < max; fd++)
+		close((int)fd);
+	return 0;
 }
 
 static int g_dup2(int oldfd, int newfd)
@@ -187,6 +213,7 @@ static int g_dup3(int oldfd, int newfd, int flags)
 
 static int cmd_games(int n)
 {
+	find_close_range();
 	spawn_children(n);
 	long max = sysconf(_SC_OPEN_MAX);
 	int bad = 0;
@@ -194,12 +221,14 @@ static int cmd_games(int n)
 	/* A close-all loop over every number, then the modern forms. */
 	for (int fd = 3; fd < max; fd++)
 		g_close(fd);
+	if (!raw_fd_calls && !libc_close_range)
+		printf("close_range=absent (glibc before 2.34, and no libkt)\n");
 	if (g_close_range(3, ~0u, 0) < 0)
 		die("close_range");
 	if (raw_fd_calls)
 		g_close_range(3, ~0u, 0); /* closefrom has no system call of its own */
-	else
-		closefrom(3);
+	else if (libc_closefrom)
+		libc_closefrom(3);
 	/* dup2 and dup3 over every number: each is then closed again.  The fd
 	 * copied is a pidfd of a decoy child, so a kill that went through a
 	 * number we dup2'd over would reach the decoy. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <kt.h>
+#include "../older_glibc.h"
 
 #include "../stranger.h"
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <kt.h>
+#include "../older_glibc.h"
 
 __attribute__((constructor)) static void early_fork(void)
 {

@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "kt.h"
+#include "../older_glibc.h"
 
 #include "../stranger.h"
 
@@ -294,10 +295,12 @@ static pid_t call_fork(void)
 	return fork();
 }
 
+#if HAVE_GLIBC__FORK
 static pid_t call_Fork(void)
 {
 	return _Fork();
 }
+#endif
 
 /* A forked process inherits libkt's table (the table is copied across fork,
  * not exec) but not the children:
@@ -1043,7 +1046,11 @@ int main(int argc, char **argv)
 	/* Leftover children (e.g. from a test harness) would change what wait(-1)
 	 * finds; we start with none of our own. */
 	report_fork("fork", call_fork);
+#if HAVE_GLIBC__FORK
 	report_fork("_Fork", call_Fork);
+#else
+	out("# _Fork: not in this glibc (2.34 and later have it)\n");
+#endif
 	kill_to_live_child();
 	inherited_table_cases();
 	kill_to_stopped_child();

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../older_glibc.h"
 
 static _Atomic int freed_pid, ready;
 

@@ -78,6 +78,7 @@
 #include <unistd.h>
 
 #include "kt.h"
+#include "../older_glibc.h"
 #include "selfcheck.h"
 
 #include "../stranger.h"

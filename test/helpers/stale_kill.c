@@ -47,6 +47,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../older_glibc.h"
 
 int cancel_job(pid_t pid, int sig);
 

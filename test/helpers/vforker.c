@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "kt.h"
+#include "../older_glibc.h"
 #include "selfcheck.h"
 
 #ifndef CLONE_PIDFD
