@@ -37,6 +37,8 @@ static _Atomic pid_t stale_sender;
 
 void kt_exitcode_note_stale(void)
 {
+	if (!exitcode)
+		return; /* nobody asked: a refused kill stays one system call */
 	atomic_store_explicit(&stale_sender, (pid_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0),
 	                      memory_order_relaxed);
 }
