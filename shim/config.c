@@ -115,8 +115,7 @@ void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
 		if (n >= 0)
 			c->max_fds = n;
 		else
-			warn(c, "KT_MAX_FDS", v, "a whole number from 0 to 1048576",
-			     "a quarter of the soft RLIMIT_NOFILE");
+			warn(c, "KT_MAX_FDS", v, "a whole number from 0 to 1048576", "64");
 	}
 
 	v = lookup(envp, "KT_LOG");
