@@ -65,8 +65,9 @@ int kt_pid_state(pid_t pid);
 /* How libkt names a child (enum values are stable). */
 enum kt_identity_mode {
 	KT_IDENTITY_NONE = 0,  /* no pidfds: only hooked reaps are known */
-	KT_IDENTITY_INODE = 1, /* pidfs inode number (kernel >= 6.9), no fd held */
-	KT_IDENTITY_FD = 2,    /* one held pidfd per live child (kernel 5.3 - 6.8) */
+	KT_IDENTITY_INODE = 1, /* a pidfd proven at the first kill, or the pidfs inode
+	                          of the pidfd a child was made with (kernel >= 6.9) */
+	KT_IDENTITY_FD = 2,    /* a pidfd proven at the first kill (kernel >= 5.3) */
 };
 
 /* Process-wide counters since libkt was loaded in this process image (a forked

@@ -51,9 +51,9 @@ const char kt_degraded_text[KT_DEGRADED_REASONS][168] = {
 		"children are told apart only by libkt's own wait hooks",
 	[KT_DEGRADED_NO_PIDFS] =
 		"this kernel has no pidfs (< 6.9): pidfds carry no process identity, "
-		"so libkt holds one pidfd per live child, in the top of the fd space",
+		"so a child made with one is proven at its first kill like a fork's child",
 	[KT_DEGRADED_FD_EXHAUSTED] =
-		"could not open a pidfd for a new child; it is tracked without an identity",
+		"could not open a pidfd for a child (no descriptor free): its kill is judged by number",
 	[KT_DEGRADED_NO_MEMORY] =
 		"no memory for the PID table; a child goes untracked",
 	[KT_DEGRADED_NO_CLONE_PIDFD] =

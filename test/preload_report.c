@@ -240,7 +240,7 @@ END_TEST
 static const struct {
 	const char *arg, *reason, *err, *text;
 } degradations[] = {
-	{ "--emfile", "fd_exhausted", "24", "could not open a pidfd for a new child" },
+	{ "--emfile", "fd_exhausted", "24", "could not open a pidfd for a child (no descriptor free)" },
 	{ "--deny-pidfd", "no_pidfd", "38", "pidfd_open is unavailable" },
 };
 
