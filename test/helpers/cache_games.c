@@ -23,6 +23,7 @@
  * lives, else one line per fault and "games=failed".  Same output with and
  * without libkt, but for the "kept", "kept_many" and "parked" lines. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -33,6 +34,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../older_glibc.h"
 
 #define MANY 100
 
@@ -90,8 +93,21 @@ static void close_everything(void)
 	long max = sysconf(_SC_OPEN_MAX);
 	for (int fd = 3; fd < max; fd++)
 		close(fd);
+#if HAVE_GLIBC_CLOSE_RANGE
 	close_range(3, ~0u, 0);
 	closefrom(3);
+#else
+	/* glibc before 2.34 has neither: libkt's, found as a program built
+	 * there would find them. */
+	int (*range)(unsigned, unsigned, int);
+	void (*from)(int);
+	*(void **)&range = dlsym(RTLD_DEFAULT, "close_range");
+	*(void **)&from = dlsym(RTLD_DEFAULT, "closefrom");
+	if (range)
+		range(3, ~0u, 0);
+	if (from)
+		from(3);
+#endif
 }
 
 /* kill(PID, SIG) must succeed and PID must die of SIG. */

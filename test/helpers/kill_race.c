@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../older_glibc.h"
+
 enum { CTL_FD = 3, REPLY_FD = 4 };
 
 /* How long after the signalling call starts the child is let go: well inside
