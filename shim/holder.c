@@ -26,26 +26,35 @@ int kt_proc_is_ours(void)
 	return v == (int64_t)kt_syscall(SYS_getpid, 0, 0, 0, 0, 0);
 }
 
-int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid)
+long kt_proc_read(pid_t pid, const char *file, char *buf, size_t cap)
 {
 	if (!kt_proc_is_ours())
-		return -1;
-	char path[32];
+		return -EXDEV;
+	char path[40];
 	struct kt_buf p = KT_BUF(path);
 	kt_buf_str(&p, "/proc/");
 	kt_buf_i64(&p, pid);
-	kt_buf_str(&p, "/stat");
+	kt_buf_str(&p, "/");
+	kt_buf_str(&p, file);
 	int fd = (int)kt_syscall(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0);
-	if (fd == -ENOENT)
-		return 0;
 	if (fd < 0)
-		return -1;
-	char st[512];
-	long n = kt_syscall(SYS_read, fd, (long)st, sizeof st - 1, 0, 0);
+		return fd;
+	long n = kt_syscall(SYS_read, fd, (long)buf, (long)cap - 1, 0, 0);
 	kt_close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid)
+{
+	char st[512];
+	long n = kt_proc_read(pid, "stat", st, sizeof st);
+	if (n == -ENOENT)
+		return 0;
+	if (n < 0 && n != -ESRCH)
+		return -1;
 	if (n <= 0)
-		return n == 0 || n == -ESRCH ? 0 : -1;
-	st[n] = '\0';
+		return 0;
 	/* "pid (comm) state ppid ...": comm may itself hold ')' and spaces. */
 	char *open = strchr(st, '(');
 	char *close = strrchr(st, ')');

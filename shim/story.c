@@ -147,22 +147,9 @@ int kt_story_get(pid_t pid, struct kt_story_view *out)
 
 static void read_comm(pid_t pid, char name[KT_STORY_NAME])
 {
-	name[0] = '\0';
-	if (!kt_proc_is_ours())
-		return;
-	char path[32];
-	struct kt_buf p = KT_BUF(path);
-	kt_buf_str(&p, "/proc/");
-	kt_buf_i64(&p, pid);
-	kt_buf_str(&p, "/comm");
-	int fd = (int)kt_syscall(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0);
-	if (fd < 0)
-		return;
-	long n = kt_syscall(SYS_read, fd, (long)name, KT_STORY_NAME - 1, 0, 0);
-	kt_close(fd);
+	long n = kt_proc_read(pid, "comm", name, KT_STORY_NAME);
 	if (n <= 0)
-		n = 0;
-	name[n] = '\0';
+		name[0] = '\0';
 	if (n > 0 && name[n - 1] == '\n')
 		name[n - 1] = '\0';
 }
