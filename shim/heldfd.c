@@ -22,9 +22,8 @@
 #define H_GEN_SHIFT 18
 #define H_GEN_MASK ((UINT64_C(1) << 37) - 1)
 
-/* Slot identity of a held child: tagged so it can never be mistaken for the
- * registration number that LIVE_UNVERIFIED and tombstone words carry. */
-#define H_ID_TAG (UINT64_C(1) << 61)
+/* Slot identity of a held child: KT_HELD_ID_TAG | gen << 24 | fd. */
+#define H_ID_TAG KT_HELD_ID_TAG
 #define H_ID_FD_BITS 24
 
 static inline unsigned w_refs(uint64_t w) { return (unsigned)(w >> H_REF_SHIFT) & H_REF_MAX; }
@@ -39,11 +38,6 @@ static inline uint64_t id_make(int fd, uint64_t gen)
 static inline int id_is_held(uint64_t id) { return (id & H_ID_TAG) != 0; }
 static inline int id_fd(uint64_t id) { return (int)(id & ((1u << H_ID_FD_BITS) - 1)); }
 static inline uint64_t id_gen(uint64_t id) { return (id & ~H_ID_TAG) >> H_ID_FD_BITS; }
-
-int kt_held_is_ident(uint64_t ident)
-{
-	return id_is_held(ident);
-}
 
 struct held_entry {
 	_Atomic uint64_t word;
@@ -149,44 +143,38 @@ static void finish_close(struct held_entry *e, int fd, uint64_t w)
 	atomic_compare_exchange_strong(&e->word, &w, free_word);
 }
 
-/* Take a reference on ID's fd: the fd number, or -1 if ID no longer names
- * a held fd (released, or the number now belongs to another child). */
-static int held_get(uint64_t id)
+/* Take a reference on ID's fd: its entry (*FD its number), or NULL if ID no
+ * longer names a held fd (released, or the number now belongs to another
+ * child). */
+static struct held_entry *held_get(uint64_t id, int *fd)
 {
 	if (!id_is_held(id))
-		return -1;
-	int fd = id_fd(id);
-	struct held_entry *e = entry_for(fd);
+		return NULL;
+	*fd = id_fd(id);
+	struct held_entry *e = entry_for(*fd);
 	if (!e)
-		return -1;
+		return NULL;
 	uint64_t w = atomic_load_explicit(&e->word, memory_order_acquire);
 	for (;;) {
 		if (!(w & H_INUSE) || (w & H_DEAD) || w_gen(w) != id_gen(id) ||
 		    w_refs(w) == H_REF_MAX)
-			return -1;
+			return NULL;
 		if (atomic_compare_exchange_weak_explicit(&e->word, &w, w + H_REF_ONE,
 		                                          memory_order_acq_rel,
 		                                          memory_order_acquire))
-			return fd;
+			return e;
 	}
 }
 
-static void held_put(uint64_t id)
+/* Drop the reference held_get took on FD (whose entry is E).  A plain
+ * subtraction: while we hold a reference nobody else can free or re-claim
+ * the entry, so every other writer's compare-and-swap simply retries. */
+static void held_put(struct held_entry *e, int fd)
 {
-	int fd = id_fd(id);
-	struct held_entry *e = entry_for(fd);
-	if (!e)
-		return;
-	uint64_t w = atomic_load_explicit(&e->word, memory_order_acquire);
-	for (;;) {
-		uint64_t nw = w - H_REF_ONE;
-		if (atomic_compare_exchange_weak_explicit(&e->word, &w, nw, memory_order_acq_rel,
-		                                          memory_order_acquire)) {
-			if (w_closing(nw))
-				finish_close(e, fd, nw);
-			return;
-		}
-	}
+	uint64_t nw = atomic_fetch_sub_explicit(&e->word, H_REF_ONE, memory_order_acq_rel) -
+	              H_REF_ONE;
+	if (w_closing(nw))
+		finish_close(e, fd, nw);
 }
 
 void kt_held_release(uint64_t id)
@@ -349,43 +337,19 @@ uint64_t kt_held_adopt(int pidfd, pid_t pid, uint64_t ino, int borrowed)
 	return id;
 }
 
-int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t *info,
-                   unsigned flags)
+int kt_held_borrow(uint64_t ident, struct kt_held_ref *ref)
 {
-	/* Bounded: each retry means the slot moved on (an eviction, a new
-	 * registration), which does not happen over and over. */
-	for (int tries = 0; tries < 8; tries++) {
-		uint64_t id = kt_word_ident(w);
-		int fd = held_get(id);
-		if (fd < 0) {
-			uint64_t now = atomic_load_explicit(&s->word, memory_order_acquire);
-			if (now == w)
-				return KT_HELD_NOFD;
-			if (kt_word_state(now) == KT_SLOT_REAPED)
-				return KT_HELD_STALE;
-			if (kt_word_state(now) != KT_SLOT_LIVE)
-				return KT_HELD_NOFD;
-			w = now;
-			continue;
-		}
-		note_used(entry_for(fd));
-		int r = kt_pidfd_send_signal(fd, sig, info, flags);
-		/* A group send also answers ESRCH when the child lives but leads
-		 * no group (kill(-pid) of a child that never called setsid or
-		 * setpgid): that is the answer to give, not a sign of its death. */
-		int gone = r == -ESRCH && (!(flags & KT_PIDFD_SIGNAL_PROCESS_GROUP) ||
-		                           kt_pidfd_send_signal(fd, 0, NULL, 0) == -ESRCH);
-		held_put(id);
-		if (gone) {
-			/* A pidfd answers ESRCH only once its process is reaped (a
-			 * zombie still takes signals): reaped where no hook saw it. */
-			kt_slot_retire_unseen(pid, s, w);
-			kt_held_release(id);
-			return KT_HELD_STALE;
-		}
-		return r;
-	}
-	return KT_HELD_NOFD;
+	struct held_entry *e = held_get(ident, &ref->fd);
+	if (!e)
+		return -1;
+	note_used(e);
+	ref->entry = e;
+	return ref->fd;
+}
+
+void kt_held_return(const struct kt_held_ref *ref)
+{
+	held_put(ref->entry, ref->fd);
 }
 
 /* Is the process behind held fd FD reaped?  Asked with signal 0, not
@@ -398,11 +362,12 @@ static int held_gone(int fd)
 
 int kt_held_names_live_child(uint64_t id)
 {
-	int fd = held_get(id);
-	if (fd < 0)
+	int fd;
+	struct held_entry *e = held_get(id, &fd);
+	if (!e)
 		return 0;
 	int gone = held_gone(fd);
-	held_put(id);
+	held_put(e, fd);
 	return !gone;
 }
 

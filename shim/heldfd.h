@@ -61,23 +61,36 @@ void kt_held_configure(long max_fds);
  * CLONE_PIDFD). */
 uint64_t kt_held_adopt(int pidfd, pid_t pid, uint64_t ino, int borrowed);
 
+/* A held child's slot identity is tagged so it can never be mistaken for
+ * an inode or for the registration number that LIVE_UNVERIFIED and
+ * tombstone words carry. */
+#define KT_HELD_ID_TAG (UINT64_C(1) << 61)
+
 /* 1 if IDENT (a live slot's identity) names a held fd, 0 if it is an inode
  * or a registration number. */
-int kt_held_is_ident(uint64_t ident);
+static inline int kt_held_is_ident(uint64_t ident)
+{
+	return (ident & KT_HELD_ID_TAG) != 0;
+}
 
 /* The slot no longer names IDENT: give its fd up (closed now, or by the
  * last kill still using it).  Idempotent. */
 void kt_held_release(uint64_t ident);
 
-/* kt_held_signal's answers besides 0 / -errno from pidfd_send_signal. */
-#define KT_HELD_STALE 1 /* the child is gone (reaped): slot retired, fd released */
-#define KT_HELD_NOFD 2  /* no held fd names this child any more: judge the slot as it is */
+/* A kill's reference on a held fd: while it is out, the fd number stays
+ * open and names the same child, whatever releases or evictions happen. */
+struct kt_held_ref {
+	void *entry;
+	int fd;
+};
 
-/* Send SIG (with INFO and FLAGS, as pidfd_send_signal takes them) to the
- * child registered in slot S of PID, whose word was W (state LIVE), through
- * its held fd. */
-int kt_held_signal(pid_t pid, struct kt_slot *s, uint64_t w, int sig, siginfo_t *info,
-                   unsigned flags);
+/* Take a reference on the held fd IDENT (a live slot's identity) names and
+ * return its number, or -1 if IDENT no longer names a held fd (its fd was
+ * given up to make room, or released).  The caller sends through the fd
+ * itself, so that the system call sits in the hook (see kt_syscall6), and
+ * then drops the reference with kt_held_return. */
+int kt_held_borrow(uint64_t ident, struct kt_held_ref *ref);
+void kt_held_return(const struct kt_held_ref *ref);
 
 /* 1 if IDENT's held fd names a process that is not reaped (running or a
  * zombie); 0 otherwise. */

@@ -335,40 +335,54 @@ static int act(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum verd
 	return send_plain(k);
 }
 
-static int send_registered(const struct kt_send *k, enum kt_mode mode);
+/* send_held's answer when the slot moved on under it: judge it afresh. */
+#define SEND_AGAIN INT_MIN
 
 /* A held pidfd (heldfd.c): the live child's own pidfd, and the send
  * borrows it.  Audit mode, and group sends on a kernel without
  * PIDFD_SIGNAL_PROCESS_GROUP, only ask it whether the child is still there
- * (signal 0) and then go by number, as the inode path does. */
-static int send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum kt_mode mode)
+ * (signal 0) and then go by number, as the inode path does.  Returns what
+ * the hook returns, or SEND_AGAIN. */
+static inline __attribute__((always_inline)) int
+send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum kt_mode mode)
 {
 	int pg = k->group && !pgrp_flag_known_refused();
 	int probe = mode == KT_MODE_AUDIT || (k->group && !pg);
-	int r = kt_held_signal(k->pid, s, w, probe ? 0 : k->sig, probe ? NULL : k->info,
-	                       pg && !probe ? KT_PIDFD_SIGNAL_PROCESS_GROUP : 0);
-	if (r == KT_HELD_STALE) {
+	unsigned flags = pg && !probe ? KT_PIDFD_SIGNAL_PROCESS_GROUP : 0;
+	struct kt_held_ref ref;
+	int fd = kt_held_borrow(kt_word_ident(w), &ref);
+	if (fd < 0) {
+		/* The slot no longer names a held fd: its pidfd was given up to
+		 * make room, or the slot moved on.  Judge it as it is now; if it
+		 * still names a pidfd no longer held, as a child never proven. */
+		if (atomic_load_explicit(&s->word, memory_order_acquire) != w)
+			return SEND_AGAIN;
+		int pidfd = -1;
+		return act(k, s, w, judge_unproven(k, s, w, &pidfd), pidfd, mode);
+	}
+	int r = kt_pidfd_send_signal(fd, probe ? 0 : k->sig, probe ? NULL : k->info, flags);
+	/* A pidfd answers ESRCH only once its process is reaped (a zombie still
+	 * takes signals).  A group send also answers ESRCH when the child lives
+	 * but leads no group (kill(-pid) of a child that never called setsid or
+	 * setpgid): that is the answer to give, not a sign of its death. */
+	int gone = r == -ESRCH && (!(flags & KT_PIDFD_SIGNAL_PROCESS_GROUP) ||
+	                           kt_pidfd_send_signal(fd, 0, NULL, 0) == -ESRCH);
+	kt_held_return(&ref);
+	if (gone) {
+		/* Reaped where no hook saw it. */
+		kt_slot_retire_unseen(k->pid, s, w);
+		kt_held_release(kt_word_ident(w));
 		if (!k->group)
 			return stale_send(k, mode);
 		/* The leader is reaped.  Its group lives on, and keeps the number,
 		 * while a member does; if a process holds the number, it is a
 		 * stranger and our group is gone (see the top of this file). */
-		int fd = kt_pidfd_open(k->pid);
-		if (fd == -ESRCH)
+		int pidfd = kt_pidfd_open(k->pid);
+		if (pidfd == -ESRCH)
 			return send_plain(k);
-		if (fd >= 0)
-			kt_close(fd);
+		if (pidfd >= 0)
+			kt_close(pidfd);
 		return stale_send(k, mode);
-	}
-	if (r == KT_HELD_NOFD) {
-		/* The slot no longer names a held fd: its pidfd was given up to
-		 * make room, or the slot moved on.  Judge it as it is now; if it
-		 * still names a pidfd no longer held, as a child never proven. */
-		uint64_t now = atomic_load_explicit(&s->word, memory_order_acquire);
-		if (now != w)
-			return send_registered(k, mode);
-		int fd = -1;
-		return act(k, s, w, judge_unproven(k, s, w, &fd), fd, mode);
 	}
 	if (probe)
 		return send_plain(k);
@@ -379,14 +393,19 @@ static int send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enu
 	return (int)kt_sys_result(r);
 }
 
-/* Deliver K to the registered child (or its group) K->pid, through a pidfd
- * of it, or refuse if it is gone.  Unregistered targets go by number. */
-static int send_registered(const struct kt_send *k, enum kt_mode mode)
+/* Deliver K to the registered child (or its group) K->pid, whose slot is S
+ * (NULL: the number has none), through a pidfd of it, or refuse if it is
+ * gone.  Unregistered targets go by number.  Inlined into its two callers,
+ * so that a repeated kill issues its system call two frames below the
+ * program rather than five (see kt_syscall6 for why frames matter). */
+static inline __attribute__((always_inline)) int
+send_registered(const struct kt_send *k, struct kt_slot *s, enum kt_mode mode)
 {
-	struct kt_slot *s = kt_table_find(k->pid);
 	if (!s)
 		return send_plain(k);
-	uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+	uint64_t w;
+again:
+	w = atomic_load_explicit(&s->word, memory_order_acquire);
 	enum verdict v;
 	int fd = -1;
 	switch (kt_word_state(w)) {
@@ -397,8 +416,12 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
 		v = k->group ? judge_by_pidfd(k, s, w, &fd) : SEND_STALE;
 		break;
 	case KT_SLOT_LIVE:
-		if (kt_held_is_ident(kt_word_ident(w)))
-			return send_held(k, s, w, mode);
+		if (kt_held_is_ident(kt_word_ident(w))) {
+			int r = send_held(k, s, w, mode);
+			if (r == SEND_AGAIN)
+				goto again;
+			return r;
+		}
 		v = judge_by_pidfd(k, s, w, &fd);
 		break;
 	default:
@@ -412,18 +435,19 @@ static int send_registered(const struct kt_send *k, enum kt_mode mode)
  * path, kept out of line so the miss path pays for none of its set-up. */
 static __attribute__((noinline)) int kill_registered(pid_t pid, int sig, const char *call,
                                                      const struct kt_origin *origin,
-                                                     enum kt_mode mode)
+                                                     struct kt_slot *s, enum kt_mode mode)
 {
 	struct kt_send k = { .call = call, .origin = origin, .pid = pid, .sig = sig };
 	if (pid < 0) {
 		k.pid = -pid;
 		k.group = 1;
 	}
-	return send_registered(&k, mode);
+	return send_registered(&k, s, mode);
 }
 
 /* kill(PID, SIG) and killpg's kill(-PGID, SIG), named CALL in reports. */
-static int kill_common(pid_t pid, int sig, const char *call, const struct kt_origin *origin)
+static inline __attribute__((always_inline)) int
+kill_common(pid_t pid, int sig, const char *call, const struct kt_origin *origin)
 {
 	enum kt_mode mode = kt_mode();
 	/* 0 and -1 name our own group and everyone; -INT_MIN does not exist;
@@ -441,7 +465,7 @@ static int kill_common(pid_t pid, int sig, const char *call, const struct kt_ori
 	if (!s || kt_word_state(atomic_load_explicit(&s->word, memory_order_acquire)) ==
 	                  KT_SLOT_EMPTY)
 		return (int)kt_sys_result(kt_kill(pid, sig));
-	return kill_registered(pid, sig, call, origin, mode);
+	return kill_registered(pid, sig, call, origin, s, mode);
 }
 
 KT_EXPORT int kill(pid_t pid, int sig)
@@ -478,5 +502,5 @@ KT_EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
 	enum kt_mode mode = kt_mode();
 	if (pid <= 0 || sig < 0 || sig >= _NSIG || mode == KT_MODE_OFF)
 		return send_plain(&k);
-	return send_registered(&k, mode);
+	return send_registered(&k, kt_table_find(pid), mode);
 }

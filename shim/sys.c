@@ -1,49 +1,10 @@
 /* Raw syscalls: see sys.h for why they return -errno. */
 #include "sys.h"
 
-#include "hot.h"
-
 #include <sys/mman.h>
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
-
-KT_CHILD_PATH long kt_syscall6(long nr, long a, long b, long c, long d, long e, long f)
-{
-	/* The system call instruction itself, as glibc's INTERNAL_SYSCALL issues
-	 * it: the kernel already answers -errno, so there is no errno to save and
-	 * restore (a TLS access through __errno_location) and no call through
-	 * the PLT into glibc's syscall() — which, besides, is one of libkt's own
-	 * hooks (hooks_syscall.c).  This is the whole of libkt's cost on the miss
-	 * path, kill() of a PID that is not a registered child, which is meant
-	 * to stay within a few percent of a bare kill(). */
-#if defined(__x86_64__)
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long r;
-	__asm__ volatile("syscall"
-	                 : "=a"(r)
-	                 : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-	                 : "rcx", "r11", "memory");
-	return r;
-#elif defined(__aarch64__)
-	register long x8 __asm__("x8") = nr;
-	register long x0 __asm__("x0") = a;
-	register long x1 __asm__("x1") = b;
-	register long x2 __asm__("x2") = c;
-	register long x3 __asm__("x3") = d;
-	register long x4 __asm__("x4") = e;
-	register long x5 __asm__("x5") = f;
-	__asm__ volatile("svc #0"
-	                 : "+r"(x0)
-	                 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
-	                 : "memory");
-	return x0;
-#else
-#error "libkt: no raw system call for this architecture"
-#endif
-}
 
 /* The out-of-line copy of the inline in sys.h. */
 extern inline long kt_sys_result(long r);

@@ -6,21 +6,6 @@
 
 #include <sys/mman.h>
 
-/* A PID's slot and its report facts side by side, padded to one cache line,
- * so a registration (and a reap) writes one page of the leaf, not two.  Right
- * after fork() every page the parent writes is a copy-on-write fault while
- * the child lives; with the slots and the facts in separate arrays each
- * registration would pay two page copies.  The kill path still reads one
- * cache line. */
-struct kt_entry {
-	struct kt_slot slot;
-	struct kt_slot_info info;
-} __attribute__((aligned(64)));
-
-struct kt_leaf {
-	struct kt_entry entry[KT_LEAF_PIDS];
-};
-
 _Static_assert(sizeof(struct kt_entry) == 64, "a PID's entry is one cache line");
 
 #define KT_TOP_ENTRIES (KT_PID_LIMIT >> KT_LEAF_BITS)
@@ -42,8 +27,10 @@ _Static_assert(sizeof(struct kt_table_head) <= KT_HEAD_BYTES, "the head fits its
  * mapping, made by the first registration, not kept in .bss: a .bss that
  * large makes the dynamic loader map an extra anonymous region at every
  * process start (one more mmap, one more VMA for every later fork and exit
- * to copy and tear down).  Untouched, its pages cost nothing. */
-static struct kt_table_head *_Atomic kt_head;
+ * to copy and tear down).  Untouched, its pages cost nothing.  The one
+ * pointer to it is kt_table_top (table.h), the top array's address: the
+ * lookup inlined into every kill reads it, and the head sits just below. */
+struct kt_leaf *_Atomic *_Atomic kt_table_top;
 /* 0 if the kernel refused MADV_WIPEONFORK (before 4.14): a forked child
  * then drops the table it would inherit by itself (kt_table_forget). */
 static _Atomic int kt_wipes_on_fork = 1;
@@ -72,25 +59,26 @@ static void *zeroed_pages(size_t n)
 	return mem;
 }
 
-static KT_CHILD_PATH struct kt_table_head *head(int create)
-{
-	struct kt_table_head *h = atomic_load_explicit(&kt_head, memory_order_acquire);
-	if (h || !create)
-		return h;
-	void *mem = zeroed_pages(KT_HEAD_BYTES + KT_TOP_BYTES);
-	if (!mem)
-		return NULL;
-	if (atomic_compare_exchange_strong_explicit(&kt_head, &h, (struct kt_table_head *)mem,
-	                                            memory_order_acq_rel, memory_order_acquire))
-		return mem;
-	munmap(mem, KT_HEAD_BYTES + KT_TOP_BYTES); /* someone else installed theirs first */
-	return h;
-}
-
 static KT_CHILD_PATH struct kt_leaf *_Atomic *top_array(int create)
 {
-	struct kt_table_head *h = head(create);
-	return h ? (struct kt_leaf *_Atomic *)((char *)h + KT_HEAD_BYTES) : NULL;
+	struct kt_leaf *_Atomic *top = atomic_load_explicit(&kt_table_top, memory_order_acquire);
+	if (top || !create)
+		return top;
+	char *mem = zeroed_pages(KT_HEAD_BYTES + KT_TOP_BYTES);
+	if (!mem)
+		return NULL;
+	struct kt_leaf *_Atomic *mine = (struct kt_leaf *_Atomic *)(mem + KT_HEAD_BYTES);
+	if (atomic_compare_exchange_strong_explicit(&kt_table_top, &top, mine,
+	                                            memory_order_acq_rel, memory_order_acquire))
+		return mine;
+	munmap(mem, KT_HEAD_BYTES + KT_TOP_BYTES); /* someone else installed theirs first */
+	return top;
+}
+
+static KT_CHILD_PATH struct kt_table_head *head(int create)
+{
+	struct kt_leaf *_Atomic *top = top_array(create);
+	return top ? (struct kt_table_head *)((char *)top - KT_HEAD_BYTES) : NULL;
 }
 
 static KT_CHILD_PATH struct kt_leaf *leaf_for(pid_t pid, int create)
@@ -119,12 +107,6 @@ static KT_CHILD_PATH struct kt_leaf *leaf_for(pid_t pid, int create)
 	/* Another thread (or a signal handler that interrupted us) won the race. */
 	munmap(mem, sizeof(struct kt_leaf));
 	return expected;
-}
-
-KT_CHILD_PATH struct kt_slot *kt_table_find(pid_t pid)
-{
-	struct kt_leaf *leaf = leaf_for(pid, 0);
-	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
 }
 
 struct kt_slot *kt_table_get(pid_t pid)
@@ -162,8 +144,8 @@ KT_CHILD_PATH void kt_table_forget(void)
 	/* Normally the kernel has already zeroed the table in this child: no
 	 * store, which would cost the child a page copy. */
 	if (!atomic_load_explicit(&kt_wipes_on_fork, memory_order_relaxed) &&
-	    atomic_load_explicit(&kt_head, memory_order_relaxed))
-		atomic_store_explicit(&kt_head, NULL, memory_order_release);
+	    atomic_load_explicit(&kt_table_top, memory_order_relaxed))
+		atomic_store_explicit(&kt_table_top, NULL, memory_order_release);
 }
 
 void kt_slot_publish(struct kt_slot *s, uint64_t ident, unsigned state)
@@ -241,9 +223,8 @@ size_t kt_table_bytes(void)
 #ifdef KT_UNIT_TEST
 void kt_table_reset_for_test(void)
 {
-	struct kt_table_head *h = atomic_exchange(&kt_head, NULL);
-	struct kt_leaf *_Atomic *top =
-		h ? (struct kt_leaf *_Atomic *)((char *)h + KT_HEAD_BYTES) : NULL;
+	struct kt_leaf *_Atomic *top = atomic_exchange(&kt_table_top, NULL);
+	char *h = top ? (char *)top - KT_HEAD_BYTES : NULL;
 	for (size_t i = 0; top && i < KT_TOP_ENTRIES; i++) {
 		struct kt_leaf *leaf = atomic_load(&top[i]);
 		if (leaf)

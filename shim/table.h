@@ -89,9 +89,39 @@ struct kt_slot_info {
 #define KT_INFO_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 #define KT_INFO_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
+/* A PID's slot and its report facts side by side, padded to one cache line,
+ * so a registration (and a reap) writes one page of the leaf, not two.  Right
+ * after fork() every page the parent writes is a copy-on-write fault while
+ * the child lives; with the slots and the facts in separate arrays each
+ * registration would pay two page copies.  The kill path still reads one
+ * cache line. */
+struct kt_entry {
+	struct kt_slot slot;
+	struct kt_slot_info info;
+} __attribute__((aligned(64)));
+
+struct kt_leaf {
+	struct kt_entry entry[KT_LEAF_PIDS];
+};
+
+/* The top array of leaf pointers (KT_PID_LIMIT >> KT_LEAF_BITS of them), or
+ * NULL until the first registration maps it.  Written by table.c only; read
+ * here so that every kill's lookup is a few instructions in its caller. */
+extern struct kt_leaf *_Atomic *_Atomic kt_table_top;
+
 /* The slot for PID, or NULL if PID is out of range or its leaf was never
  * created.  Never allocates: this is the kill path's lookup. */
-struct kt_slot *kt_table_find(pid_t pid);
+static inline struct kt_slot *kt_table_find(pid_t pid)
+{
+	if (pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
+		return NULL;
+	struct kt_leaf *_Atomic *top = atomic_load_explicit(&kt_table_top, memory_order_acquire);
+	if (!top)
+		return NULL;
+	struct kt_leaf *leaf =
+		atomic_load_explicit(&top[(uint32_t)pid >> KT_LEAF_BITS], memory_order_acquire);
+	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
+}
 /* Like kt_table_find, but creates the leaf; NULL only when out of range or
  * out of memory (the child then goes untracked, and is counted). */
 struct kt_slot *kt_table_get(pid_t pid);
