@@ -558,7 +558,7 @@ int main(int argc, char **argv)
 			return 2;
 		if (init > 0) {
 			int st;
-			alarm((unsigned)seconds + 60);
+			alarm((unsigned)seconds + 240);
 			while (waitpid(init, &st, 0) < 0 && errno == EINTR)
 				;
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 3;
