@@ -81,16 +81,18 @@ static KT_CHILD_PATH struct kt_table_head *head(int create)
 	return top ? (struct kt_table_head *)((char *)top - KT_HEAD_BYTES) : NULL;
 }
 
-static KT_CHILD_PATH struct kt_leaf *leaf_for(pid_t pid, int create)
+/* kt_table_leaf, creating the top array and the leaf if they are missing. */
+static struct kt_leaf *leaf_made_for(pid_t pid)
 {
-	if (pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
-		return NULL;
-	struct kt_leaf *_Atomic *top = top_array(create);
+	struct kt_leaf *leaf = kt_table_leaf(pid);
+	if (leaf || pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
+		return leaf;
+	struct kt_leaf *_Atomic *top = top_array(1);
 	if (!top)
 		return NULL;
 	struct kt_leaf *_Atomic *ref = &top[(uint32_t)pid >> KT_LEAF_BITS];
-	struct kt_leaf *leaf = atomic_load_explicit(ref, memory_order_acquire);
-	if (leaf || !create)
+	leaf = atomic_load_explicit(ref, memory_order_acquire);
+	if (leaf)
 		return leaf;
 
 	void *mem = zeroed_pages(sizeof(struct kt_leaf));
@@ -111,13 +113,13 @@ static KT_CHILD_PATH struct kt_leaf *leaf_for(pid_t pid, int create)
 
 struct kt_slot *kt_table_get(pid_t pid)
 {
-	struct kt_leaf *leaf = leaf_for(pid, 1);
+	struct kt_leaf *leaf = leaf_made_for(pid);
 	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
 }
 
 struct kt_slot_info *kt_table_info(pid_t pid)
 {
-	struct kt_leaf *leaf = leaf_for(pid, 0);
+	struct kt_leaf *leaf = kt_table_leaf(pid);
 	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].info : NULL;
 }
 

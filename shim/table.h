@@ -109,17 +109,23 @@ struct kt_leaf {
  * here so that every kill's lookup is a few instructions in its caller. */
 extern struct kt_leaf *_Atomic *_Atomic kt_table_top;
 
-/* The slot for PID, or NULL if PID is out of range or its leaf was never
- * created.  Never allocates: this is the kill path's lookup. */
-static inline struct kt_slot *kt_table_find(pid_t pid)
+/* The leaf holding PID's entry, or NULL if PID is out of range or the leaf
+ * was never created.  Never allocates. */
+static inline struct kt_leaf *kt_table_leaf(pid_t pid)
 {
 	if (pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
 		return NULL;
 	struct kt_leaf *_Atomic *top = atomic_load_explicit(&kt_table_top, memory_order_acquire);
 	if (!top)
 		return NULL;
-	struct kt_leaf *leaf =
-		atomic_load_explicit(&top[(uint32_t)pid >> KT_LEAF_BITS], memory_order_acquire);
+	return atomic_load_explicit(&top[(uint32_t)pid >> KT_LEAF_BITS], memory_order_acquire);
+}
+
+/* The slot for PID, or NULL if it has none.  Never allocates: this is the
+ * kill path's lookup. */
+static inline struct kt_slot *kt_table_find(pid_t pid)
+{
+	struct kt_leaf *leaf = kt_table_leaf(pid);
 	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
 }
 /* Like kt_table_find, but creates the leaf; NULL only when out of range or
