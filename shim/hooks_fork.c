@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "heldfd.h"
 #include "hot.h"
 #include "init.h"
 #include "real.h"
@@ -35,6 +36,7 @@ static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how,
 		 * does not fault in the page of libc's __errno_location. */
 		kt_vfork_forget();
 		kt_table_forget();
+		kt_held_forget_guards();
 		return 0;
 	}
 	/* errno as the real call left it, whatever registration does. */

@@ -105,8 +105,10 @@ static int stale_send(const struct kt_send *k, enum kt_mode mode,
 	 * shim that forks by raw system call), inline assembly, or glibc's own
 	 * system() and popen().  The kill then names a live child, as it would
 	 * without libkt, and refusing it would change the program.  One waitid,
-	 * paid only by a kill that is stale or about to be delivered anyway. */
-	if (!k->group && !kt_in_vfork_child() && kt_pid_is_my_child(k->pid) == 0)
+	 * paid only by a kill that is stale or about to be delivered anyway.
+	 * A vfork child asks too: waitid answers about its own children, which
+	 * may have landed on a number its parent's table has tombstoned. */
+	if (!k->group && kt_pid_is_my_child(k->pid) == 0)
 		return send_plain(k);
 	struct kt_stale ev = { .pid = k->pid, .sig = k->sig, .call = k->call,
 	                       .group = k->group, .holder = -1 };
@@ -296,10 +298,14 @@ static void keep_identity(const struct kt_send *k, struct kt_slot *s, uint64_t w
 	    kt_in_vfork_child())
 		return;
 	uint64_t id = kt_held_adopt(fd, k->pid, ino, 1);
-	if (id && !atomic_compare_exchange_strong_explicit(&s->word, &w, kt_word(id, KT_SLOT_LIVE),
-	                                                   memory_order_acq_rel,
-	                                                   memory_order_acquire))
-		kt_held_release(id); /* the slot moved on (reaped, registered again) */
+	if (!id)
+		return;
+	/* Settled only now (heldfd.h): until the slot names it, no eviction
+	 * may give it up, for the slot could not be given its old word back. */
+	int named = atomic_compare_exchange_strong_explicit(&s->word, &w, kt_word(id, KT_SLOT_LIVE),
+	                                                    memory_order_acq_rel,
+	                                                    memory_order_acquire);
+	kt_held_settle(id, named);
 }
 
 /* A live child registered with its pidfs inode, or (for a group send) a
@@ -459,6 +465,13 @@ again:
 		v = k->group ? judge_by_pidfd(k, s, w, &fd) : SEND_STALE;
 		break;
 	case KT_SLOT_LIVE:
+		/* A vfork child has its own copy of the fd table, made when it was
+		 * born: the number the slot names may hold another pidfd there, or
+		 * none.  It judges as for a child never proven (by number). */
+		if (kt_held_is_ident(kt_word_ident(w)) && kt_in_vfork_child()) {
+			v = judge_unproven(k, s, w, &fd);
+			break;
+		}
 		if (kt_held_is_ident(kt_word_ident(w))) {
 			int r = send_held(k, s, w, mode);
 			if (r == SEND_AGAIN)

@@ -28,6 +28,7 @@
 #include <sched.h>
 #include <stdint.h>
 
+#include "heldfd.h"
 #include "init.h"
 #include "registry.h"
 #include "story.h"
@@ -137,6 +138,7 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 		 * and its table, as a fork child does. */
 		kt_vfork_forget();
 		kt_table_forget();
+		kt_held_forget_guards();
 		return 0;
 	}
 	if (r < 0)

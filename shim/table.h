@@ -170,6 +170,10 @@ extern struct kt_table_head *_Atomic kt_table_nearest;
 struct kt_self {
 	const struct kt_table_head *_Atomic owned;
 	_Atomic uint64_t counters[KT_N_COUNTERS];
+	/* 1 once the held-pidfd region in this process's memory is this
+	 * process's own (heldfd.c): 0 in a forked child, whose inherited
+	 * region names its parent's children. */
+	_Atomic int held_owned;
 };
 extern struct kt_self *_Atomic kt_self_page;
 
