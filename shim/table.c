@@ -78,8 +78,9 @@ static struct kt_table_head *make_table(struct kt_self *self, const struct kt_ta
 		/* What of the parent's table this process may know: the mark its
 		 * parent left before forking it (no fork-like call of its own has
 		 * moved it yet: each makes this table first). */
-		if (kt_fork_mark.head == parent)
-			h->parent_fork_seq = kt_fork_mark.seq;
+		if (atomic_load_explicit(&kt_fork_mark.head, memory_order_relaxed) == parent)
+			h->parent_fork_seq =
+				atomic_load_explicit(&kt_fork_mark.seq, memory_order_relaxed);
 		h->owner_ino = kt_pidfs_inode_of(pid);
 	}
 	const struct kt_table_head *none = NULL;
@@ -166,10 +167,10 @@ void kt_table_before_fork(void)
 	/* Stored only when it changed: right after a fork every page the
 	 * parent writes is a copy-on-write fault. */
 	uint64_t seq = atomic_load_explicit(&h->seq, memory_order_acquire);
-	if (kt_fork_mark.head != h)
-		kt_fork_mark.head = h;
-	if (kt_fork_mark.seq != seq)
-		kt_fork_mark.seq = seq;
+	if (atomic_load_explicit(&kt_fork_mark.head, memory_order_relaxed) != h)
+		atomic_store_explicit(&kt_fork_mark.head, h, memory_order_relaxed);
+	if (atomic_load_explicit(&kt_fork_mark.seq, memory_order_relaxed) != seq)
+		atomic_store_explicit(&kt_fork_mark.seq, seq, memory_order_relaxed);
 }
 
 int kt_table_entry_seen(const struct kt_table_head *h, uint64_t fork_seq, pid_t pid,
@@ -342,6 +343,7 @@ void kt_table_reset_for_test(void)
 	}
 	if (h)
 		munmap(h, KT_HEAD_BYTES);
-	kt_fork_mark = (struct kt_fork_mark){ NULL, 0 };
+	atomic_store(&kt_fork_mark.head, NULL);
+	atomic_store(&kt_fork_mark.seq, 0);
 }
 #endif

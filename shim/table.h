@@ -222,8 +222,8 @@ void kt_table_before_fork(void);
 /* What the last fork noted (kt_table_before_fork): in a forked child, which
  * of its parent's registrations it may know of. */
 struct kt_fork_mark {
-	const struct kt_table_head *head;
-	uint64_t seq;
+	const struct kt_table_head *_Atomic head;
+	_Atomic uint64_t seq;
 };
 extern struct kt_fork_mark kt_fork_mark;
 

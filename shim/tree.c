@@ -42,7 +42,9 @@ static int find(pid_t pid, struct found *out)
 		line[n++] = h->owner_pid;
 	} else {
 		t = h;
-		fork_seq = kt_fork_mark.head == h ? kt_fork_mark.seq : 0;
+		fork_seq = atomic_load_explicit(&kt_fork_mark.head, memory_order_relaxed) == h
+		                   ? atomic_load_explicit(&kt_fork_mark.seq, memory_order_relaxed)
+		                   : 0;
 		line[n++] = 0;
 	}
 	for (unsigned depth = 0; t && depth < KT_TREE_DEPTH; depth++) {

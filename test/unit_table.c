@@ -210,8 +210,8 @@ START_TEST(entries_registered_after_the_fork_mark_are_invisible)
 	struct kt_slot *s = kt_table_get(10);
 	kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
 	kt_table_before_fork();
-	const struct kt_table_head *h = kt_fork_mark.head;
-	uint64_t mark = kt_fork_mark.seq;
+	const struct kt_table_head *h = atomic_load(&kt_fork_mark.head);
+	uint64_t mark = atomic_load(&kt_fork_mark.seq);
 	ck_assert_ptr_eq(h, atomic_load(&kt_table_nearest));
 	ck_assert_uint_eq(mark, kt_table_last_seq());
 	kt_slot_publish(kt_table_get(11), 0, KT_SLOT_LIVE_UNVERIFIED);
@@ -233,8 +233,8 @@ START_TEST(a_number_registered_again_shows_what_was_known)
 	kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
 	uint64_t first = atomic_load(&s->word);
 	kt_table_before_fork();
-	uint64_t mark = kt_fork_mark.seq;
-	const struct kt_table_head *h = kt_fork_mark.head;
+	uint64_t mark = atomic_load(&kt_fork_mark.seq);
+	const struct kt_table_head *h = atomic_load(&kt_fork_mark.head);
 	/* After the fork: the child is reaped, and a new one gets its number. */
 	ck_assert_int_eq(kt_slot_retire(s, first), 1);
 	uint64_t tomb = atomic_load(&s->word);
@@ -255,8 +255,8 @@ START_TEST(a_chunk_made_after_the_fork_mark_is_not_read)
 {
 	kt_slot_publish(kt_table_get(13), 0, KT_SLOT_LIVE_UNVERIFIED);
 	kt_table_before_fork();
-	uint64_t mark = kt_fork_mark.seq;
-	const struct kt_table_head *h = kt_fork_mark.head;
+	uint64_t mark = atomic_load(&kt_fork_mark.seq);
+	const struct kt_table_head *h = atomic_load(&kt_fork_mark.head);
 	pid_t far = 13 + 3 * (pid_t)KT_CHUNK_PIDS;
 	kt_slot_publish(kt_table_get(far), 0, KT_SLOT_LIVE_UNVERIFIED);
 	struct kt_seen seen;
@@ -273,7 +273,7 @@ static int child_view(const struct kt_table_head *parent, uint64_t mark, pid_t s
 		return 10; /* the parent's table must not be ours to write */
 	if (atomic_load(&kt_table_nearest) != parent || kt_table_last_seq() != 0)
 		return 11;
-	if (kt_fork_mark.head != parent || kt_fork_mark.seq != mark)
+	if (atomic_load(&kt_fork_mark.head) != parent || atomic_load(&kt_fork_mark.seq) != mark)
 		return 12;
 	struct kt_slot *mine = kt_table_get(15);
 	if (!mine)
@@ -295,8 +295,8 @@ START_TEST(a_forked_child_reads_its_parents_table_and_makes_its_own)
 {
 	kt_slot_publish(kt_table_get(14), 0, KT_SLOT_LIVE_UNVERIFIED);
 	kt_table_before_fork();
-	const struct kt_table_head *h = kt_fork_mark.head;
-	uint64_t mark = kt_fork_mark.seq;
+	const struct kt_table_head *h = atomic_load(&kt_fork_mark.head);
+	uint64_t mark = atomic_load(&kt_fork_mark.seq);
 	pid_t p = fork();
 	if (p == 0)
 		_exit(child_view(h, mark, getpid()));
