@@ -13,7 +13,7 @@
  * stale-kill report, possibly in a signal handler of the same thread: every
  * field is read and written whole with relaxed atomics, and a story is best
  * effort, never used for a decision.  A vfork child writes nothing (its
- * writes would land in its parent's table, see vfork.c). */
+ * writes would land in its parent's table, see vfork_child.h). */
 #ifndef KT_STORY_H
 #define KT_STORY_H
 

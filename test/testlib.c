@@ -161,12 +161,24 @@ double kt_test_now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+int kt_test_exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void kt_test_skip(const char *what, const char *why)
+{
+	printf("SKIP: %s: %s\n", what, why);
+	fflush(stdout);
+}
+
 int kt_test_installed(const char *path, const char *what)
 {
 	if (access(path, X_OK) == 0)
 		return 1;
-	printf("SKIP: %s: %s is not installed\n", what, path);
-	fflush(stdout);
+	char why[4200];
+	snprintf(why, sizeof why, "%s is not installed", path);
+	kt_test_skip(what, why);
 	return 0;
 }
 

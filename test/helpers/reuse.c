@@ -151,26 +151,6 @@ static void arm_alarm(unsigned seconds)
 	alarm(seconds);
 }
 
-/* Reads one '\n'-terminated line (without the '\n'); -1 on EOF before one. */
-static int read_line(int fd, char *buf, size_t size)
-{
-	size_t n = 0;
-	for (;;) {
-		char c;
-		ssize_t r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		if (c == '\n')
-			break;
-		if (n + 1 < size)
-			buf[n++] = c;
-	}
-	buf[n] = '\0';
-	return (int)n;
-}
-
 static int env_fd(const char *name)
 {
 	const char *v = getenv(name);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "kt.h"
 
@@ -29,6 +30,25 @@ void skip(const char *name, const char *why)
 {
 	printf("skip %s: %s\n", name, why);
 	fflush(stdout);
+}
+
+int read_line(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	for (;;) {
+		char c;
+		ssize_t r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (c == '\n')
+			break;
+		if (n + 1 < size)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return (int)n;
 }
 
 int reap(pid_t pid)
