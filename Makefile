@@ -171,7 +171,10 @@ HELPER_BIN += $(BUILD)/test/helpers/stale_kill_nodyn
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c test/older_glibc.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LIB_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)
+
+# Loaded after start-up by stale_kill --late: frame records for the walk.
+$(BUILD)/test/helpers/liblate_jobs.so: LIB_FLAGS := -fno-omit-frame-pointer
 
 # The glibc 2.39 stand-in defines versioned symbols: it needs its version script.
 $(BUILD)/test/helpers/libfake_glibc239.so: test/helpers/libfake_glibc239.c \

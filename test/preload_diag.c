@@ -115,6 +115,15 @@ static const char *json_array(const char *line, const char *key, char *buf, size
 
 /* ---- three stacks ---------------------------------------------------------- */
 
+/* Stack I of a stale_kill JSON LINE (0 caller, 1 spawned_from, 2
+ * reaped_from) into ARR; its key. */
+static const char *stack_array(const char *line, size_t i, char *arr, size_t size)
+{
+	static const char *const keys[] = { "caller", "spawned_from", "reaped_from" };
+	ck_assert_msg(json_array(line, keys[i], arr, size), "no %s array in: %s", keys[i], line);
+	return keys[i];
+}
+
 /* JSON: caller, child.spawned_from and child.reaped_from, each an array of
  * frames in the same shape, naming the function that did each thing. */
 START_TEST(test_three_stacks_json)
@@ -127,18 +136,15 @@ START_TEST(test_three_stacks_json)
 	ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
 	              "no stale_kill event in:\n%s", r.out);
 	ck_assert_msg(json_line_valid(line), "invalid JSON: %s", line);
-	static const struct {
-		const char *key, *fn;
-	} stacks[] = { { "caller", "\"symbol\":\"cancel_job+0x" },
-		       { "spawned_from", "\"symbol\":\"start_job+0x" },
-		       { "reaped_from", "\"symbol\":\"reap_job+0x" } };
+	static const char *const fns[] = { "\"symbol\":\"cancel_job+0x",
+		                           "\"symbol\":\"start_job+0x",
+		                           "\"symbol\":\"reap_job+0x" };
 	for (size_t i = 0; i < 3; i++) {
-		ck_assert_msg(json_array(line, stacks[i].key, arr, sizeof arr),
-		              "no %s array in: %s", stacks[i].key, line);
-		kt_test_expect_in(arr, "[{\"pc\":\"0x", stacks[i].key);
-		kt_test_expect_in(arr, "/test/helpers/stale_kill\",\"offset\":\"0x", stacks[i].key);
-		kt_test_expect_in(arr, stacks[i].fn, stacks[i].key);
-		kt_test_expect_in(arr, "\"symbol\":\"main+0x", stacks[i].key);
+		const char *key = stack_array(line, i, arr, sizeof arr);
+		kt_test_expect_in(arr, "[{\"pc\":\"0x", key);
+		kt_test_expect_in(arr, "/test/helpers/stale_kill\",\"offset\":\"0x", key);
+		kt_test_expect_in(arr, fns[i], key);
+		kt_test_expect_in(arr, "\"symbol\":\"main+0x", key);
 	}
 	/* The two child stacks are the child's, inside "child". */
 	const char *child = strstr(line, "\"child\":{");
@@ -167,6 +173,55 @@ START_TEST(test_three_stacks_text)
 	int lines = count(r.out, "\n"), ours = strncmp(r.out, "libkt: ", 7) == 0;
 	ours += count(r.out, "\nlibkt: ");
 	ck_assert_msg(ours == lines - 1 && count(r.out, "libkt: refused") == 1, "%s", r.out);
+}
+END_TEST
+
+/* Code loaded with dlopen after start-up (stale_kill --late, the way
+ * CPython's subprocess spawns from its _posixsubprocess extension module):
+ * each stack's first frame names that library, the function and the offsets
+ * exactly, from where the program itself sees them loaded (dladdr). */
+static unsigned long hex_after(const char *s, const char *key)
+{
+	const char *p = strstr(s, key);
+	ck_assert_msg(p != NULL, "no %s in %s", key, s);
+	return strtoul(p + strlen(key), NULL, 16);
+}
+
+START_TEST(test_late_module_named)
+{
+	struct kt_test_output r;
+	sh_preloaded(&r, "\"$H/stale_kill\" --late=\"$H/liblate_jobs.so\"",
+	             (char *[]){ "KT_LOG=stderr", "KT_LOG_FORMAT=json", NULL });
+	kt_test_expect_exit(&r, 0, "stale_kill --late");
+	kt_test_expect_in(r.out, "errno=ESRCH", "stale_kill --late");
+	unsigned long base = hex_after(r.out, "late_base=0x");
+	char line[16384], arr[8192];
+	ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
+	              "no stale_kill event in:\n%s", r.out);
+	static const char *const fns[] = { "late_cancel_job", "late_start_job", "late_reap_job" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *key = stack_array(line, i, arr, sizeof arr);
+		char printed[64], want[256];
+		snprintf(printed, sizeof printed, " %s=0x", fns[i]);
+		unsigned long fn = hex_after(r.out, printed);
+		unsigned long pc = hex_after(arr, "[{\"pc\":\"0x");
+		unsigned long off = hex_after(arr, "\"offset\":\"0x");
+		ck_assert_msg(pc > fn && pc - fn < 0x100, "%s: pc 0x%lx, %s at 0x%lx", key, pc, fns[i],
+		              fn);
+		ck_assert_msg(off == pc - base, "%s: offset 0x%lx, pc 0x%lx, base 0x%lx", key, off, pc,
+		              base);
+		kt_test_expect_in(arr, "/test/helpers/liblate_jobs.so\",\"offset\":", key);
+		snprintf(want, sizeof want, "\"symbol\":\"%s+0x%lx\"}", fns[i], pc - fn);
+		kt_test_expect_in(arr, want, key);
+	}
+	/* The text report says the same. */
+	sh_preloaded(&r, "\"$H/stale_kill\" --late=\"$H/liblate_jobs.so\"",
+	             (char *[]){ "KT_LOG=stderr", NULL });
+	kt_test_expect_in(r.out, "; called from 0x", "text");
+	kt_test_expect_in(r.out, " (late_cancel_job+0x", "text");
+	kt_test_expect_in(r.out, "/test/helpers/liblate_jobs.so+0x", "text");
+	kt_test_expect_in(r.out, "; child spawned from 0x", "text");
+	kt_test_expect_in(r.out, " (late_start_job+0x", "text");
 }
 END_TEST
 
@@ -494,7 +549,7 @@ int main(void)
 	setup();
 	Suite *s = kt_test_preload_suite("diagnostics");
 	kt_test_tcase(s, "stacks", 0, test_three_stacks_json, test_three_stacks_text,
-	              test_child_named_after_exec);
+	              test_late_module_named, test_child_named_after_exec);
 	kt_test_tcase(s, "kt-symbolize", 0, test_symbolize_text_llvm, test_symbolize_json_llvm,
 	              test_symbolize_text_addr2line, test_symbolize_json_addr2line,
 	              test_symbolize_passes_through);
