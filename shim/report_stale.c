@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "holder.h"
 #include "line.h"
 #include "log.h"
 #include "story.h"
@@ -21,9 +22,59 @@ static uint64_t mono_to_wall(uint64_t mono, uint64_t now_mono, uint64_t now_wall
 	return now_wall - (now_mono - mono);
 }
 
-static int holder_is_decoy(const struct kt_stale *ev)
+/* Who holds the number, as the report says it: KNOWN as kt_holder_describe
+ * answers, H the process. */
+struct holder_view {
+	int known;
+	struct kt_holder h;
+};
+
+/* A refused kill sent nothing, so whoever holds the number as the report is
+ * written is who the kill would have hit: described now, pinned by a pidfd,
+ * so the inode printed is that process's.  A kill let through (audit) may
+ * have ended its target: the hook's view from before the delivery. */
+static void holder_view(const struct kt_stale *ev, struct holder_view *v)
 {
-	return ev->holder == 1 && strcmp(ev->holder_comm, KT_DECOY_COMM) == 0;
+	if (!ev->delivered) {
+		v->known = kt_holder_describe(ev->pid, &v->h);
+		return;
+	}
+	v->known = ev->holder;
+	memcpy(v->h.comm, ev->holder_comm, sizeof v->h.comm);
+	v->h.ppid = ev->holder_ppid;
+	v->h.ino = ev->holder_ino;
+}
+
+static int holder_is_decoy(const struct holder_view *v)
+{
+	return v->known == 1 && strcmp(v->h.comm, KT_DECOY_COMM) == 0;
+}
+
+/* PID:INODE, the name util-linux's kill(1) and systemd take for a process
+ * (its pidfs inode makes it unambiguous), as a JSON string, or null without
+ * an inode. */
+static void json_id(struct kt_buf *b, pid_t pid, uint64_t ino)
+{
+	kt_json_key(b, "id");
+	if (!ino) {
+		kt_buf_str(b, "null");
+		return;
+	}
+	kt_buf_char(b, '"');
+	kt_buf_i64(b, pid);
+	kt_buf_char(b, ':');
+	kt_buf_u64(b, ino);
+	kt_buf_char(b, '"');
+}
+
+/* The same in text: "PID:INODE", or "PID" without an inode. */
+static void text_id(struct kt_buf *b, pid_t pid, uint64_t ino)
+{
+	kt_buf_i64(b, pid);
+	if (ino) {
+		kt_buf_char(b, ':');
+		kt_buf_u64(b, ino);
+	}
 }
 
 /* Room kept free after the last stack: a JSON line must still close
@@ -205,6 +256,7 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 		const char *name = child_name(info, story, &max);
 		kt_buf_str(b, "{\"name\":");
 		kt_json_str(b, name, max);
+		json_id(b, ev->pid, story ? story->ino : 0);
 		kt_json_kv_str(b, "spawned_by", KT_NAME(kt_made_by_name, info->made_by));
 		kt_json_key(b, "spawned_at");
 		kt_json_time(b, mono_to_wall(info->made_ns, now, wall));
@@ -226,24 +278,27 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 	}
 
 	kt_json_key(b, "holder");
-	if (ev->holder == 1) {
+	struct holder_view hv;
+	holder_view(ev, &hv);
+	if (hv.known == 1) {
 		kt_buf_str(b, "{\"pid\":");
 		kt_buf_i64(b, ev->pid);
+		json_id(b, ev->pid, hv.h.ino);
 		kt_json_key(b, "comm");
-		kt_json_str(b, ev->holder_comm, sizeof ev->holder_comm);
+		kt_json_str(b, hv.h.comm, sizeof hv.h.comm);
 		kt_json_key(b, "ppid");
-		kt_buf_i64(b, ev->holder_ppid);
+		kt_buf_i64(b, hv.h.ppid);
 		kt_json_key(b, "decoy");
-		kt_buf_str(b, holder_is_decoy(ev) ? "true" : "false");
+		kt_buf_str(b, holder_is_decoy(&hv) ? "true" : "false");
 		kt_buf_char(b, '}');
-	} else if (ev->holder == 0) {
+	} else if (hv.known == 0) {
 		kt_buf_str(b, "null");
 	} else {
 		/* Somebody may hold it, but /proc cannot say who (not our PID
 		 * namespace's /proc, or not readable). */
 		kt_buf_str(b, "{\"pid\":");
 		kt_buf_i64(b, ev->pid);
-		kt_buf_str(b, ",\"comm\":null,\"ppid\":null,\"decoy\":null}");
+		kt_buf_str(b, ",\"id\":null,\"comm\":null,\"ppid\":null,\"decoy\":null}");
 	}
 	json_stack(b, "caller", &ev->caller, KT_JSON_TAIL);
 	kt_buf_char(b, '}');
@@ -270,7 +325,7 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 	struct kt_slot_info facts;
 	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
 	kt_buf_str(b, ev->group ? "group leader child " : "child ");
-	kt_buf_i64(b, ev->pid);
+	text_id(b, ev->pid, story ? story->ino : 0);
 	if (info && info->made_by) {
 		size_t max;
 		const char *name = child_name(info, story, &max);
@@ -298,16 +353,23 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 		kt_buf_str(b, " is gone");
 	}
 
-	if (ev->holder == 1) {
+	struct holder_view hv;
+	holder_view(ev, &hv);
+	if (hv.known == 1) {
 		kt_buf_str(b, ev->delivered ? "; the signal hit" : "; PID now held by");
-		kt_buf_str(b, " another process: \"");
-		kt_buf_quoted(b, ev->holder_comm, sizeof ev->holder_comm);
+		kt_buf_str(b, " another process: ");
+		if (hv.h.ino) {
+			text_id(b, ev->pid, hv.h.ino);
+			kt_buf_char(b, ' ');
+		}
+		kt_buf_char(b, '"');
+		kt_buf_quoted(b, hv.h.comm, sizeof hv.h.comm);
 		kt_buf_str(b, "\" (parent ");
-		kt_buf_i64(b, ev->holder_ppid);
-		if (holder_is_decoy(ev))
+		kt_buf_i64(b, hv.h.ppid);
+		if (holder_is_decoy(&hv))
 			kt_buf_str(b, ", a decoy placed by kt-run --provoke-reuse");
 		kt_buf_char(b, ')');
-	} else if (ev->holder == 0) {
+	} else if (hv.known == 0) {
 		kt_buf_str(b, "; no process holds PID ");
 		kt_buf_i64(b, ev->pid);
 		kt_buf_str(b, " now");

@@ -124,8 +124,9 @@ START_TEST(test_json_stale_no_holder)
 	kt_test_expect_in(line, audit ? "\"action\":\"delivered\"" : "\"action\":\"refused\"", mode);
 	kt_test_expect_in(line, "\"errno\":3", mode);
 	kt_test_expect_in(line, audit ? "\"mode\":\"audit\"" : "\"mode\":\"enforce\"", mode);
-	kt_test_expect_in(line, "\"child\":{\"name\":\"stale_kill\",\"spawned_by\":\"fork\","
-	                "\"spawned_at\":", mode);
+	/* A fork's child has no inode libkt could have taken: no id. */
+	kt_test_expect_in(line, "\"child\":{\"name\":\"stale_kill\",\"id\":null,"
+	                "\"spawned_by\":\"fork\",\"spawned_at\":", mode);
 	kt_test_expect_in(line, "\"reaped_by\":\"waitpid\",\"reaped_from\":[{\"pc\":", mode);
 	ck_assert_msg(!strstr(line, "\"reaped_at\":null"), "%s: reap time missing: %s", mode, line);
 	kt_test_expect_in(line, "\"holder\":null", mode);
@@ -174,7 +175,48 @@ START_TEST(test_text_stale_no_holder)
 }
 END_TEST
 
-/* A stale kill whose number a stranger holds (the reuse harness): holder. */
+/* PID:INODE, as util-linux's kill(1) and systemd name a process, in REPORT
+ * (a JSON line, or text) of the reuse helper's run S (--ids): the child where
+ * libkt has its inode (one made with a pidfd, here clone() with the
+ * CLONE_PIDFD libkt adds, in inode mode), the holder where a pidfd of it can
+ * be taken (pidfs, 6.9+) and the report describes it itself (enforce: nothing
+ * was sent).  The inodes are the ones the helper took with pidfds of its own. */
+static void check_ids(const struct scenario *s, const char *report, int json, int audit,
+                      const char *what)
+{
+	char pid[16], child_ino[32], stranger_ino[32], child_id[64], holder_id[64], no_id[64];
+	scenario_field(s, "pid", pid, sizeof pid);
+	scenario_field(s, "child_ino", child_ino, sizeof child_ino);
+	scenario_field(s, "stranger_ino", stranger_ino, sizeof stranger_ino);
+	int child_known = kt_test_identity() == KT_IDENTITY_INODE;
+	int holder_known = kt_test_have_pidfd() && strcmp(stranger_ino, "0") != 0;
+	ck_assert_msg(!child_known || strcmp(child_ino, "0") != 0, "%s: %s", what, s->line);
+	if (json) {
+		snprintf(child_id, sizeof child_id, "\"id\":\"%s:%s\"", pid, child_ino);
+		snprintf(holder_id, sizeof holder_id, "\"holder\":{\"pid\":%s,\"id\":\"%s:%s\",", pid,
+		         pid, stranger_ino);
+		snprintf(no_id, sizeof no_id, "\"child\":{\"name\":\"reuse\",\"id\":null,");
+	} else {
+		snprintf(child_id, sizeof child_id, "child %s:%s (", pid, child_ino);
+		snprintf(holder_id, sizeof holder_id, "another process: %s:%s \"", pid, stranger_ino);
+		snprintf(no_id, sizeof no_id, "child %s (\"reuse\", clone ", pid);
+	}
+	/* Where pidfd_open is refused, clone's CLONE_PIDFD may still give libkt
+	 * the child's inode, but the helper has no way to learn it too. */
+	if (!kt_test_have_pidfd())
+		kt_test_skip(what, "the child's inode: pidfd_open is refused, nothing to check it by");
+	else
+		kt_test_expect_in(report, child_known ? child_id : no_id, what);
+	if (audit)
+		return; /* the holder as the hook saw it before the delivery */
+	if (holder_known)
+		kt_test_expect_in(report, holder_id, what);
+	else
+		kt_test_expect_in(report, json ? "\"id\":null,\"comm\":" : "another process: \"", what);
+}
+
+/* A stale kill whose number a stranger holds (the reuse harness): holder,
+ * and the names PID:INODE of the child and the holder. */
 static void holder_case(const char *format, const char *mode)
 {
 	char what[96];
@@ -185,8 +227,8 @@ static void holder_case(const char *format, const char *mode)
 	snprintf(kv_format, sizeof kv_format, "KT_LOG_FORMAT=%s", format);
 	snprintf(kv_mode, sizeof kv_mode, "KT_MODE=%s", mode);
 	char *env[] = { "KT_LOG=stderr", kv_format, kv_mode, NULL };
-	char *argv[] = { (char *)kt_test_helper("reuse"), "--creation=fork", "--reap=waitpid",
-	                 NULL };
+	char *argv[] = { (char *)kt_test_helper("reuse"), "--creation=clone", "--reap=waitpid",
+	                 "--ids", NULL };
 	struct scenario s;
 	if (!scenario_run(&s, 1, argv, env, what))
 		return;
@@ -208,14 +250,20 @@ static void holder_case(const char *format, const char *mode)
 		kt_test_expect_in(line, audit ? "\"action\":\"delivered\",\"errno\":0"
 		                      : "\"action\":\"refused\",\"errno\":3", what);
 		kt_test_expect_in(line, "/test/helpers/reuse\"", what);
+		check_ids(&s, line, 1, audit, what);
 	} else {
-		const char *said = audit ? "; the signal hit another process: \""
-		                         : "; PID now held by another process: \"";
+		const char *said = audit ? "; the signal hit another process: "
+		                         : "; PID now held by another process: ";
 		kt_test_expect_in(s.out, said, what);
 		const char *name = strstr(s.out, said) + strlen(said);
+		/* PID:INODE first, where the report knows the inode. */
+		if (*name >= '0' && *name <= '9')
+			name = strchr(name, ' ') + 1;
+		ck_assert_msg(*name++ == '"', "%s: no quoted name:\n%s", what, s.out);
 		ck_assert_msg(strncmp(name, "stranger\" (parent 1)", 20) == 0 ||
 		              strncmp(name, "reuse\" (parent 1)", 17) == 0,
 		              "%s: holder is not the stranger:\n%s", what, s.out);
+		check_ids(&s, s.out, 0, audit, what);
 	}
 }
 

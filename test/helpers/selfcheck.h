@@ -27,6 +27,11 @@ void skip(const char *name, const char *why);
  * before a whole line. */
 int read_line(int fd, char *buf, size_t size);
 
+/* The pidfs inode of process PID (PID:INODE names the process for good), or
+ * 0 where no pidfd can be taken or pidfds have no inode of their own (before
+ * Linux 6.9). */
+unsigned long long pidfs_inode(pid_t pid);
+
 /* waitpid(PID) through EINTR: the wait status, or -1. */
 int reap(pid_t pid);
 
