@@ -166,6 +166,18 @@ int kt_test_exit_code(int status)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int kt_test_holder_named(const char *text, const char *said, const char *name)
+{
+	const char *p = strstr(text, said);
+	if (!p)
+		return 0;
+	p += strlen(said);
+	size_t digits = strspn(p, "0123456789:");
+	if (digits && p[digits] == ' ' && memchr(p, ':', digits))
+		p += digits + 1;
+	return strncmp(p, name, strlen(name)) == 0;
+}
+
 void kt_test_skip(const char *what, const char *why)
 {
 	printf("SKIP: %s: %s\n", what, why);

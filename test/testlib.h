@@ -67,6 +67,14 @@ int kt_test_exit_code(int status);
 	ck_assert_msg(strstr((hay), (needle)) != NULL, "%s: expected \"%s\" in:\n%s",   \
 	              (what), (needle), (hay))
 
+/* Assert that TEXT (a text report) says SAID and, after it and the
+ * holder's "PID:INODE " where the report knows its inode, NAME. */
+#define kt_test_expect_holder(text, said, name, what)                                   \
+	ck_assert_msg(kt_test_holder_named((text), (said), (name)),                      \
+	              "%s: expected \"%s\", [PID:INODE ], \"%s\" in:\n%s", (what), (said), \
+	              (name), (text))
+int kt_test_holder_named(const char *text, const char *said, const char *name);
+
 /* Print the "SKIP: WHAT: WHY" line scripts/run-tests counts as a skip. */
 void kt_test_skip(const char *what, const char *why);
 
