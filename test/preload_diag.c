@@ -201,6 +201,13 @@ START_TEST(test_late_module_named)
 	static const char *const fns[] = { "late_cancel_job", "late_start_job", "late_reap_job" };
 	for (size_t i = 0; i < 3; i++) {
 		const char *key = stack_array(line, i, arr, sizeof arr);
+		if (i > 0 && getenv("KT_SANITIZER")) {
+			/* The runtime's posix_spawn and waitid interceptors stand
+			 * between the library and libkt: the exact frame is theirs,
+			 * and the walk ends at the return into code loaded later. */
+			kt_test_skip(key, "a sanitizer runtime intercepts the call first");
+			continue;
+		}
 		char printed[64], want[256];
 		snprintf(printed, sizeof printed, " %s=0x", fns[i]);
 		unsigned long fn = hex_after(r.out, printed);
@@ -221,7 +228,8 @@ START_TEST(test_late_module_named)
 	kt_test_expect_in(r.out, " (late_cancel_job+0x", "text");
 	kt_test_expect_in(r.out, "/test/helpers/liblate_jobs.so+0x", "text");
 	kt_test_expect_in(r.out, "; child spawned from 0x", "text");
-	kt_test_expect_in(r.out, " (late_start_job+0x", "text");
+	if (!getenv("KT_SANITIZER"))
+		kt_test_expect_in(r.out, " (late_start_job+0x", "text");
 }
 END_TEST
 

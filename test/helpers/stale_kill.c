@@ -29,7 +29,7 @@
  *              print its status too ("after=STATUS"): a child does not carry
  *              its parent's stale kill
  *   --late=LIB  load LIB (test/helpers/liblate_jobs.so) with dlopen once
- *              running, and start (with vfork), reap and cancel the job
+ *              running, and start (posix_spawn /bin/true), reap and cancel the job
  *              through its late_start_job, late_reap_job and late_cancel_job;
  *              first prints "late_base=ADDR" (where LIB is loaded) and each
  *              function's address ("late_start_job=ADDR" ...)
