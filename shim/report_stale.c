@@ -118,14 +118,13 @@ static void json_hex(struct kt_buf *b, uint64_t v)
  * "reaped_from": the same shape for all three), leaving at least TAIL bytes
  * of the line free for what follows. */
 static void json_stack(struct kt_buf *b, const char *key, const struct kt_caller *c,
-                       size_t tail)
+                       size_t tail, struct kt_where *w)
 {
 	kt_json_key(b, key);
 	kt_buf_char(b, '[');
 	for (int i = 0; i < c->n; i++) {
 		size_t mark = b->len;
-		struct kt_where w;
-		int known = kt_caller_where(c->pc[i], &w);
+		int known = kt_caller_where(c->pc[i], w);
 		if (i)
 			kt_buf_char(b, ',');
 		kt_buf_str(b, "{\"pc\":");
@@ -133,19 +132,19 @@ static void json_stack(struct kt_buf *b, const char *key, const struct kt_caller
 		kt_json_key(b, "module");
 		if (known) {
 			kt_buf_char(b, '"');
-			where_module(b, w.module, 1);
+			where_module(b, w->module, 1);
 			kt_buf_char(b, '"');
 			kt_json_key(b, "offset");
-			json_hex(b, w.offset);
+			json_hex(b, w->offset);
 		} else {
 			kt_buf_str(b, "null");
 		}
 		kt_json_key(b, "symbol");
-		if (known && w.symbol) {
+		if (known && w->symbol) {
 			kt_buf_char(b, '"');
-			kt_buf_json(b, w.symbol, w.symbol_len < 64 ? w.symbol_len : 64);
+			kt_buf_json(b, w->symbol, w->symbol_len < 64 ? w->symbol_len : 64);
 			kt_buf_str(b, "+");
-			kt_buf_hex(b, w.symbol_offset);
+			kt_buf_hex(b, w->symbol_offset);
 			kt_buf_char(b, '"');
 		} else {
 			kt_buf_str(b, "null");
@@ -160,7 +159,7 @@ static void json_stack(struct kt_buf *b, const char *key, const struct kt_caller
 /* A stack as "; LABEL 0x... (where) <- 0x... (where)", or nothing if empty,
  * leaving at least TAIL bytes of the line free. */
 static void text_stack(struct kt_buf *b, const char *label, const struct kt_caller *c,
-                       size_t tail)
+                       size_t tail, struct kt_where *w)
 {
 	if (!c->n)
 		return;
@@ -169,25 +168,24 @@ static void text_stack(struct kt_buf *b, const char *label, const struct kt_call
 	kt_buf_char(b, ' ');
 	for (int i = 0; i < c->n; i++) {
 		size_t mark = b->len;
-		struct kt_where w;
 		if (i)
 			kt_buf_str(b, " <- ");
 		kt_buf_hex(b, c->pc[i]);
-		if (!kt_caller_where(c->pc[i], &w)) {
+		if (!kt_caller_where(c->pc[i], w)) {
 			if (!frame_fits(b, mark, tail))
 				break;
 			continue;
 		}
 		kt_buf_str(b, " (");
-		if (w.symbol) {
-			kt_buf_quoted(b, w.symbol, w.symbol_len < 64 ? w.symbol_len : 64);
+		if (w->symbol) {
+			kt_buf_quoted(b, w->symbol, w->symbol_len < 64 ? w->symbol_len : 64);
 			kt_buf_char(b, '+');
-			kt_buf_hex(b, w.symbol_offset);
+			kt_buf_hex(b, w->symbol_offset);
 			kt_buf_str(b, " in ");
 		}
-		where_module(b, w.module, 0);
+		where_module(b, w->module, 0);
 		kt_buf_char(b, '+');
-		kt_buf_hex(b, w.offset);
+		kt_buf_hex(b, w->offset);
 		kt_buf_char(b, ')');
 		if (!frame_fits(b, mark, tail))
 			break;
@@ -225,7 +223,7 @@ static const char *child_name(const struct kt_slot_info *info,
 }
 
 static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
-                       const struct kt_story_view *story)
+                       const struct kt_story_view *story, struct kt_where *w)
 {
 	char sigtmp[16];
 	const char *sig = kt_signal_name(ev->sig, sigtmp);
@@ -263,7 +261,7 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 		/* Each stack gets a share of the line, so a deep or long-named one
 		 * never crowds out the others, the kill's own above all. */
 		if (story)
-			json_stack(b, "spawned_from", &story->spawned, b->cap * 2 / 3);
+			json_stack(b, "spawned_from", &story->spawned, b->cap * 2 / 3, w);
 		kt_json_key(b, "reaped_at");
 		if (info->reaped_ns)
 			kt_json_time(b, mono_to_wall(info->reaped_ns, now, wall));
@@ -271,7 +269,7 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 			kt_buf_str(b, "null");
 		kt_json_kv_str(b, "reaped_by", KT_NAME(kt_reaped_by_key, info->reaped_by));
 		if (story)
-			json_stack(b, "reaped_from", &story->reaped, b->cap / 3);
+			json_stack(b, "reaped_from", &story->reaped, b->cap / 3, w);
 		kt_buf_char(b, '}');
 	} else {
 		kt_buf_str(b, "null");
@@ -300,12 +298,12 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 		kt_buf_i64(b, ev->pid);
 		kt_buf_str(b, ",\"id\":null,\"comm\":null,\"ppid\":null,\"decoy\":null}");
 	}
-	json_stack(b, "caller", &ev->caller, KT_JSON_TAIL);
+	json_stack(b, "caller", &ev->caller, KT_JSON_TAIL, w);
 	kt_buf_char(b, '}');
 }
 
 static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
-                       const struct kt_story_view *story)
+                       const struct kt_story_view *story, struct kt_where *w)
 {
 	char sigtmp[16];
 	const char *sig = kt_signal_name(ev->sig, sigtmp);
@@ -382,10 +380,10 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 		kt_buf_char(b, ')');
 	}
 	/* Each stack gets a share of the line (see json_stale). */
-	text_stack(b, "called from", &ev->caller, b->cap * 2 / 3);
+	text_stack(b, "called from", &ev->caller, b->cap * 2 / 3, w);
 	if (story) {
-		text_stack(b, "child spawned from", &story->spawned, b->cap / 3);
-		text_stack(b, "reaped from", &story->reaped, KT_TEXT_TAIL);
+		text_stack(b, "child spawned from", &story->spawned, b->cap / 3, w);
+		text_stack(b, "reaped from", &story->reaped, KT_TEXT_TAIL, w);
 	}
 	kt_text_end(b);
 }
@@ -394,28 +392,33 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
  * each frame with a module path of up to KT_MODULE_MAX bytes, escaped. */
 #define KT_STALE_LINE 8192
 
+/* What one report works in: not on the stack of whatever called kill(),
+ * which may be a small sigaltstack, but pages of its own, for the length of
+ * the report. */
+struct stale_pages {
+	char line[KT_STALE_LINE];
+	struct kt_where where; /* a few KiB: naming a frame may read /proc/self/maps */
+};
+
 void kt_report_stale(const struct kt_stale *ev)
 {
 	if (!kt_log_wanted())
 		return;
 	int saved = errno;
-	/* Not on the stack of whatever called kill(), which may be a small
-	 * sigaltstack: pages of its own, for the length of one report. */
-	char *line = kt_zeroed_pages(KT_STALE_LINE);
-	if (!line) {
+	struct stale_pages *pages = kt_zeroed_pages(sizeof *pages);
+	if (!pages) {
 		kt_log_drop();
 		errno = saved;
 		return;
 	}
 	struct kt_story_view story;
 	const struct kt_story_view *known = kt_story_get(ev->pid, &story) ? &story : NULL;
-	struct kt_buf b = { line, 0, KT_STALE_LINE };
-	line[0] = '\0';
+	struct kt_buf b = { pages->line, 0, KT_STALE_LINE };
 	if (kt_log_json())
-		json_stale(&b, ev, known);
+		json_stale(&b, ev, known, &pages->where);
 	else
-		text_stale(&b, ev, known);
+		text_stale(&b, ev, known, &pages->where);
 	kt_log_line(&b);
-	munmap(line, KT_STALE_LINE);
+	munmap(pages, sizeof *pages);
 	errno = saved;
 }
