@@ -46,7 +46,7 @@ long kt_proc_read(pid_t pid, const char *file, char *buf, size_t cap)
 }
 
 /* What /proc/PID/stat says: kt_holder_describe's answer, inode aside. */
-static int holder_from_proc(pid_t pid, struct kt_holder *h)
+static int holder_from_proc(pid_t pid, struct kt_holder_facts *h)
 {
 	char st[512];
 	long n = kt_proc_read(pid, "stat", st, sizeof st);
@@ -81,15 +81,20 @@ static int holder_from_proc(pid_t pid, struct kt_holder *h)
  * that fails means PID changed hands once more during a few system calls. */
 #define KT_HOLDER_TRIES 3
 
-int kt_holder_describe(pid_t pid, struct kt_holder *h)
+int kt_holder_describe(pid_t pid, struct kt_holder_facts *h)
 {
 	h->ino = 0;
 	for (int i = 0; i < KT_HOLDER_TRIES; i++) {
-		int fd = kt_pidfd_open(pid);
-		if (fd == -ESRCH)
+		int fd, err;
+		switch (kt_holder_open(pid, &fd, &err)) {
+		case KT_HOLDER_NONE:
 			return 0;
-		if (fd < 0)
-			return holder_from_proc(pid, h); /* no pidfds here: /proc alone */
+		case KT_HOLDER_THREAD:  /* /proc/TID describes the thread */
+		case KT_HOLDER_UNKNOWN: /* no pidfds here: /proc alone */
+			return holder_from_proc(pid, h);
+		case KT_HOLDER_PROCESS:
+			break;
+		}
 		int known = holder_from_proc(pid, h);
 		/* Signal 0 through the pidfd: the pinned process still exists
 		 * (EPERM too: it is there, just not ours to signal), so it held PID
@@ -110,7 +115,7 @@ int kt_holder_describe(pid_t pid, struct kt_holder *h)
 
 int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid)
 {
-	struct kt_holder h;
+	struct kt_holder_facts h;
 	int known = kt_holder_describe(pid, &h);
 	if (known == 1) {
 		memcpy(comm, h.comm, sizeof h.comm);

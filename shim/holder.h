@@ -11,7 +11,7 @@
 #define KT_HOLDER_COMM 20
 
 /* A process holding a PID, as a report describes it. */
-struct kt_holder {
+struct kt_holder_facts {
 	char comm[KT_HOLDER_COMM]; /* NUL-terminated */
 	int64_t ppid;
 	uint64_t ino; /* its pidfs inode (PID:INODE names it for good), 0 if unknown */
@@ -22,7 +22,7 @@ struct kt_holder {
  * The process is pinned with a pidfd before /proc is read and found still
  * there afterwards, so the inode and the rest describe the same process;
  * where there is no pidfd to take (or no pidfs, before 6.9) INO is 0. */
-int kt_holder_describe(pid_t pid, struct kt_holder *h);
+int kt_holder_describe(pid_t pid, struct kt_holder_facts *h);
 
 /* The same, comm and ppid only (the signalling hook's view before it lets a
  * kill through in audit mode). */

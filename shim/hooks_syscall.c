@@ -28,10 +28,12 @@
 #include <sched.h>
 #include <stdint.h>
 
+#include "heldfd.h"
 #include "init.h"
 #include "registry.h"
 #include "story.h"
 #include "sys.h"
+#include "table.h"
 #include "vfork_child.h"
 
 #ifndef CLONE_PIDFD
@@ -129,12 +131,14 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 	} else {
 		cr = (struct creation){ 0, 0, NULL };
 	}
+	kt_table_before_fork(); /* what the child will know (table.h) */
 	long r = kt_syscall6(nr, a, b, c, d, e, f);
 	if (r == 0) {
 		/* The child, on its copy of this frame: forget the parent's vfork
 		 * and its table, as a fork child does. */
 		kt_vfork_forget();
 		kt_table_forget();
+		kt_held_forget_guards();
 		return 0;
 	}
 	if (r < 0)
