@@ -11,7 +11,8 @@
 #   make uninstall  remove what install put there
 #   make check-matrix  build and test in Debian 11, 12, 13 chroots (root; docs/platforms.md)
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
-#   make check-docs check that every relative link in README.md and docs/ resolves
+#   make check-docs check that every relative link in README.md and docs/ resolves,
+#                   and docs/layout.md's rules (scripts/check-layout)
 #   make deb        build a Debian package under build/ (make lintian checks it)
 #   make check-system  (root) that package with /etc/ld.so.preload, in a private
 #                   mount namespace: real programs with and without it
@@ -170,7 +171,10 @@ HELPER_BIN += $(BUILD)/test/helpers/stale_kill_nodyn
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c test/older_glibc.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LIB_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)
+
+# Loaded after start-up by stale_kill --late: frame records for the walk.
+$(BUILD)/test/helpers/liblate_jobs.so: LIB_FLAGS := -fno-omit-frame-pointer
 
 # The glibc 2.39 stand-in defines versioned symbols: it needs its version script.
 $(BUILD)/test/helpers/libfake_glibc239.so: test/helpers/libfake_glibc239.c \
@@ -376,9 +380,12 @@ bench-system: $(LIB) $(BUILD)/bench/empty.so
 
 .PHONY: deb lintian check-system bench-system
 
-# Every relative link in the documents names a file, and a heading there.
-check-docs:
+# Every relative link in the documents names a file, and a heading there;
+# docs/layout.md's rules hold for shim/ (includes, and the built objects'
+# symbols).
+check-docs: $(SHIM_OBJ) $(LIB)
 	$(Q)scripts/check-links README.md docs/*.md
+	$(Q)scripts/check-layout $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -89,7 +89,7 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	}
 	if (kt_story_on()) {
 		struct kt_origin origin = KT_ORIGIN;
-		kt_story_spawned(r, &origin);
+		kt_story_spawned_ino(r, &origin, kt_registered_inode(r));
 	}
 	errno = saved;
 	return r;

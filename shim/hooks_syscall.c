@@ -150,7 +150,7 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 		/* syscall_ARCH.S gives its entry a frame record, so the walk goes
 		 * from here through it to the program; its own frame is dropped. */
 		struct kt_origin origin = KT_ORIGIN;
-		kt_story_spawned((pid_t)r, &origin);
+		kt_story_spawned_ino((pid_t)r, &origin, kt_registered_inode((pid_t)r));
 	}
 	KT_ERRNO_RESTORE(saved);
 	return r;

@@ -18,6 +18,7 @@
 struct kt_story {
 	uint64_t reg_seq; /* the registration this story belongs to (table.h), */
 	uintptr_t table;  /* in this table (the one its writer owned) */
+	uint64_t ino;     /* the child's pidfs inode, or 0 */
 	uint8_t spawned_n, reaped_n;
 	char name[KT_STORY_NAME];
 	uintptr_t spawned[KT_CALLER_FRAMES];
@@ -83,6 +84,11 @@ static void put_stack(uintptr_t *to, uint8_t *n, const struct kt_origin *origin)
 
 void kt_story_spawned(pid_t pid, const struct kt_origin *origin)
 {
+	kt_story_spawned_ino(pid, origin, 0);
+}
+
+void kt_story_spawned_ino(pid_t pid, const struct kt_origin *origin, uint64_t ino)
+{
 	if (kt_in_vfork_child())
 		return;
 	struct kt_story *s = story_of(pid, 1);
@@ -93,6 +99,7 @@ void kt_story_spawned(pid_t pid, const struct kt_origin *origin)
 	KT_INFO_SET(s->reg_seq, slot ? atomic_load_explicit(&slot->reg_seq, memory_order_relaxed) : 0);
 	KT_INFO_SET(s->table, (uintptr_t)atomic_load_explicit(&kt_table_nearest,
 	                                                        memory_order_relaxed));
+	KT_INFO_SET(s->ino, ino);
 	KT_INFO_SET(s->reaped_n, (uint8_t)0);
 	KT_INFO_SET(s->name[0], '\0');
 	put_stack(s->spawned, &s->spawned_n, origin);
@@ -147,6 +154,7 @@ int kt_story_get(pid_t pid, uint64_t reg_seq, struct kt_story_view *out)
 	for (size_t i = 0; i < KT_STORY_NAME; i++)
 		out->name[i] = KT_INFO_GET(s->name[i]);
 	out->name[KT_STORY_NAME - 1] = '\0';
+	out->ino = KT_INFO_GET(s->ino);
 	return out->spawned.n > 0;
 }
 

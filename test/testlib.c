@@ -162,12 +162,36 @@ double kt_test_now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+int kt_test_exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int kt_test_holder_named(const char *text, const char *said, const char *name)
+{
+	const char *p = strstr(text, said);
+	if (!p)
+		return 0;
+	p += strlen(said);
+	size_t digits = strspn(p, "0123456789:");
+	if (digits && p[digits] == ' ' && memchr(p, ':', digits))
+		p += digits + 1;
+	return strncmp(p, name, strlen(name)) == 0;
+}
+
+void kt_test_skip(const char *what, const char *why)
+{
+	printf("SKIP: %s: %s\n", what, why);
+	fflush(stdout);
+}
+
 int kt_test_installed(const char *path, const char *what)
 {
 	if (access(path, X_OK) == 0)
 		return 1;
-	printf("SKIP: %s: %s is not installed\n", what, path);
-	fflush(stdout);
+	char why[4200];
+	snprintf(why, sizeof why, "%s is not installed", path);
+	kt_test_skip(what, why);
 	return 0;
 }
 
