@@ -23,7 +23,7 @@
  *
  *     word = gen << 18 | refs << 3 | PENDING << 2 | DEAD << 1 | INUSE
  *
- * and a held child's slot word (table.h) carries ident = gen << 24 | fd.
+ * and a held child's slot word (table.h) carries ident = KT_HELD_ID_TAG | gen << 24 | fd.
  * A kill takes a reference with a compare-and-swap that also checks gen and
  * that the entry is not DEAD, so it can never pick up a number that was
  * released and handed to another child.  Releasing marks the entry DEAD; the

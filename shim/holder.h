@@ -24,10 +24,6 @@ struct kt_holder_facts {
  * where there is no pidfd to take (or no pidfs, before 6.9) INO is 0. */
 int kt_holder_describe(pid_t pid, struct kt_holder_facts *h);
 
-/* The same, comm and ppid only (the signalling hook's view before it lets a
- * kill through in audit mode). */
-int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid);
-
 /* Read up to CAP-1 bytes of /proc/PID/FILE into BUF, NUL-terminated: the
  * count, or -errno (-EXDEV if /proc is not our PID namespace's). */
 long kt_proc_read(pid_t pid, const char *file, char *buf, size_t cap);

@@ -122,7 +122,11 @@ static int stale_send(const struct kt_send *k, enum kt_mode mode,
 		kt_exitcode_note_stale();
 	int want = kt_log_wanted();
 	if (want) {
-		ev.holder = kt_holder_of(ev.pid, ev.holder_comm, &ev.holder_ppid);
+		/* Audit mode is about to deliver, which may end the holder: the
+		 * report says who it was.  Enforce mode sends nothing, and the
+		 * report describes the holder as it writes the line. */
+		if (mode == KT_MODE_AUDIT)
+			ev.holder = kt_holder_describe(ev.pid, &ev.holder_seen);
 		kt_caller_capture(&ev.caller, k->origin->ret, k->origin->frame);
 	}
 	if (mode == KT_MODE_AUDIT) {

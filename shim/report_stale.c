@@ -40,9 +40,7 @@ static void holder_view(const struct kt_stale *ev, struct holder_view *v)
 		return;
 	}
 	v->known = ev->holder;
-	memcpy(v->h.comm, ev->holder_comm, sizeof v->h.comm);
-	v->h.ppid = ev->holder_ppid;
-	v->h.ino = ev->holder_ino;
+	v->h = ev->holder_seen;
 }
 
 static int holder_is_decoy(const struct holder_view *v)
