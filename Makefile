@@ -41,7 +41,8 @@ SHIM_MAP := $(if $(filter x86_64,$(ARCH)),shim/libkt.map,shim/libkt-$(ARCH).map)
 SHIM_SRC := $(wildcard shim/*.c)
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o) $(BUILD)/shim/vfork_$(ARCH).o \
 	$(BUILD)/shim/syscall_$(ARCH).o
-SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
+SYSCONFDIR ?= /etc
+SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -DKT_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-D_GNU_SOURCE -Iinclude -Ishim
 # The soname is the file's own, unversioned name: nothing links against libkt,
 # LD_PRELOAD and /etc/ld.so.preload name it, and ldconfig caches it by it.

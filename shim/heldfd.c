@@ -93,7 +93,7 @@ static int held_setup(void)
 	 * table whole (an fd held at the top of a large soft limit made each
 	 * fork copy thousands of entries). */
 	long budget = held_max_fds;
-	if (budget == KT_MAX_FDS_DEFAULT || budget > KT_HELD_MAX)
+	if (budget == KT_MAX_FDS_DEFAULT) /* at most KT_MAX_FDS_MAX (config.c) */
 		budget = KT_HELD_MAX;
 	/* Leave the program at least three quarters of its descriptors. */
 	if (budget > soft / 4)
