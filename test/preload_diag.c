@@ -399,6 +399,34 @@ START_TEST(test_fd2_takeover)
 }
 END_TEST
 
+/* `prog >out 2>&1`: the program moved fd 2 away and goes on writing to
+ * stdout, into the file that was its stderr, at its own offset.  A report
+ * appended there would be overwritten by its next write: the report and the
+ * summary are dropped, and the file holds the program's lines intact.  With
+ * `>>out 2>&1` every write appends, and the reports are there, whole. */
+START_TEST(test_stderr_file_shared_with_stdout)
+{
+	struct run r;
+	sh_preloaded(&r, "d=$(mktemp -d); KT_LOG=stderr KT_STATS=1 \"$H/fd2_takeover\" --stdout "
+	                 ">$d/out 2>&1; s=$?; cat $d/out; echo \"status=$s\"; echo ---;"
+	                 "KT_LOG=stderr KT_STATS=1 \"$H/fd2_takeover\" --stdout >>$d/app 2>&1; "
+	                 "cat $d/app; rm -rf $d",
+	             NULL);
+	const char *sep = strstr(r.out, "---\n");
+	ck_assert_msg(sep != NULL, "no separator:\n%s", r.out);
+	const char *alone = "data 1\ndata 2\nstatus=0\n---\n";
+	ck_assert_msg(strncmp(r.out, alone, strlen(alone)) == 0,
+	              ">out 2>&1: not the program's two lines alone:\n%s", r.out);
+	const char *app = sep + 4;
+	const char *first = "data 1\nlibkt: refused stale kill(";
+	ck_assert_msg(strncmp(app, first, strlen(first)) == 0,
+	              ">>out 2>&1: no whole report after the first line:\n%s", app);
+	const char *second = strstr(app, "]\ndata 2\nlibkt: summary (enforce mode): ");
+	ck_assert_msg(second != NULL, ">>out 2>&1: lines not whole:\n%s", app);
+	ck_assert_int_eq(count(app, "\n"), 4);
+}
+END_TEST
+
 /* A report from a process whose every descriptor number is taken (the soft
  * RLIMIT_NOFILE reached) still reaches the log. */
 START_TEST(test_report_with_fds_full)
@@ -413,11 +441,12 @@ START_TEST(test_report_with_fds_full)
 END_TEST
 
 /* --stats reaches the terminal or file that was stderr when the program
- * started, even when the program closed it before exit (as coreutils do). */
+ * started, even when the program closed it before exit (as coreutils do),
+ * where the program could only append to that file. */
 START_TEST(test_stats_after_stderr_closed)
 {
 	struct run r;
-	sh(&r, "d=$(mktemp -d); \"$KTRUN\" --stats ls / >/dev/null 2>$d/err; s=$?; cat $d/err; "
+	sh(&r, "d=$(mktemp -d); \"$KTRUN\" --stats ls / >/dev/null 2>>$d/err; s=$?; cat $d/err; "
 	       "rm -rf $d; exit $s",
 	   NULL);
 	expect_exit(&r, 0, "kt-run --stats ls");
@@ -528,7 +557,8 @@ int main(void)
 	              test_symbolize_passes_through);
 	kt_test_tcase(s, "exit status", 0, test_exitcode);
 	kt_test_tcase(s, "changes nothing", 300, test_cpython_fd_tests, test_no_log_fd_held,
-	              test_fd2_takeover, test_report_with_fds_full, test_stats_after_stderr_closed);
+	              test_fd2_takeover, test_stderr_file_shared_with_stdout, test_report_with_fds_full,
+	              test_stats_after_stderr_closed);
 	TCase *tc = kt_test_tcase(s, "nothing silent", 0, test_bad_value_once,
 	                          test_unprotected_command);
 	tcase_add_loop_test(tc, test_unopenable_log_ktrun, 0, 3);
