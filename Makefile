@@ -50,6 +50,7 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
 	-Wl,-z,noexecstack -Wl,--no-undefined -Wl,-soname,libkt.so
 
 DECOY   := $(BUILD)/kt-decoy
+KTCONFIG := $(BUILD)/kt-config
 
 # ---- libraries that older glibc keeps apart --------------------------------------
 # Before glibc 2.34, dlsym/dlvsym live in libdl and the pthread functions in
@@ -68,7 +69,7 @@ LIBDL      := $(call needs_lib,$(DL_PROBE),dl)
 LIBPTHREAD := $(call needs_lib,$(PTHREAD_PROBE),pthread)
 TEST_LIBS  := $(LIBDL) $(LIBPTHREAD)
 
-all: $(LIB) $(DECOY) helpers
+all: $(LIB) $(DECOY) $(KTCONFIG) helpers
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -90,6 +91,15 @@ $(DECOY): scripts/kt-decoy.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+
+# The settings as libkt reads them, for kt-run (--config, --check, its checks
+# of KT_* values): the library's own parser and file reader, nothing else.
+KTCONFIG_SRC := scripts/kt-config.c shim/config.c shim/conffile.c shim/fmt.c
+$(KTCONFIG): $(KTCONFIG_SRC) shim/config.h shim/conffile.h shim/fmt.h shim/sys.h include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DKT_SYSCONFDIR='"$(SYSCONFDIR)"' \
+		-Iinclude -Ishim $(KTCONFIG_SRC) -o $@
 
 # ---- tests ---------------------------------------------------------------------
 # test/unit_*.c     Check suites of the pure parts; they link UNIT_DEPS, never the hooks
@@ -328,9 +338,10 @@ MANDIR     := $(PREFIX)/share/man
 INSTALL    ?= install
 
 INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(BINDIR)/kt-symbolize $(LIBEXECDIR)/kt-decoy \
+	$(LIBEXECDIR)/kt-config \
 	$(INCLUDEDIR)/kt.h $(MANDIR)/man1/kt-run.1 $(MANDIR)/man1/kt-symbolize.1 $(MANDIR)/man7/libkt.7
 
-install: $(LIB) $(DECOY)
+install: $(LIB) $(DECOY) $(KTCONFIG)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libkt.so
@@ -341,6 +352,7 @@ install: $(LIB) $(DECOY)
 	mv -f $(DESTDIR)$(BINDIR)/kt-run.tmp $(DESTDIR)$(BINDIR)/kt-run
 	$(INSTALL) -m 755 scripts/kt-symbolize $(DESTDIR)$(BINDIR)/kt-symbolize
 	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
+	$(INSTALL) -m 755 $(KTCONFIG) $(DESTDIR)$(LIBEXECDIR)/kt-config
 	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
 	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1
 	$(INSTALL) -m 644 man/kt-symbolize.1 $(DESTDIR)$(MANDIR)/man1/kt-symbolize.1
@@ -357,7 +369,7 @@ uninstall:
 # make check-system  (root) installs the package in a private mount namespace over
 #                    overlays of /etc, /usr and /var, turns on /etc/ld.so.preload
 #                    there and runs real programs with and without it
-deb: $(LIB) $(DECOY)
+deb: $(LIB) $(DECOY) $(KTCONFIG)
 	$(Q)CC="$(CC)" MAKE="$(MAKE)" scripts/mkdeb $(BUILD)
 
 # The package is not meant for Debian's archive: no ITP bug for its changelog
