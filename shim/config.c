@@ -268,8 +268,10 @@ static void say_using(const struct kt_config *c, struct kt_buf *b, enum kt_setti
 static void set(struct kt_config *c, enum kt_setting s, const char *v, unsigned line,
                 int from_caller)
 {
-	/* An empty KT_LOG (or "log =") is as if it were not there. */
-	if (s == KT_SET_LOG && !*v)
+	/* An empty value of a setting that is unset by default (KT_LOG=,
+	 * "exitcode =") is as if it were not there: the file shows those
+	 * defaults so. */
+	if ((s == KT_SET_LOG || s == KT_SET_EXITCODE) && !*v)
 		return;
 	const char *expected = take(c, s, v, from_caller);
 	if (!expected) {

@@ -436,6 +436,34 @@ START_TEST(test_config_file)
 }
 END_TEST
 
+/* The libkt.conf the package ships shows every key at its default: with
+ * each "#key =" line uncommented, the settings are exactly those of no file,
+ * the five that have a value taken from the file, and nothing is warned. */
+START_TEST(test_shipped_conf_is_the_defaults)
+{
+	struct run r;
+	sh(&r,
+	   "d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; unset KT_IDENTITY\n"
+	   "sed -E 's/^#([a-z_]+ =)/\\1/' \"$SRC/docs/examples/libkt.conf\" > \"$d/conf\"\n"
+	   "echo \"keys=$(grep -cE '^[a-z_]+ =' \"$d/conf\")\"\n"
+	   "\"$KTRUN\" --config | sed 's/ *#.*//' > \"$d/none\"\n"
+	   "\"$H/machine_ns\" --conf \"$d/conf\" -- \"$KTRUN\" --config > \"$d/conf.out\" 2>&1\n"
+	   "cat \"$d/conf.out\"\n"
+	   "sed 's/ *#.*//' \"$d/conf.out\" | cmp -s - \"$d/none\" && echo same\n"
+	   "echo \"from-file=$(grep -c '# /etc/libkt.conf:' \"$d/conf.out\")\"\n",
+	   NULL);
+	if (strstr(r.out, "SKIP: machine_ns: ")) {
+		skip("the shipped libkt.conf", strstr(r.out, "SKIP: machine_ns: ") + 18);
+		return;
+	}
+	expect_exit(&r, 0, "the shipped libkt.conf");
+	expect_in(r.out, "keys=7\n", "a line for every key");
+	expect_in(r.out, "\nsame\n", "the defaults");
+	expect_in(r.out, "from-file=5\n", "the values read from the file");
+	ck_assert_msg(strstr(r.out, "kt-run:") == NULL, "a warning:\n%s", r.out);
+}
+END_TEST
+
 /* ---- make install / uninstall ------------------------------------------- */
 
 START_TEST(test_install)
@@ -874,7 +902,8 @@ int main(void)
 	kt_test_tcase(s, "environment", 0, test_flags_to_env, test_keeps_ld_preload,
 	              test_loads_libkt, test_reports, test_symlink);
 
-	kt_test_tcase(s, "check", 0, test_check, test_check_settings, test_config, test_config_file);
+	kt_test_tcase(s, "check", 0, test_check, test_check_settings, test_config, test_config_file,
+	              test_shipped_conf_is_the_defaults);
 
 	kt_test_tcase(s, "install", 120, test_install, test_install_libdir, test_man_pages);
 
