@@ -13,6 +13,8 @@
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make check-docs check that every relative link in README.md and docs/ resolves
 #   make deb        build a Debian package under build/ (make lintian checks it)
+#   make deb-portable  (root) the package built in the Debian 11 chroot of the
+#                   matrix, for every later release: build/portable/
 #   make check-system  (root) that package with /etc/ld.so.preload, in a private
 #                   mount namespace: real programs with and without it
 #   make bench-system  (root) whole workloads with and without /etc/ld.so.preload
@@ -296,6 +298,13 @@ check-sanitizers: check-asan check-tsan check-valgrind
 check-matrix:
 	$(Q)KT_MATRIX_DIR=$(CURDIR)/$(BUILD)/matrix scripts/check-matrix
 
+# The Debian package built in the oldest chroot of the matrix (Debian 11), so
+# that it installs on every release of it: build/portable/ (root; CI also
+# installs it in the Debian 13 chroot, DEB_PORTABLE_ARGS=--install-in trixie).
+DEB_PORTABLE_ARGS ?=
+deb-portable:
+	$(Q)KT_MATRIX_DIR=$(CURDIR)/$(BUILD)/matrix scripts/deb-portable $(DEB_PORTABLE_ARGS)
+
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
@@ -400,4 +409,4 @@ clean:
 .PHONY: all test demo clean helpers install uninstall
 .PHONY: asan check-asan check-tsan check-valgrind check-sanitizers
 .PHONY: bench check-docs
-.PHONY: check-matrix
+.PHONY: check-matrix deb-portable
