@@ -328,7 +328,26 @@ $(BUILD)/bench/bench: test/bench/bench.c include/kt.h Makefile
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@ $(TEST_LIBS)
 
-bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
+# libkt.so reading a libkt.conf of the bench's own (bench/etc: the shipped file
+# with every key uncommented), for the start-up cost of the file: the same
+# objects but conffile's, which names that directory instead of SYSCONFDIR.
+BENCH_ETC := $(CURDIR)/$(BUILD)/bench/etc
+$(BUILD)/bench/conffile.o: shim/conffile.c $(wildcard shim/*.h) include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) -UKT_SYSCONFDIR -DKT_SYSCONFDIR='"$(BENCH_ETC)"' -c $< -o $@
+
+$(BUILD)/bench/libkt-conf.so: $(filter-out $(BUILD)/shim/conffile.o,$(SHIM_OBJ)) \
+		$(BUILD)/bench/conffile.o $(SHIM_MAP)
+	@$(if $(Q),echo "  LD      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) $(filter %.o,$^) -o $@ $(LIBDL)
+
+$(BUILD)/bench/etc/libkt.conf: docs/examples/libkt.conf Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -E 's/^#([a-z_]+ =)/\1/' $< > $@
+
+bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench \
+	$(BUILD)/bench/libkt-conf.so $(BUILD)/bench/etc/libkt.conf
 	$(Q)$(BUILD)/bench/bench -b $(BUILD) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory bench-system
 

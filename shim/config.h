@@ -77,12 +77,13 @@ struct kt_config {
 
 #define KT_MAX_FDS_DEFAULT (-1L)
 /* Largest KT_MAX_FDS accepted.  Every fork copies the descriptor table up to
- * the highest open number and takes a reference on each open descriptor,
- * and the held pidfds live from descriptor 256 up: at this bound a fork
- * copies about five times the table of a process that holds none, which
- * keeps a fork-heavy program's cost of the cache within a fraction of a
- * fork (docs/bench.md measures it).  Beyond it the cache evicts instead, and
- * an evicted child's next kill proves it again (a few system calls). */
+ * the highest open number and takes a reference on each open descriptor, and
+ * the held pidfds live from descriptor 256 up: each one held makes every
+ * fork of the process dearer (make bench's section 9 prices it).  At this
+ * bound a fork costs a fraction more, not a multiple; past it, a program with
+ * more signalled children than that is better served by the cache evicting
+ * (an evicted child's next kill proves it again: a few system calls) than by
+ * every fork paying for all of them. */
 #define KT_MAX_FDS_MAX 1024L
 /* The default fs.nr_open: no process holds more descriptors than this. */
 #define KT_MAX_FDS_LIMIT (1L << 20)
