@@ -11,7 +11,8 @@
 #   make uninstall  remove what install put there
 #   make check-matrix  build and test in Debian 11, 12, 13 chroots (root; docs/platforms.md)
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
-#   make check-docs check that every relative link in README.md and docs/ resolves
+#   make check-docs check that every relative link in README.md and docs/ resolves,
+#                   and that every source file carries its SPDX licence line
 #   make deb        build a Debian package under build/ (make lintian checks it)
 #   make deb-portable  (root) the package built in the Debian 11 chroot of the
 #                   matrix, for every later release: build/portable/
@@ -417,9 +418,11 @@ bench-system: $(LIB) $(BUILD)/bench/empty.so
 
 .PHONY: deb lintian check-system bench-system
 
-# Every relative link in the documents names a file, and a heading there.
+# Every relative link in the documents names a file, and a heading there;
+# every source, script, test, Makefile and man page carries its SPDX line.
 check-docs:
 	$(Q)scripts/check-links README.md docs/*.md
+	$(Q)scripts/check-spdx
 
 clean:
 	rm -rf $(BUILD)
