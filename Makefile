@@ -112,7 +112,7 @@ $(KTCONFIG): $(KTCONFIG_SRC) shim/config.h shim/conffile.h shim/fmt.h shim/sys.h
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 TEST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ishim -Itest $(CHECK_CFLAGS)
-UNIT_DEPS    := shim/table.c shim/config.c shim/fmt.c
+UNIT_DEPS    := shim/table.c shim/sys.c shim/config.c shim/fmt.c
 UNIT_SRC     := $(wildcard test/unit_*.c)
 PRELOAD_SRC  := $(wildcard test/preload_*.c)
 HELPER_SRC   := $(filter-out test/helpers/lib% test/helpers/selfcheck.c,$(wildcard test/helpers/*.c))
@@ -139,9 +139,9 @@ $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(TESTLIB) $(wildcard shim/*.h)
 
 # The caller-naming code is pure too (no hooks), but only its own suite links
 # it; frame records and .dynsym symbols give that suite something to find.
-$(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c shim/sys.c
+$(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c
 $(BUILD)/test/unit_caller: UNIT_FLAGS := -rdynamic -fno-omit-frame-pointer
-$(BUILD)/test/unit_caller: shim/caller.c shim/sys.c
+$(BUILD)/test/unit_caller: shim/caller.c
 
 $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -170,7 +170,7 @@ $(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h
 # .dynsym and frame records to walk.
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 # Helpers that share the suites' stranger-placing header.
-$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse: \
+$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse $(BUILD)/test/helpers/tree: \
 	test/stranger.h
 
 # The same program as most builds make one: -g and frame pointers but no

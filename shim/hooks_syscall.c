@@ -32,6 +32,7 @@
 #include "registry.h"
 #include "story.h"
 #include "sys.h"
+#include "table.h"
 #include "vfork_child.h"
 
 #ifndef CLONE_PIDFD
@@ -129,6 +130,7 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 	} else {
 		cr = (struct creation){ 0, 0, NULL };
 	}
+	kt_table_before_fork(); /* what the child will know (table.h) */
 	long r = kt_syscall6(nr, a, b, c, d, e, f);
 	if (r == 0) {
 		/* The child, on its copy of this frame: forget the parent's vfork

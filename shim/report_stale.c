@@ -143,11 +143,14 @@ static void text_stack(struct kt_buf *b, const char *label, const struct kt_call
 	}
 }
 
-/* The report facts of PID, each field read whole (see KT_INFO_SET), into
- * *COPY; NULL if there are none. */
-static const struct kt_slot_info *info_snapshot(pid_t pid, struct kt_slot_info *copy)
+/* The report facts of EV's child (in our table, or in the ancestor's that
+ * registered it), each field read whole (see KT_INFO_SET), into *COPY; NULL
+ * if there are none. */
+static const struct kt_slot_info *info_snapshot(const struct kt_stale *ev,
+                                                struct kt_slot_info *copy)
 {
-	const struct kt_slot_info *info = kt_table_info(pid);
+	const struct kt_slot_info *info =
+		ev->ancestor_pid ? ev->ancestor_facts : kt_table_info(ev->pid);
 	if (!info)
 		return NULL;
 	copy->made_ns = KT_INFO_GET(info->made_ns);
@@ -197,9 +200,17 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 	kt_json_kv_u64(b, "errno", ev->delivered ? (uint64_t)ev->delivered_errno : ESRCH);
 	kt_json_kv_str(b, "mode", ev->delivered ? "audit" : "enforce");
 
+	if (ev->ancestor_pid) { /* an ancestor's child, judged in a forked process */
+		kt_json_key(b, "ancestor");
+		kt_buf_str(b, "{\"pid\":");
+		kt_buf_i64(b, ev->ancestor_pid);
+		kt_json_key(b, "name");
+		kt_json_str(b, ev->ancestor_name, 16);
+		kt_buf_char(b, '}');
+	}
 	kt_json_key(b, "child");
 	struct kt_slot_info facts;
-	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
+	const struct kt_slot_info *info = info_snapshot(ev, &facts);
 	if (info && info->made_by) {
 		size_t max;
 		const char *name = child_name(info, story, &max);
@@ -249,6 +260,16 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 	kt_buf_char(b, '}');
 }
 
+/* " of ancestor 812 (\"bash\")": whose child it was, when not ours. */
+static void text_ancestor(struct kt_buf *b, const struct kt_stale *ev)
+{
+	kt_buf_str(b, " of ancestor ");
+	kt_buf_i64(b, ev->ancestor_pid);
+	kt_buf_str(b, " (\"");
+	kt_buf_quoted(b, ev->ancestor_name, 16);
+	kt_buf_str(b, "\")");
+}
+
 static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
                        const struct kt_story_view *story)
 {
@@ -268,7 +289,7 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 
 	uint64_t now = kt_now_ns();
 	struct kt_slot_info facts;
-	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
+	const struct kt_slot_info *info = info_snapshot(ev, &facts);
 	kt_buf_str(b, ev->group ? "group leader child " : "child ");
 	kt_buf_i64(b, ev->pid);
 	if (info && info->made_by) {
@@ -281,6 +302,8 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 		kt_buf_char(b, ' ');
 		kt_buf_secs(b, now - info->made_ns);
 		kt_buf_str(b, " ago)");
+		if (ev->ancestor_pid)
+			text_ancestor(b, ev);
 		const char *how = KT_NAME(kt_reaped_by_text, info->reaped_by);
 		if (how && info->reaped_ns) {
 			kt_buf_str(b, " was reaped ");
@@ -295,6 +318,8 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 			}
 		}
 	} else {
+		if (ev->ancestor_pid)
+			text_ancestor(b, ev);
 		kt_buf_str(b, " is gone");
 	}
 
@@ -346,7 +371,9 @@ void kt_report_stale(const struct kt_stale *ev)
 		return;
 	}
 	struct kt_story_view story;
-	const struct kt_story_view *known = kt_story_get(ev->pid, &story) ? &story : NULL;
+	const struct kt_story_view *known =
+		kt_story_get(ev->pid, ev->ancestor_pid ? ev->ancestor_reg_seq : 0, &story) ? &story
+		                                                                          : NULL;
 	struct kt_buf b = { line, 0, KT_STALE_LINE };
 	line[0] = '\0';
 	if (kt_log_json())

@@ -17,6 +17,7 @@
 #ifndef KT_STORY_H
 #define KT_STORY_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -39,8 +40,11 @@ int kt_story_on(void);
 void kt_story_spawned(pid_t pid, const struct kt_origin *origin);
 /* A hook at ORIGIN reaped child PID, whose comm was NAME (or NULL). */
 void kt_story_reaped(pid_t pid, const struct kt_origin *origin, const char *name);
-/* Copy PID's story; 0 if there is none. */
-int kt_story_get(pid_t pid, struct kt_story_view *out);
+/* Copy PID's story; 0 if there is none.  REG_SEQ: the registration it must
+ * belong to, when the child is an ancestor's (its number in the ancestor's
+ * table: a forked child inherits its parent's stories with its memory), or
+ * 0 for a child of this process's own table. */
+int kt_story_get(pid_t pid, uint64_t reg_seq, struct kt_story_view *out);
 
 /* Which child a wait call is about to reap, and its name (story.c). */
 struct kt_peek {

@@ -30,6 +30,9 @@ Suite *kt_test_preload_suite(const char *name);
 const char *kt_test_lib(void);
 /* Absolute path of a helper program: $KT_BUILD/test/helpers/NAME. */
 const char *kt_test_helper(const char *name);
+/* Path of a script or input under test/compat/ (fails the test if it is
+ * missing); four stay valid at once. */
+const char *kt_test_fixture(const char *name);
 
 /* Run ARGV (argv[0] is a path) with libkt preloaded or not, with EXTRA_ENV
  * ("K=V" strings, NULL-terminated, may be NULL) added to a copy of the current
