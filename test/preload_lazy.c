@@ -241,6 +241,8 @@ START_TEST(kept_pidfds_budget_from_kt_max_fds)
 {
 	char want[1024];
 	games("1024", "5", range(want, sizeof want, 256, 5));
+	/* More than the default, up to KT_MAX_FDS's bound: all 100 children's. */
+	games("1024", "100", range(want, sizeof want, 256, 100));
 	/* None kept: every kill proves its child again, and still reaches it. */
 	games("1024", "0", "");
 }
