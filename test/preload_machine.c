@@ -102,9 +102,10 @@ START_TEST(test_file_sets_mode_and_log)
 	expect_in(r.out, "let through (audit mode)", "audit mode from the file");
 	expect_in(r.out, "status=0\n", "audit mode from the file");
 	/* Both runs print the kill's outcome: ESRCH either way (nobody holds
-	 * the number), reported once. */
+	 * the number), reported once, by the run with the file. */
 	ck_assert_int_eq(count(r.out, "kill=-1 errno=ESRCH"), 2);
-	ck_assert_int_eq(count(r.out, "libkt:"), 1);
+	ck_assert_int_eq(count(r.out, "libkt: stale kill("), 1);
+	expect_not_in(strstr(r.out, "status=0\n"), "libkt", "reports without the file");
 }
 END_TEST
 
@@ -215,7 +216,7 @@ START_TEST(test_syslog_exact_reports)
 	       "  $H/stale_kill --depth=2 --fork-after || exit 1\n"
 	       "env LD_PRELOAD=\"$LIB\" KT_LOG=$D/file KT_STATS=1 $H/stale_kill --depth=2 --fork-after \\\n"
 	       "  >/dev/null || exit 1\n"
-	       "echo \"datagrams=$(wc -l < $D/syslog) lines=$(wc -l < $D/file)\"\n"
+	       "n=$(wc -l < $D/syslog); [ \"$n\" = \"$(wc -l < $D/file)\" ] && echo \"datagrams=lines=$n\"\n"
 	       "cat $D/syslog\n"
 	       "sed -E 's/^<13>libkt\\[[0-9]+\\]: /libkt: /' $D/syslog | mask > $D/a\n"
 	       "mask $D/file > $D/b\n"
@@ -226,13 +227,15 @@ START_TEST(test_syslog_exact_reports)
 	if (r.skipped)
 		return;
 	expect_ok(&r, "stale_kill, KT_LOG=syslog");
-	/* The stale kill, the child's summary (--fork-after: it exits with
-	 * exit()) and the program's summary. */
-	expect_in(r.out, "datagrams=3 lines=3\n", "as many datagrams as lines in a file");
+	/* At least the stale kill, the child's summary (--fork-after: it exits
+	 * with exit()) and the program's summary (and, where pidfds are
+	 * refused, a degraded event). */
+	const char *n = strstr(r.out, "datagrams=lines=");
+	ck_assert_msg(n && atoi(n + 16) >= 3, "as many datagrams as lines in a file:\n%s", r.out);
 	expect_in(r.out, "\nsame\n", "the same reports as in a file");
 	expect_in(r.out, "<13>libkt[", "RFC 3164 priority and ident");
 	expect_in(r.out, "]: refused stale kill(", "the text line, its \"libkt: \" in the ident");
-	ck_assert_int_eq(count(r.out, "pid-ok"), 3);
+	ck_assert_int_eq(count(r.out, "pid-ok"), atoi(n + 16));
 	expect_not_in(r.out, " != ", "a header PID that is not the reporter's");
 }
 END_TEST
@@ -247,7 +250,7 @@ START_TEST(test_syslog_json)
 	if (r.skipped)
 		return;
 	expect_ok(&r, "stale_kill, KT_LOG=syslog, json");
-	ck_assert_int_eq(count(r.out, "\n"), 2);
+	ck_assert_int_ge(count(r.out, "\n"), 2);
 	for (const char *line = r.out; *line; line = strchr(line, '\n') + 1)
 		ck_assert_msg(json_line_valid(line), "not one JSON object: %s", line);
 	char line[8192];
@@ -285,10 +288,12 @@ END_TEST
 START_TEST(test_syslog_full_drops_and_counts)
 {
 	struct run r;
-	sh(&r, "timeout 20 $H/machine_ns --syslog-full $D/syslog -- env LD_PRELOAD=\"$LIB\" \\\n"
-	       "  KT_LOG=syslog KT_STATS=1 bash -c \\\n"
-	       "  '(exit 0) & p=$!; wait $p; kill $p 2>/dev/null; echo \"kill=$?\"; echo drain >&3; read -r a <&3;\n"
-	       "   echo \"$a\"'\n"
+	sh(&r, "job='(exit 0) & p=$!; wait $p; kill $p 2>/dev/null; echo \"kill=$?\"'\n"
+	       /* The reports the same job makes, into a file: as many are lost. */
+	       "env LD_PRELOAD=\"$LIB\" KT_LOG=$D/ref bash -c \"$job\" >/dev/null\n"
+	       "echo \"made=$(wc -l < $D/ref)\"\n"
+	       "timeout 20 $H/machine_ns --syslog-full $D/syslog -- env LD_PRELOAD=\"$LIB\" \\\n"
+	       "  KT_LOG=syslog KT_STATS=1 bash -c \"$job\"'; echo drain >&3; read -r a <&3; echo \"$a\"'\n"
 	       "echo \"status=$?\"\n"
 	       "cat $D/syslog\n");
 	if (r.skipped)
@@ -297,8 +302,13 @@ START_TEST(test_syslog_full_drops_and_counts)
 	expect_in(r.out, "kill=1\ndrained\nstatus=0\n", "the program not held up");
 	expect_not_in(r.out, "refused stale kill", "a report sent into a full queue");
 	expect_in(r.out, ": summary (enforce mode): ", "the summary, after the drain");
-	expect_in(r.out, ", 1 reports dropped (the log could not be written) [pid ",
-	          "the dropped report counted");
+	const char *made = strstr(r.out, "made=");
+	ck_assert_ptr_nonnull(made);
+	char want[128];
+	snprintf(want, sizeof want, ", %d reports dropped (the log could not be written) [pid ",
+	         atoi(made + 5));
+	ck_assert_int_ge(atoi(made + 5), 1);
+	expect_in(r.out, want, "the dropped reports counted");
 }
 END_TEST
 
