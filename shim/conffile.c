@@ -26,7 +26,7 @@ static void ignore_file(struct kt_config *c, const char *why, long err)
 			kt_buf_char(&b, ')');
 		}
 	}
-	kt_config_warn(c, text, NULL);
+	kt_config_warn(c, text);
 }
 
 void kt_conffile_read(struct kt_config *c)
@@ -72,8 +72,7 @@ void kt_conffile_read(struct kt_config *c)
 		/* Whole lines only: half a line would be a different setting. */
 		while (len > 0 && conf_text[len - 1] != '\n')
 			len--;
-		kt_config_warn(c, KT_CONF_PATH ": longer than 8192 bytes; the lines past that are ignored",
-		               NULL);
+		kt_config_warn(c, KT_CONF_PATH ": longer than 8192 bytes; the lines past that are ignored");
 	}
 	kt_config_file(c, conf_text, len, KT_CONF_PATH);
 }

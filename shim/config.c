@@ -55,14 +55,11 @@ static struct kt_buf *warning_line(struct kt_config *c, struct kt_buf *b)
 	return b;
 }
 
-void kt_config_warn(struct kt_config *c, const char *text, const char *detail)
+void kt_config_warn(struct kt_config *c, const char *text)
 {
 	struct kt_buf b;
-	if (!warning_line(c, &b))
-		return;
-	kt_buf_str(&b, text);
-	if (detail)
-		kt_buf_quoted(&b, detail, 120);
+	if (warning_line(c, &b))
+		kt_buf_str(&b, text);
 }
 
 const char *kt_setting_value(const struct kt_config *c, enum kt_setting s, char *buf, size_t cap)

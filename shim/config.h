@@ -113,9 +113,9 @@ void kt_config_env(struct kt_config *c, char *const *envp, int secure);
 /* kt_config_defaults, then kt_config_env. */
 void kt_config_parse(struct kt_config *c, char *const *envp, int secure);
 
-/* One warning about the settings, in the words of the others (e.g. the file
+/* One warning about the settings, TEXT after "libkt: " (e.g. that the file
  * could not be trusted). */
-void kt_config_warn(struct kt_config *c, const char *text, const char *detail);
+void kt_config_warn(struct kt_config *c, const char *text);
 
 /* The names of setting S: its environment variable and its key in the file
  * (NULL for one the file cannot set). */
