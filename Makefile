@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libkt — one top-level Makefile.  `make V=1` shows full commands.
 #
 #   make            build build/libkt.so

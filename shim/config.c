@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The settings: see config.h.  Each name is defined once, here, and each
  * value is judged by one function whether it comes from the environment or
  * from the file. */

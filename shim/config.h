@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The settings: KT_* environment variables and the lines of libkt.conf,
  * parsed once, at start-up, strictly, by one set of rules.  A bad value gets
  * what was in force before it (the file's value, else the default) and one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fd identity mode: held pidfds, their region, references and guards.
  * The design is in heldfd.h. */
 #include "heldfd.h"

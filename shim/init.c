@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start-up: read the settings once (libkt.conf, then the environment),
  * resolve the real functions, open the log, hand every room its part of the
  * configuration (init.h).  Kept small: it runs in every process that loads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The log sink (log.h).
  *
  * The log holds no descriptor in the program between reports: a KT_LOG file

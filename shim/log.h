@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The log: where KT_LOG sends reports (stderr, a file or syslog), and
  * nowhere else.  No descriptor is held between reports; each line is written
  * whole with raw syscalls, so from inside kill(), and so from signal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Diagnostics that change nothing, and say everything: the three stacks of a
  * stale-kill report (spawned from, reaped from, killed from), the child
  * named by what it became, kt-symbolize, kt-run --exitcode (KT_EXITCODE),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kt-run: flags, exit and signal statuses, bad options, where it finds
  * libkt (build tree, installed, through a symlink), make install/uninstall,
  * and --provoke-reuse catching a latent stale kill, as root and as an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The kill-time identity: a child's identity is taken when a signal first
  * needs it (pidfd_open, then waitid(P_PIDFD, WNOHANG|WNOWAIT) proves the
  * pidfd names our unreaped child, then pidfd_send_signal through it).  That

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the settings parser (shim/config.c), linked without any hook:
  * the defaults, each variable's valid values, the rule every variable follows
  * for bad input (what was in force stays and one warning names the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* make bench: libkt against the floor (an empty preloaded library, plain libc)
  * and the limit (the raw syscalls), measured side by side in one run.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fd2_takeover — a program that closes its stderr, opens a data file (which
  * gets fd 2, the lowest free number), and then sends a stale kill: what a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plumbing shared by the helper programs that check themselves (vforker,
  * rawsyscall, signaller) and by reuse, which reports libkt's view of a child.
  * Plain C without a test framework, so these helpers also cross-build for
