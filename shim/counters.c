@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The counters' values (the list is in counters.h). */
 #include "counters.h"
 

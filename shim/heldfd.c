@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Held pidfds: their region, references, guards and the cache's eviction.
  * The design is in heldfd.h. */
 #include "heldfd.h"
@@ -102,7 +103,7 @@ static long budget_now(void)
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)soft)
 		soft = (long)rl.rlim_cur;
 	long budget = held_max_fds;
-	if (budget == KT_MAX_FDS_DEFAULT || budget > KT_HELD_MAX)
+	if (budget == KT_MAX_FDS_DEFAULT) /* at most KT_MAX_FDS_MAX (config.c) */
 		budget = KT_HELD_MAX;
 	/* Leave the program at least three quarters of its descriptors. */
 	if (budget > soft / 4)

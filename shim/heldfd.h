@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Held pidfds: the pidfds of children a kill has proven (see judge_unproven
  * in hooks_signal.c), kept so that the next kill of the same child is one
  * system call, where the program cannot see or break them.

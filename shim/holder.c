@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Who holds a PID now (holder.h). */
 #include "holder.h"
 

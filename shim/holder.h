@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Who holds a PID now, as /proc says, pinned by a pidfd: for the report of a
  * stale kill (taken before an audit-mode kill is let through).  Raw syscalls
  * only. */

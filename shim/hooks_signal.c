@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signalling: kill, killpg, sigqueue.  Deliver to the registered child
  * itself (or its process group), or refuse if it is gone.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reports: one event per stale kill, one per reason libkt degraded, the
  * configuration warnings and the KT_STATS exit summary, as text or JSON
  * lines, written only where KT_LOG points (log.h), never anywhere else.

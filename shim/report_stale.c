@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stale-kill report (report.h): what was called, what the child was
  * and how it went, who holds its number now, and three stacks: where in the
  * program the call came from, and, when reports were on as the child came

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PID tables: layout, sharing and concurrency rules are in table.h. */
 #include "table.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PID tables: what libkt knows about children, keyed by PID.
  *
  * Each process that registers a child owns one table.  A forked child keeps

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reports (KT_LOG, KT_LOG_FORMAT, KT_STATS): every key of every event, in
  * text and JSON, in enforce and audit mode.
  *
