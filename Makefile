@@ -139,6 +139,10 @@ $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(TESTLIB) $(wildcard shim/*.h)
 	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) $(TESTLIB) \
 		-o $@ $(CHECK_LIBS) $(TEST_LIBS)
 
+# The kept pidfds are tested with the table they name slots of.
+$(BUILD)/test/unit_heldfd: UNIT_EXTRA := shim/heldfd.c shim/counters.c
+$(BUILD)/test/unit_heldfd: shim/heldfd.c shim/counters.c
+
 # The caller-naming code is pure too (no hooks), but only its own suite links
 # it; frame records and .dynsym symbols give that suite something to find.
 $(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c
@@ -275,7 +279,20 @@ check-asan: $(ASAN_DIR)/libkt.so $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
 
 # The last run has reports on (into a file), so the children's stories, written
 # by reaping threads and read by killing ones, are raced too.
-check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress
+# The kept pidfds' own unit suite, its threaded case raced under TSan.
+$(TSAN_DIR)/unit_heldfd: test/unit_heldfd.c test/testlib.c $(UNIT_DEPS) shim/heldfd.c \
+		shim/counters.c $(wildcard shim/*.h) $(wildcard test/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(SAN_OPT) $(WARN) $(TSAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -DKT_UNIT_TEST -Iinclude \
+		-Ishim -Itest $(CHECK_CFLAGS) test/unit_heldfd.c test/testlib.c $(UNIT_DEPS) \
+		shim/heldfd.c shim/counters.c -o $@ $(CHECK_LIBS) $(TEST_LIBS)
+
+check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress $(TSAN_DIR)/unit_heldfd
+	$(Q)echo "tsan: unit_heldfd"; \
+		TSAN_OPTIONS=halt_on_error=1:exitcode=66 CK_FORK=no timeout -k 5 300 \
+		$(TSAN_DIR)/unit_heldfd > $(TSAN_DIR)/out 2>&1 || { cat $(TSAN_DIR)/out; exit 1; }; \
+		tail -n 1 $(TSAN_DIR)/out
 	$(Q)for id in auto fd none auto+log; do \
 		log=; [ "$$id" = auto+log ] && { id=auto; log=$(CURDIR)/$(TSAN_DIR)/reports.log; rm -f "$$log"; }; \
 		echo "tsan: stress, KT_IDENTITY=$$id$${log:+, reports on}"; \

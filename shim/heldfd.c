@@ -589,3 +589,18 @@ int kt_held_evict(int fd)
 		kt_syscall(SYS_sched_yield, 0, 0, 0, 0, 0);
 	}
 }
+
+#ifdef KT_UNIT_TEST
+void kt_held_reset_for_test(void)
+{
+	struct held_region *r = atomic_exchange(&held_reg, NULL);
+	for (int i = 0; r && i < r->count; i++)
+		if (atomic_load(&r->e[i].word) & H_INUSE)
+			kt_close(KT_HELD_FLOOR + i);
+	if (r)
+		munmap(r, sizeof *r + (size_t)r->count * sizeof(struct held_entry));
+	atomic_store(&held_in_use, 0);
+	atomic_store(&held_guards, 0);
+	atomic_store(&held_tick, 0);
+}
+#endif

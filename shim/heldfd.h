@@ -134,4 +134,9 @@ void kt_held_guard_end(void);
  * threads had open at the fork do not exist here. */
 void kt_held_forget_guards(void);
 
+#ifdef KT_UNIT_TEST
+/* Unit tests only: close every kept fd and forget the region. */
+void kt_held_reset_for_test(void);
+#endif
+
 #endif

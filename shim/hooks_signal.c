@@ -458,6 +458,9 @@ send_registered(const struct kt_send *k, struct kt_slot *s, enum kt_mode mode)
 	if (!s)
 		return send_unregistered(k, mode);
 	uint64_t w;
+	/* send_held comes back (SEND_AGAIN) only when another thread changed the
+	 * slot word (a reap, an eviction, a new registration) since it was read:
+	 * each turn follows someone else's change. */
 again:
 	w = atomic_load_explicit(&s->word, memory_order_acquire);
 	enum verdict v;
