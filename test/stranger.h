@@ -163,6 +163,11 @@ static inline pid_t stranger_make(pid_t pid)
 	struct timespec ms = { 0, 1000000 };
 	for (int i = 0; i < 2000 && !stranger_pid_free(pid); i++)
 		nanosleep(&ms, NULL);
+	/* The stranger says when it has its name: a report that reads it a
+	 * moment too early would find its creator's, or half of each. */
+	int named[2];
+	if (pipe2(named, O_CLOEXEC) < 0)
+		return -1;
 	/* The kernel frees a number a moment after kill() stops finding its
 	 * holder: EEXIST for a while is normal. */
 	long r = -1;
@@ -174,9 +179,18 @@ static inline pid_t stranger_make(pid_t pid)
 	}
 	if (r == 0) {
 		prctl(PR_SET_NAME, "stranger");
+		(void)!write(named[1], "n", 1);
 		for (;;)
 			pause();
 	}
+	int saved = errno;
+	close(named[1]);
+	char c;
+	if (r > 0)
+		while (read(named[0], &c, 1) < 0 && errno == EINTR)
+			;
+	close(named[0]);
+	errno = saved;
 	return (pid_t)r;
 }
 
