@@ -156,8 +156,12 @@ $(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h
 # .dynsym and frame records to walk.
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 # Helpers that share the suites' stranger-placing header.
-$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse: \
+$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse \
+	$(BUILD)/test/helpers/kernel_probe: \
 	test/stranger.h
+# Helpers that share the group-outliving-its-leader fixture.
+$(BUILD)/test/helpers/parity $(BUILD)/test/helpers/kernel_probe $(BUILD)/test/helpers/kernel_libkt: \
+	test/orphan_group.h
 
 # The same program as most builds make one: -g and frame pointers but no
 # -rdynamic, so libkt can name none of its functions and kt-symbolize must.
