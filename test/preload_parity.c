@@ -448,6 +448,37 @@ START_TEST(test_expected_with_libkt)
 }
 END_TEST
 
+/* A living group whose leader is gone, killed by killpg and by kill(-pgid)
+ * (the helper's orphaned_group_cases): plain libc returns 0 and signals the
+ * member exactly once, and so must libkt, however the leader was reaped
+ * (waitpid, or the kernel with SIGCHLD ignored), whether its identity was
+ * taken while it lived, and with libkt's kept-pidfd cache full.  _i = 0:
+ * without libkt (the kernel's answer), 1: with libkt. */
+START_TEST(test_group_kill_after_leader_reap)
+{
+	static const char *const reaps[] = { "waitpid", "sigchld_ignored" };
+	static const char *const ids[] = { "identity_untaken", "identity_taken" };
+	static const char *const caches[] = { "cache_room", "cache_full" };
+	static const char *const calls[] = { "killpg", "kill_neg" };
+	char want[16][96];
+	const char *lines[16];
+	size_t n = 0;
+	for (int c = 0; c < 2; c++)
+		for (int r = 0; r < 2; r++)
+			for (int i = 0; i < 2; i++)
+				for (int k = 0; k < 2; k++) {
+					snprintf(want[n], sizeof want[n], "orphan.%s.%s.%s.%s 0 unchanged hits=1",
+					         reaps[r], ids[i], caches[c], calls[k]);
+					lines[n] = want[n];
+					n++;
+				}
+	const char *out = run_parity(_i, _i, NULL, NULL, _i ? "with libkt" : "without libkt");
+	assert_expected(out, lines, n,
+	                _i ? "are wrong WITH libkt (a living group refused or signalled twice)"
+	                   : "differ from the kernel's answer WITHOUT libkt (fix the expectation)");
+}
+END_TEST
+
 /* The EPERM cases need a second uid to drop to, so they need root. */
 START_TEST(test_eperm_through_registered_child)
 {
@@ -502,5 +533,7 @@ int main(void)
 
 	kt_test_tcase(s, "expected", 0, test_expected_without_libkt, test_expected_with_libkt,
 	              test_Fork_cases_ran, test_eperm_through_registered_child, test_hooks_fired);
+	tc = kt_test_tcase(s, "orphaned_groups", 0);
+	tcase_add_loop_test(tc, test_group_kill_after_leader_reap, 0, 2);
 	return kt_test_main(s);
 }
