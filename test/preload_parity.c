@@ -20,6 +20,9 @@
 #include <kt.h>
 
 #define OUTSZ (64 * 1024)
+/* The most a failure message lists: Check refuses (and aborts the run on)
+ * a message longer than CK_MAX_MSG_SIZE, 4096 bytes by default. */
+#define KT_MSG_MAX 3072
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Runs the parity helper; asserts it finished cleanly and returns its output
@@ -74,7 +77,7 @@ static int next_parity_line(const char **p, char *line, size_t size)
 /* Asserts PLAIN and WITH have the same case lines, naming every difference. */
 static void assert_same_lines(const char *plain, const char *with, const char *mode)
 {
-	char msg[4096] = "";
+	char msg[KT_MSG_MAX] = "";
 	size_t used = 0;
 	int differences = 0, lineno = 0;
 	const char *a = plain, *b = with;
@@ -349,7 +352,7 @@ static int find_case(const char *out, const char *name, char *line, size_t size)
 static void assert_expected(const char *out, const char *const *lines, size_t n,
                             const char *who)
 {
-	char msg[4096] = "";
+	char msg[KT_MSG_MAX] = "";
 	size_t used = 0;
 	int bad = 0;
 	for (size_t i = 0; i < n; i++) {
