@@ -10,6 +10,8 @@
 #   make install    install under PREFIX (default /usr/local), staged under DESTDIR
 #   make uninstall  remove what install put there
 #   make check-matrix  build and test in Debian 11, 12, 13 chroots (root; docs/platforms.md)
+#   make check-kernels the parity and refusal suites on Debian's 5.10, 6.1, 6.12 kernels
+#                   under qemu and on this machine's kernel (docs/platforms.md)
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make check-docs check that every relative link in README.md and docs/ resolves
 #   make deb        build a Debian package under build/ (make lintian checks it)
@@ -289,6 +291,15 @@ check-sanitizers: check-asan check-tsan check-valgrind
 check-matrix:
 	$(Q)KT_MATRIX_DIR=$(CURDIR)/$(BUILD)/matrix scripts/check-matrix
 
+# ---- kernel matrix (`make check-kernels`; CI runs it after make test) ---------------
+# Debian 11's, 12's and 13's kernels booted under qemu-system-x86_64 with an
+# initramfs of this build, and this machine's kernel natively: kernel_probe,
+# kernel_libkt and the suites below in two identity modes, one line per
+# kernel.  See scripts/check-kernels and docs/platforms.md.
+KERNEL_SUITES := parity core reuse lazy children
+check-kernels: $(LIB) $(KERNEL_SUITES:%=$(BUILD)/test/preload_%) $(HELPER_BIN) $(HELPER_LIBS)
+	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) KT_KERNEL_SUITES="$(KERNEL_SUITES)" scripts/check-kernels
+
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
@@ -391,4 +402,4 @@ clean:
 .PHONY: all test demo clean helpers install uninstall
 .PHONY: asan check-asan check-tsan check-valgrind check-sanitizers
 .PHONY: bench check-docs
-.PHONY: check-matrix
+.PHONY: check-matrix check-kernels
