@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,18 +36,6 @@
 #include "selfcheck.h"
 
 static int (*counters)(struct kt_counters *, size_t);
-
-static void row(const char *question, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void row(const char *question, const char *fmt, ...)
-{
-	char answer[200];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(answer, sizeof answer, fmt, ap);
-	va_end(ap);
-	printf("%-60s | %s\n", question, answer);
-	fflush(stdout);
-}
 
 static struct kt_counters now(void)
 {
@@ -67,23 +54,6 @@ static const char *result(int ret, int err)
 	return buf;
 }
 
-static pid_t pausing_child(void)
-{
-	pid_t p = fork();
-	if (p == 0) {
-		alarm(GROUP_ALARM);
-		for (;;)
-			pause();
-	}
-	return p;
-}
-
-static void end_child(pid_t p)
-{
-	kill(p, SIGKILL);
-	reap(p);
-}
-
 static void identity_mode(void)
 {
 	pid_t c = pausing_child();
@@ -91,7 +61,7 @@ static void identity_mode(void)
 	end_child(c);
 	static const char *const names[] = { "none", "inode", "fd" };
 	unsigned m = now().identity_mode;
-	row("identity mode (KT_IDENTITY unset: auto)", "%s", m < 3 ? names[m] : "?");
+	answer("identity mode (KT_IDENTITY unset: auto)", "%s", m < 3 ? names[m] : "?");
 }
 
 static void group_kills(void)
@@ -104,7 +74,7 @@ static void group_kills(void)
 		int r = killpg(g.leader, sig);
 		int e = errno;
 		uint64_t via = now().kills_via_pidfd - before;
-		row("killpg of a live group", "%s, member signalled %d time(s), %s", result(r, e),
+		answer("killpg of a live group", "%s, member signalled %d time(s), %s", result(r, e),
 		    group_hits(&g), via ? "through the leader's pidfd" : "by number");
 		group_end_leader(&g);
 		reap(g.leader);
@@ -118,9 +88,9 @@ static void group_kills(void)
 			snprintf(q, sizeof q, "killpg after the leader's reap by %s%s", reaps[unseen],
 			         taken ? ", identity taken" : "");
 			if (group_kill_after_reap(unseen, taken, 0, 1, sig, 0, &k) < 0)
-				row(q, "no group: %s", strerrorname_np(errno));
+				answer(q, "no group: %s", strerrorname_np(errno));
 			else
-				row(q, "%s, member signalled %d time(s)", result(k.ret, k.err), k.hits);
+				answer(q, "%s, member signalled %d time(s)", result(k.ret, k.err), k.hits);
 		}
 }
 
@@ -134,7 +104,7 @@ static void stale_kill(void)
 	errno = 0;
 	int r = kill(c, 0);
 	int e = errno;
-	row("kill(reaped child, 0)", "%s%s", result(r, e),
+	answer("kill(reaped child, 0)", "%s%s", result(r, e),
 	    now().stale_refused > before ? ", refused by libkt" : "");
 }
 
@@ -207,9 +177,9 @@ static void fd_use(void)
 		char q[96];
 		snprintf(q, sizeof q, "descriptors held for 3 signalled %s children", how[k]);
 		if (n > 0)
-			row(q, "%d, from %d up; %d after their reap", n, low, left);
+			answer(q, "%d, from %d up; %d after their reap", n, low, left);
 		else
-			row(q, "0; %d after their reap", left);
+			answer(q, "0; %d after their reap", left);
 	}
 }
 
@@ -217,7 +187,7 @@ int main(void)
 {
 	counters = (int (*)(struct kt_counters *, size_t))dlsym(RTLD_DEFAULT, "kt_counters");
 	if (!counters) {
-		row("libkt", "not loaded");
+		answer("libkt", "not loaded");
 		return 0;
 	}
 	identity_mode();
@@ -232,8 +202,8 @@ int main(void)
 	int low;
 	int left = new_fds(&before, &after, &low);
 	if (left > 0)
-		row("descriptors left held after the group kills", "%d, from %d up", left, low);
+		answer("descriptors left held after the group kills", "%d, from %d up", left, low);
 	else
-		row("descriptors left held after the group kills", "0");
+		answer("descriptors left held after the group kills", "0");
 	return 0;
 }

@@ -32,7 +32,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,18 +74,6 @@ struct kp_pidfd_info {
 #define KP_PIDFD_GET_INFO _IOWR(0xFF, 11, struct kp_pidfd_info)
 #define KP_PIDFD_INFO_PID 1ull
 
-static void row(const char *question, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void row(const char *question, const char *fmt, ...)
-{
-	char answer[160];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(answer, sizeof answer, fmt, ap);
-	va_end(ap);
-	printf("%-60s | %s\n", question, answer);
-	fflush(stdout);
-}
-
 static const char *err_name(int e)
 {
 	static char buf[16];
@@ -120,23 +107,6 @@ static int pidfd_open(pid_t pid, unsigned flags)
 static int pidfd_send(int fd, int sig, unsigned flags)
 {
 	return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, flags);
-}
-
-static pid_t pausing_child(void)
-{
-	pid_t p = fork();
-	if (p == 0) {
-		alarm(GROUP_ALARM);
-		for (;;)
-			pause();
-	}
-	return p;
-}
-
-static void end_child(pid_t p)
-{
-	kill(p, SIGKILL);
-	reap(p);
 }
 
 static void wait_zombie(pid_t p)
@@ -181,32 +151,32 @@ static void probe_pidfd_open(void)
 	char name[96];
 	pid_t c = pausing_child();
 	snprintf(name, sizeof name, "%slive process", q);
-	row(name, "%s", fd_answer(pidfd_open(c, 0)));
+	answer(name, "%s", fd_answer(pidfd_open(c, 0)));
 	kill(c, SIGKILL);
 	wait_zombie(c);
 	snprintf(name, sizeof name, "%szombie", q);
-	row(name, "%s", fd_answer(pidfd_open(c, 0)));
+	answer(name, "%s", fd_answer(pidfd_open(c, 0)));
 	reap(c);
 	wait_number_free(c);
 	snprintf(name, sizeof name, "%sreaped, number free", q);
-	row(name, "%s", fd_answer(pidfd_open(c, 0)));
+	answer(name, "%s", fd_answer(pidfd_open(c, 0)));
 
 	struct group g;
 	snprintf(name, sizeof name, "%sonly a group's number (leader reaped)", q);
 	if (orphaned(&g, GROUP_PGRP) == 0) {
-		row(name, "%s (kill(N, 0) %s, kill(-N, 0) %s)", fd_answer(pidfd_open(g.leader, 0)),
+		answer(name, "%s (kill(N, 0) %s, kill(-N, 0) %s)", fd_answer(pidfd_open(g.leader, 0)),
 		    ret_answer(kill(g.leader, 0)), ret_answer(kill(-g.leader, 0)));
 		group_free(&g);
 	} else {
-		row(name, "no group: %s", err_name(errno));
+		answer(name, "no group: %s", err_name(errno));
 	}
 	snprintf(name, sizeof name, "%sonly a session's number (leader reaped)", q);
 	if (orphaned(&g, GROUP_SESSION_ONLY) == 0) {
-		row(name, "%s (kill(-N, 0) %s)", fd_answer(pidfd_open(g.leader, 0)),
+		answer(name, "%s (kill(-N, 0) %s)", fd_answer(pidfd_open(g.leader, 0)),
 		    ret_answer(kill(-g.leader, 0)));
 		group_free(&g);
 	} else {
-		row(name, "no session: %s", err_name(errno));
+		answer(name, "no session: %s", err_name(errno));
 	}
 
 	volatile pid_t tid = 0;
@@ -215,8 +185,8 @@ static void probe_pidfd_open(void)
 		while (tid == 0)
 			sched_yield();
 		snprintf(name, sizeof name, "%sa thread, not the leader", q);
-		row(name, "%s", fd_answer(pidfd_open(tid, 0)));
-		row("pidfd_open(PIDFD_THREAD): a thread, not the leader", "%s",
+		answer(name, "%s", fd_answer(pidfd_open(tid, 0)));
+		answer("pidfd_open(PIDFD_THREAD): a thread, not the leader", "%s",
 		    fd_answer(pidfd_open(tid, KP_PIDFD_THREAD)));
 		pthread_cancel(t);
 		pthread_join(t, NULL);
@@ -246,14 +216,14 @@ static void probe_waitid(void)
 	pid_t c = pausing_child();
 	int fd = pidfd_open(c, 0);
 	snprintf(name, sizeof name, "%sour live child", q);
-	row(name, "%s", waitid_answer(fd, c));
+	answer(name, "%s", waitid_answer(fd, c));
 	kill(c, SIGKILL);
 	wait_zombie(c);
 	snprintf(name, sizeof name, "%sour zombie", q);
-	row(name, "%s", waitid_answer(fd, c));
+	answer(name, "%s", waitid_answer(fd, c));
 	reap(c);
 	snprintf(name, sizeof name, "%sour reaped child", q);
-	row(name, "%s", waitid_answer(fd, c));
+	answer(name, "%s", waitid_answer(fd, c));
 	close(fd);
 
 	/* A grandchild: alive, and not ours to wait for. */
@@ -261,7 +231,7 @@ static void probe_waitid(void)
 	snprintf(name, sizeof name, "%snot our child", q);
 	if (group_make(&g, GROUP_PGRP, SIGUSR1) == 0) {
 		fd = pidfd_open(g.member, 0);
-		row(name, "%s", waitid_answer(fd, g.member));
+		answer(name, "%s", waitid_answer(fd, g.member));
 		close(fd);
 		group_end_leader(&g);
 		reap(g.leader);
@@ -282,15 +252,15 @@ static void probe_group_signal(void)
 	 * can tell when it is gone and nothing is left of the group. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (group_make(&g, GROUP_SESSION, hit) < 0) {
-		row(q, "no group: %s", err_name(errno));
+		answer(q, "no group: %s", err_name(errno));
 		return;
 	}
 	int fd = pidfd_open(g.leader, 0);
 	snprintf(name, sizeof name, "%slive group leader", q);
-	row(name, "%s", ret_answer(pidfd_send(fd, 0, KP_PIDFD_SIGNAL_PROCESS_GROUP)));
+	answer(name, "%s", ret_answer(pidfd_send(fd, 0, KP_PIDFD_SIGNAL_PROCESS_GROUP)));
 	group_end_leader(&g);
 	snprintf(name, sizeof name, "%szombie leader, group alive", q);
-	row(name, "%s", ret_answer(pidfd_send(fd, 0, KP_PIDFD_SIGNAL_PROCESS_GROUP)));
+	answer(name, "%s", ret_answer(pidfd_send(fd, 0, KP_PIDFD_SIGNAL_PROCESS_GROUP)));
 	reap(g.leader);
 	/* The leader's pidfd still names its struct pid, which the group's
 	 * member keeps in use as its process group. */
@@ -300,23 +270,23 @@ static void probe_group_signal(void)
 	int e = errno;
 	int hits = group_hits(&g);
 	errno = e;
-	row(name, "%s, member signalled %d time(s)", ret_answer(r), hits);
-	row("pidfd_send_signal: the reaped leader's pidfd", "%s", ret_answer(pidfd_send(fd, 0, 0)));
+	answer(name, "%s, member signalled %d time(s)", ret_answer(r), hits);
+	answer("pidfd_send_signal: the reaped leader's pidfd", "%s", ret_answer(pidfd_send(fd, 0, 0)));
 
 	pid_t member = g.member;
 	group_free(&g);
 	reap(member);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 	snprintf(name, sizeof name, "%sthe same pidfd, whole group gone", q);
-	row(name, "%s", ret_answer(pidfd_send(fd, 0, KP_PIDFD_SIGNAL_PROCESS_GROUP)));
+	answer(name, "%s", ret_answer(pidfd_send(fd, 0, KP_PIDFD_SIGNAL_PROCESS_GROUP)));
 	close(fd);
 
 	pid_t c = pausing_child();
 	fd = pidfd_open(c, 0);
 	snprintf(name, sizeof name, "%slive child leading no group", q);
-	row(name, "%s", ret_answer(pidfd_send(fd, 0, KP_PIDFD_SIGNAL_PROCESS_GROUP)));
+	answer(name, "%s", ret_answer(pidfd_send(fd, 0, KP_PIDFD_SIGNAL_PROCESS_GROUP)));
 	end_child(c);
-	row("pidfd_send_signal: a reaped process", "%s", ret_answer(pidfd_send(fd, 0, 0)));
+	answer("pidfd_send_signal: a reaped process", "%s", ret_answer(pidfd_send(fd, 0, 0)));
 	close(fd);
 }
 
@@ -357,12 +327,12 @@ static void probe_pidfs(void)
 	int fd = pidfd_open(getpid(), 0);
 	struct statfs sfs;
 	if (fd < 0 || fstatfs(fd, &sfs) < 0) {
-		row("pidfd file system (fstatfs)", "%s", err_name(errno));
+		answer("pidfd file system (fstatfs)", "%s", err_name(errno));
 		return;
 	}
 	close(fd);
 	unsigned magic = (unsigned)sfs.f_type;
-	row("pidfd file system (fstatfs)", "%s (0x%x)",
+	answer("pidfd file system (fstatfs)", "%s (0x%x)",
 	    magic == KP_PIDFS_MAGIC ? "pidfs" : magic == KP_ANON_INODE_FS_MAGIC ? "anon_inode" : "other",
 	    magic);
 
@@ -381,7 +351,7 @@ static void probe_pidfs(void)
 		same &= ino[i] == ino[0];
 		ascending &= ino[i] > ino[i - 1];
 	}
-	row("pidfd inode numbers of four processes", "%s",
+	answer("pidfd inode numbers of four processes", "%s",
 	    same ? "one inode shared by every pidfd"
 	         : ascending ? "distinct, growing in creation order"
 	                     : "distinct, not in creation order");
@@ -389,9 +359,9 @@ static void probe_pidfs(void)
 	static const char *const said[] = { "newer than the old holder's", "older than the old holder's",
 		                            "the same as the old holder's", "could not be made" };
 	if (code == STRANGER_NO_PIDNS)
-		row("pidfd inode of a process on a reused number", "not asked: no PID namespace here");
+		answer("pidfd inode of a process on a reused number", "not asked: no PID namespace here");
 	else
-		row("pidfd inode of a process on a reused number", "%s",
+		answer("pidfd inode of a process on a reused number", "%s",
 		    code >= 0 && code <= 3 ? said[code] : "could not be made");
 }
 
@@ -405,9 +375,9 @@ static void probe_features(void)
 	info.mask = KP_PIDFD_INFO_PID;
 	long r = fd >= 0 ? ioctl(fd, KP_PIDFD_GET_INFO, &info) : -1;
 	if (r == 0)
-		row("ioctl(PIDFD_GET_INFO)", "0, pid %s", info.pid == (uint32_t)getpid() ? "right" : "wrong");
+		answer("ioctl(PIDFD_GET_INFO)", "0, pid %s", info.pid == (uint32_t)getpid() ? "right" : "wrong");
 	else
-		row("ioctl(PIDFD_GET_INFO)", "%s", err_name(errno));
+		answer("ioctl(PIDFD_GET_INFO)", "%s", err_name(errno));
 	if (fd >= 0)
 		close(fd);
 
@@ -417,22 +387,22 @@ static void probe_features(void)
 		_exit(0);
 	if (c > 0) {
 		reap((pid_t)c);
-		row("clone(CLONE_PIDFD)", "%s", pidfd >= 0 ? "pidfd" : "no pidfd");
+		answer("clone(CLONE_PIDFD)", "%s", pidfd >= 0 ? "pidfd" : "no pidfd");
 		if (pidfd >= 0)
 			close(pidfd);
 	} else {
-		row("clone(CLONE_PIDFD)", "%s", err_name(errno));
+		answer("clone(CLONE_PIDFD)", "%s", err_name(errno));
 	}
 
 	long page = sysconf(_SC_PAGESIZE);
 	void *m = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m != MAP_FAILED) {
-		row("madvise(MADV_WIPEONFORK)", "%s", ret_answer(madvise(m, (size_t)page, MADV_WIPEONFORK)));
+		answer("madvise(MADV_WIPEONFORK)", "%s", ret_answer(madvise(m, (size_t)page, MADV_WIPEONFORK)));
 		munmap(m, (size_t)page);
 	}
 	/* A range with nothing open in it. */
-	row("close_range(4000, 4010, 0)", "%s", ret_answer(syscall(SYS_close_range, 4000, 4010, 0)));
-	row("close_range(4000, 4010, CLOSE_RANGE_CLOEXEC)", "%s",
+	answer("close_range(4000, 4010, 0)", "%s", ret_answer(syscall(SYS_close_range, 4000, 4010, 0)));
+	answer("close_range(4000, 4010, CLOSE_RANGE_CLOEXEC)", "%s",
 	    ret_answer(syscall(SYS_close_range, 4000, 4010, KP_CLOSE_RANGE_CLOEXEC)));
 }
 
@@ -440,7 +410,7 @@ int main(void)
 {
 	struct utsname u;
 	uname(&u);
-	row("kernel", "%s %s", u.release, u.machine);
+	answer("kernel", "%s %s", u.release, u.machine);
 	printf("# group signal: pidfd_send_signal(pidfd, 0, NULL, PIDFD_SIGNAL_PROCESS_GROUP);\n"
 	       "# waitid(P_PIDFD): with WEXITED|WNOHANG|WNOWAIT|__WALL\n");
 	probe_pidfd_open();
