@@ -13,7 +13,8 @@
 #   make check-kernels the parity and refusal suites on Debian's 5.10, 6.1, 6.12 kernels
 #                   under qemu and on this machine's kernel (docs/platforms.md)
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
-#   make check-docs check that every relative link in README.md and docs/ resolves
+#   make check-docs check that every relative link in README.md and docs/ resolves,
+#                   and docs/layout.md's rules (scripts/check-layout)
 #   make deb        build a Debian package under build/ (make lintian checks it)
 #   make check-system  (root) that package with /etc/ld.so.preload, in a private
 #                   mount namespace: real programs with and without it
@@ -100,7 +101,7 @@ $(DECOY): scripts/kt-decoy.c Makefile
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 TEST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ishim -Itest $(CHECK_CFLAGS)
-UNIT_DEPS    := shim/table.c shim/config.c shim/fmt.c
+UNIT_DEPS    := shim/table.c shim/sys.c shim/config.c shim/fmt.c
 UNIT_SRC     := $(wildcard test/unit_*.c)
 PRELOAD_SRC  := $(wildcard test/preload_*.c)
 HELPER_SRC   := $(filter-out test/helpers/lib% test/helpers/selfcheck.c,$(wildcard test/helpers/*.c))
@@ -127,9 +128,9 @@ $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(TESTLIB) $(wildcard shim/*.h)
 
 # The caller-naming code is pure too (no hooks), but only its own suite links
 # it; frame records and .dynsym symbols give that suite something to find.
-$(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c shim/sys.c
+$(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c
 $(BUILD)/test/unit_caller: UNIT_FLAGS := -rdynamic -fno-omit-frame-pointer
-$(BUILD)/test/unit_caller: shim/caller.c shim/sys.c
+$(BUILD)/test/unit_caller: shim/caller.c
 
 $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -158,7 +159,7 @@ $(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h
 # .dynsym and frame records to walk.
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 # Helpers that share the suites' stranger-placing header.
-$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse \
+$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse $(BUILD)/test/helpers/tree $(BUILD)/test/helpers/heldrace \
 	$(BUILD)/test/helpers/kernel_probe: \
 	test/stranger.h
 # Helpers that share the group-outliving-its-leader fixture.
@@ -176,7 +177,10 @@ HELPER_BIN += $(BUILD)/test/helpers/stale_kill_nodyn
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c test/older_glibc.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LIB_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)
+
+# Loaded after start-up by stale_kill --late: frame records for the walk.
+$(BUILD)/test/helpers/liblate_jobs.so: LIB_FLAGS := -fno-omit-frame-pointer
 
 # The glibc 2.39 stand-in defines versioned symbols: it needs its version script.
 $(BUILD)/test/helpers/libfake_glibc239.so: test/helpers/libfake_glibc239.c \
@@ -391,9 +395,12 @@ bench-system: $(LIB) $(BUILD)/bench/empty.so
 
 .PHONY: deb lintian check-system bench-system
 
-# Every relative link in the documents names a file, and a heading there.
-check-docs:
+# Every relative link in the documents names a file, and a heading there;
+# docs/layout.md's rules hold for shim/ (includes, and the built objects'
+# symbols).
+check-docs: $(SHIM_OBJ) $(LIB)
 	$(Q)scripts/check-links README.md docs/*.md
+	$(Q)scripts/check-layout $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -80,7 +80,7 @@ static int pidfd_spawn_common(kt_pidfd_spawn_fn real, enum kt_made_by how,
 	if (pid > 0) {
 		kt_register_child_pidfd(pid, *pidfd, how, file, 0);
 		if (kt_story_on())
-			kt_story_spawned(pid, origin);
+			kt_story_spawned_ino(pid, origin, kt_registered_inode(pid));
 	}
 	errno = saved;
 	return r;

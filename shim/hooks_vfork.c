@@ -104,7 +104,7 @@ long kt_vfork_finish(long ret, struct kt_vfork_slot *slot, void *retaddr)
 	}
 	if (kt_story_on()) {
 		struct kt_origin origin = { retaddr, __builtin_frame_address(0) };
-		kt_story_spawned((pid_t)ret, &origin);
+		kt_story_spawned_ino((pid_t)ret, &origin, kt_registered_inode((pid_t)ret));
 	}
 	errno = saved;
 	return ret;

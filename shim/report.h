@@ -14,6 +14,7 @@
 #include "config.h"
 #include "holder.h"
 #include "names.h"
+#include "table.h"
 
 /* One stale kill: everything a report line says about it.  CALL names the
  * public entry point ("kill", "killpg", "sigqueue"), so every signalling hook
@@ -27,10 +28,20 @@ struct kt_stale {
 	int delivered_errno;    /* and the kernel's answer (0: signal sent) */
 	int holder;             /* who held the PID before any delivery: 1 another
 	                           process (comm, ppid below), 0 nobody, -1 unknown
-	                           (kt_holder_of) */
+	                           (kt_holder_of).  Where nothing was delivered
+	                           (enforce) the report describes the holder itself,
+	                           with its inode (kt_holder_describe). */
 	char holder_comm[KT_HOLDER_COMM];
 	int64_t holder_ppid;
+	uint64_t holder_ino;    /* its pidfs inode, 0 if not known */
 	struct kt_caller caller; /* where in the program the call came from */
+	/* The child was an ancestor's (a forked process's kill of its parent's
+	 * child, tree.h): that ancestor, and the child's facts as registered
+	 * there (NULL: not known).  ANCESTOR_PID is 0 for a child of our own. */
+	pid_t ancestor_pid;
+	const char *ancestor_name;
+	const struct kt_slot_info *ancestor_facts;
+	uint64_t ancestor_reg_seq;
 };
 void kt_report_stale(const struct kt_stale *ev);
 

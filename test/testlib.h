@@ -5,6 +5,7 @@
 #define KT_TESTLIB_H
 #include <check.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/types.h>
 
 /* main() of every suite: runs S (CK_FORK and CK_DEFAULT_TIMEOUT come from the
@@ -30,6 +31,9 @@ Suite *kt_test_preload_suite(const char *name);
 const char *kt_test_lib(void);
 /* Absolute path of a helper program: $KT_BUILD/test/helpers/NAME. */
 const char *kt_test_helper(const char *name);
+/* Path of a script or input under test/compat/ (fails the test if it is
+ * missing); four stay valid at once. */
+const char *kt_test_fixture(const char *name);
 
 /* Run ARGV (argv[0] is a path) with libkt preloaded or not, with EXTRA_ENV
  * ("K=V" strings, NULL-terminated, may be NULL) added to a copy of the current
@@ -44,6 +48,38 @@ int kt_test_run(int preload, char *const argv[], char *const extra_env[],
  * fails the test when ARGV cannot be started; *SECS gets the time it took. */
 int kt_test_run_timed(int preload, char *const argv[], char *out, size_t outsz,
                       int timeout_s, double *secs);
+
+/* A program's wait status and its output (stdout and stderr merged), as the
+ * suites that run scripts keep them. */
+struct kt_test_output {
+	char out[32768];
+	int status;
+};
+
+/* The exit code in wait status STATUS, or -1 if the program did not exit. */
+int kt_test_exit_code(int status);
+
+/* Assertions about a run R (a struct kt_test_output *) or a text HAY; WHAT
+ * names the check in the failure message.  Macros, so a failure names the
+ * test's own line. */
+#define kt_test_expect_exit(r, code, what)                                              \
+	ck_assert_msg(kt_test_exit_code((r)->status) == (code),                         \
+	              "%s: expected exit %d, got status 0x%x:\n%s", (what), (code),   \
+	              (r)->status, (r)->out)
+#define kt_test_expect_in(hay, needle, what)                                            \
+	ck_assert_msg(strstr((hay), (needle)) != NULL, "%s: expected \"%s\" in:\n%s",   \
+	              (what), (needle), (hay))
+
+/* Assert that TEXT (a text report) says SAID and, after it and the
+ * holder's "PID:INODE " where the report knows its inode, NAME. */
+#define kt_test_expect_holder(text, said, name, what)                                   \
+	ck_assert_msg(kt_test_holder_named((text), (said), (name)),                      \
+	              "%s: expected \"%s\", [PID:INODE ], \"%s\" in:\n%s", (what), (said), \
+	              (name), (text))
+int kt_test_holder_named(const char *text, const char *said, const char *name);
+
+/* Print the "SKIP: WHAT: WHY" line scripts/run-tests counts as a skip. */
+void kt_test_skip(const char *what, const char *why);
 
 /* CLOCK_MONOTONIC in seconds. */
 double kt_test_now_s(void);

@@ -20,24 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../older_glibc.h"
+#include "selfcheck.h"
 
 static _Atomic int freed_pid, ready;
-
-static int read_line(int fd, char *buf, size_t n)
-{
-	size_t i = 0;
-	while (i + 1 < n) {
-		char c;
-		ssize_t r = read(fd, &c, 1);
-		if (r <= 0)
-			return -1;
-		if (c == '\n')
-			break;
-		buf[i++] = c;
-	}
-	buf[i] = '\0';
-	return (int)i;
-}
 
 static void *reaper(void *arg)
 {

@@ -8,10 +8,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kt.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+/* pidfs, the file system of pidfds from Linux 6.9 (linux/magic.h). */
+#define PIDFS_MAGIC 0x50494446u
 
 int failures;
 
@@ -32,6 +41,39 @@ void skip(const char *name, const char *why)
 {
 	printf("skip %s: %s\n", name, why);
 	fflush(stdout);
+}
+
+int read_line(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	for (;;) {
+		char c;
+		ssize_t r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (c == '\n')
+			break;
+		if (n + 1 < size)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return (int)n;
+}
+
+unsigned long long pidfs_inode(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return 0;
+	struct statfs sfs;
+	struct stat st;
+	unsigned long long ino = 0;
+	if (fstatfs(fd, &sfs) == 0 && (unsigned)sfs.f_type == PIDFS_MAGIC && fstat(fd, &st) == 0)
+		ino = (unsigned long long)st.st_ino;
+	close(fd);
+	return ino;
 }
 
 int reap(pid_t pid)

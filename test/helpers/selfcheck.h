@@ -1,5 +1,6 @@
-/* Plumbing shared by the helper programs that check themselves (vforker,
- * rawsyscall, signaller) and by reuse, which reports libkt's view of a child.
+/* Plumbing shared by the helper programs: the ones that check themselves
+ * (vforker, rawsyscall, signaller), and the others that read lines from a
+ * supervisor or report libkt's view of a child.
  * Plain C without a test framework, so these helpers also cross-build for
  * aarch64 and run under qemu-user.  Built once as an object and linked into
  * every helper program. */
@@ -18,6 +19,18 @@ void say(int ok, const char *name, const char *fmt, ...) __attribute__((format(p
 
 /* Prints "skip NAME: WHY": what this platform cannot show. */
 void skip(const char *name, const char *why);
+
+/* One '\n'-terminated line from FD into BUF (without the '\n', NUL-
+ * terminated, cut to SIZE-1 bytes; the rest of a longer line is read and
+ * dropped), one byte at a time so nothing past the line is consumed; reads
+ * through EINTR.  Async-signal-safe.  Its length, or -1 at EOF or an error
+ * before a whole line. */
+int read_line(int fd, char *buf, size_t size);
+
+/* The pidfs inode of process PID (PID:INODE names the process for good), or
+ * 0 where no pidfd can be taken or pidfds have no inode of their own (before
+ * Linux 6.9). */
+unsigned long long pidfs_inode(pid_t pid);
 
 /* waitpid(PID) through EINTR: the wait status, or -1. */
 int reap(pid_t pid);
