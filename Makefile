@@ -300,7 +300,7 @@ check-matrix:
 # initramfs of this build, and this machine's kernel natively: kernel_probe,
 # kernel_libkt and the suites below in two identity modes, one line per
 # kernel.  See scripts/check-kernels and docs/platforms.md.
-KERNEL_SUITES := parity core reuse lazy children
+KERNEL_SUITES := parity core reuse lazy children tree
 check-kernels: $(LIB) $(KERNEL_SUITES:%=$(BUILD)/test/preload_%) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) KT_KERNEL_SUITES="$(KERNEL_SUITES)" scripts/check-kernels
 
