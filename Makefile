@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libkt — one top-level Makefile.  `make V=1` shows full commands.
 #
 #   make            build build/libkt.so
@@ -15,7 +16,10 @@
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make check-docs check that every relative link in README.md and docs/ resolves,
 #                   and docs/layout.md's rules (scripts/check-layout)
+#                   and that every source file carries its SPDX licence line
 #   make deb        build a Debian package under build/ (make lintian checks it)
+#   make deb-portable  (root) the package built in the Debian 11 chroot of the
+#                   matrix, for every later release: build/portable/
 #   make check-system  (root) that package with /etc/ld.so.preload, in a private
 #                   mount namespace: real programs with and without it
 #   make bench-system  (root) whole workloads with and without /etc/ld.so.preload
@@ -44,7 +48,8 @@ SHIM_MAP := $(if $(filter x86_64,$(ARCH)),shim/libkt.map,shim/libkt-$(ARCH).map)
 SHIM_SRC := $(wildcard shim/*.c)
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o) $(BUILD)/shim/vfork_$(ARCH).o \
 	$(BUILD)/shim/syscall_$(ARCH).o
-SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
+SYSCONFDIR ?= /etc
+SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -DKT_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-D_GNU_SOURCE -Iinclude -Ishim
 # The soname is the file's own, unversioned name: nothing links against libkt,
 # LD_PRELOAD and /etc/ld.so.preload name it, and ldconfig caches it by it.
@@ -52,6 +57,7 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
 	-Wl,-z,noexecstack -Wl,--no-undefined -Wl,-soname,libkt.so
 
 DECOY   := $(BUILD)/kt-decoy
+KTCONFIG := $(BUILD)/kt-config
 
 # ---- libraries that older glibc keeps apart --------------------------------------
 # Before glibc 2.34, dlsym/dlvsym live in libdl and the pthread functions in
@@ -70,7 +76,7 @@ LIBDL      := $(call needs_lib,$(DL_PROBE),dl)
 LIBPTHREAD := $(call needs_lib,$(PTHREAD_PROBE),pthread)
 TEST_LIBS  := $(LIBDL) $(LIBPTHREAD)
 
-all: $(LIB) $(DECOY) helpers
+all: $(LIB) $(DECOY) $(KTCONFIG) helpers
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -92,6 +98,15 @@ $(DECOY): scripts/kt-decoy.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
+
+# The settings as libkt reads them, for kt-run (--config, --check, its checks
+# of KT_* values): the library's own parser and file reader, nothing else.
+KTCONFIG_SRC := scripts/kt-config.c shim/config.c shim/conffile.c shim/fmt.c
+$(KTCONFIG): $(KTCONFIG_SRC) shim/config.h shim/conffile.h shim/fmt.h shim/sys.h include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DKT_SYSCONFDIR='"$(SYSCONFDIR)"' \
+		-Iinclude -Ishim $(KTCONFIG_SRC) -o $@
 
 # ---- tests ---------------------------------------------------------------------
 # test/unit_*.c     Check suites of the pure parts; they link UNIT_DEPS, never the hooks
@@ -125,6 +140,10 @@ $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(TESTLIB) $(wildcard shim/*.h)
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) $(TESTLIB) \
 		-o $@ $(CHECK_LIBS) $(TEST_LIBS)
+
+# The kept pidfds are tested with the table they name slots of.
+$(BUILD)/test/unit_heldfd: UNIT_EXTRA := shim/heldfd.c shim/counters.c
+$(BUILD)/test/unit_heldfd: shim/heldfd.c shim/counters.c
 
 # The caller-naming code is pure too (no hooks), but only its own suite links
 # it; frame records and .dynsym symbols give that suite something to find.
@@ -266,7 +285,20 @@ check-asan: $(ASAN_DIR)/libkt.so $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
 
 # The last run has reports on (into a file), so the children's stories, written
 # by reaping threads and read by killing ones, are raced too.
-check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress
+# The kept pidfds' own unit suite, its threaded case raced under TSan.
+$(TSAN_DIR)/unit_heldfd: test/unit_heldfd.c test/testlib.c $(UNIT_DEPS) shim/heldfd.c \
+		shim/counters.c $(wildcard shim/*.h) $(wildcard test/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(SAN_OPT) $(WARN) $(TSAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -DKT_UNIT_TEST -Iinclude \
+		-Ishim -Itest $(CHECK_CFLAGS) test/unit_heldfd.c test/testlib.c $(UNIT_DEPS) \
+		shim/heldfd.c shim/counters.c -o $@ $(CHECK_LIBS) $(TEST_LIBS)
+
+check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress $(TSAN_DIR)/unit_heldfd
+	$(Q)echo "tsan: unit_heldfd"; \
+		TSAN_OPTIONS=halt_on_error=1:exitcode=66 CK_FORK=no timeout -k 5 300 \
+		$(TSAN_DIR)/unit_heldfd > $(TSAN_DIR)/out 2>&1 || { cat $(TSAN_DIR)/out; exit 1; }; \
+		tail -n 1 $(TSAN_DIR)/out
 	$(Q)for id in auto fd none auto+log; do \
 		log=; [ "$$id" = auto+log ] && { id=auto; log=$(CURDIR)/$(TSAN_DIR)/reports.log; rm -f "$$log"; }; \
 		echo "tsan: stress, KT_IDENTITY=$$id$${log:+, reports on}"; \
@@ -304,6 +336,13 @@ KERNEL_SUITES := parity core reuse lazy children tree
 check-kernels: $(LIB) $(KERNEL_SUITES:%=$(BUILD)/test/preload_%) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) KT_KERNEL_SUITES="$(KERNEL_SUITES)" scripts/check-kernels
 
+# The Debian package built in the oldest chroot of the matrix (Debian 11), so
+# that it installs on every release of it: build/portable/ (root; CI also
+# installs it in the Debian 13 chroot, DEB_PORTABLE_ARGS=--install-in trixie).
+DEB_PORTABLE_ARGS ?=
+deb-portable:
+	$(Q)KT_MATRIX_DIR=$(CURDIR)/$(BUILD)/matrix scripts/deb-portable $(DEB_PORTABLE_ARGS)
+
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
 
@@ -327,7 +366,26 @@ $(BUILD)/bench/bench: test/bench/bench.c include/kt.h Makefile
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@ $(TEST_LIBS)
 
-bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
+# libkt.so reading a libkt.conf of the bench's own (bench/etc: the shipped file
+# with every key uncommented), for the start-up cost of the file: the same
+# objects but conffile's, which names that directory instead of SYSCONFDIR.
+BENCH_ETC := $(CURDIR)/$(BUILD)/bench/etc
+$(BUILD)/bench/conffile.o: shim/conffile.c $(wildcard shim/*.h) include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) -UKT_SYSCONFDIR -DKT_SYSCONFDIR='"$(BENCH_ETC)"' -c $< -o $@
+
+$(BUILD)/bench/libkt-conf.so: $(filter-out $(BUILD)/shim/conffile.o,$(SHIM_OBJ)) \
+		$(BUILD)/bench/conffile.o $(SHIM_MAP)
+	@$(if $(Q),echo "  LD      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) $(filter %.o,$^) -o $@ $(LIBDL)
+
+$(BUILD)/bench/etc/libkt.conf: docs/examples/libkt.conf Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -E 's/^#([a-z_]+ =)/\1/' $< > $@
+
+bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench \
+	$(BUILD)/bench/libkt-conf.so $(BUILD)/bench/etc/libkt.conf
 	$(Q)$(BUILD)/bench/bench -b $(BUILD) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory bench-system
 
@@ -346,9 +404,10 @@ MANDIR     := $(PREFIX)/share/man
 INSTALL    ?= install
 
 INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(BINDIR)/kt-symbolize $(LIBEXECDIR)/kt-decoy \
+	$(LIBEXECDIR)/kt-config \
 	$(INCLUDEDIR)/kt.h $(MANDIR)/man1/kt-run.1 $(MANDIR)/man1/kt-symbolize.1 $(MANDIR)/man7/libkt.7
 
-install: $(LIB) $(DECOY)
+install: $(LIB) $(DECOY) $(KTCONFIG)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libkt.so
@@ -359,6 +418,7 @@ install: $(LIB) $(DECOY)
 	mv -f $(DESTDIR)$(BINDIR)/kt-run.tmp $(DESTDIR)$(BINDIR)/kt-run
 	$(INSTALL) -m 755 scripts/kt-symbolize $(DESTDIR)$(BINDIR)/kt-symbolize
 	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
+	$(INSTALL) -m 755 $(KTCONFIG) $(DESTDIR)$(LIBEXECDIR)/kt-config
 	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
 	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1
 	$(INSTALL) -m 644 man/kt-symbolize.1 $(DESTDIR)$(MANDIR)/man1/kt-symbolize.1
@@ -375,7 +435,7 @@ uninstall:
 # make check-system  (root) installs the package in a private mount namespace over
 #                    overlays of /etc, /usr and /var, turns on /etc/ld.so.preload
 #                    there and runs real programs with and without it
-deb: $(LIB) $(DECOY)
+deb: $(LIB) $(DECOY) $(KTCONFIG)
 	$(Q)CC="$(CC)" MAKE="$(MAKE)" scripts/mkdeb $(BUILD)
 
 # The package is not meant for Debian's archive: no ITP bug for its changelog
@@ -397,10 +457,12 @@ bench-system: $(LIB) $(BUILD)/bench/empty.so
 
 # Every relative link in the documents names a file, and a heading there;
 # docs/layout.md's rules hold for shim/ (includes, and the built objects'
-# symbols).
+# symbols), and every source, script, test, Makefile and man page carries its
+# SPDX line.
 check-docs: $(SHIM_OBJ) $(LIB)
 	$(Q)scripts/check-links README.md docs/*.md
 	$(Q)scripts/check-layout $(BUILD)
+	$(Q)scripts/check-spdx
 
 clean:
 	rm -rf $(BUILD)
@@ -409,4 +471,4 @@ clean:
 .PHONY: all test demo clean helpers install uninstall
 .PHONY: asan check-asan check-tsan check-valgrind check-sanitizers
 .PHONY: bench check-docs
-.PHONY: check-matrix check-kernels
+.PHONY: check-matrix check-kernels deb-portable

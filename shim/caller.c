@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where a stale kill came from: see caller.h for why it is done this way. */
 #include "caller.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where a stale kill came from: the hook's return address, a best-effort
  * frame-pointer walk above it, and a module+offset+symbol for each address.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Held pidfds: their region, references, guards and the cache's eviction.
  * The design is in heldfd.h. */
 #include "heldfd.h"
@@ -102,7 +103,7 @@ static long budget_now(void)
 	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)soft)
 		soft = (long)rl.rlim_cur;
 	long budget = held_max_fds;
-	if (budget == KT_MAX_FDS_DEFAULT || budget > KT_HELD_MAX)
+	if (budget == KT_MAX_FDS_DEFAULT) /* at most KT_MAX_FDS_MAX (config.c) */
 		budget = KT_HELD_MAX;
 	/* Leave the program at least three quarters of its descriptors. */
 	if (budget > soft / 4)
@@ -588,3 +589,18 @@ int kt_held_evict(int fd)
 		kt_syscall(SYS_sched_yield, 0, 0, 0, 0, 0);
 	}
 }
+
+#ifdef KT_UNIT_TEST
+void kt_held_reset_for_test(void)
+{
+	struct held_region *r = atomic_exchange(&held_reg, NULL);
+	for (int i = 0; r && i < r->count; i++)
+		if (atomic_load(&r->e[i].word) & H_INUSE)
+			kt_close(KT_HELD_FLOOR + i);
+	if (r)
+		munmap(r, sizeof *r + (size_t)r->count * sizeof(struct held_entry));
+	atomic_store(&held_in_use, 0);
+	atomic_store(&held_guards, 0);
+	atomic_store(&held_tick, 0);
+}
+#endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Held pidfds: the pidfds of children a kill has proven (see judge_unproven
  * in hooks_signal.c), kept so that the next kill of the same child is one
  * system call, where the program cannot see or break them.
@@ -23,7 +24,7 @@
  *
  *     word = gen << 18 | refs << 3 | PENDING << 2 | DEAD << 1 | INUSE
  *
- * and a held child's slot word (table.h) carries ident = gen << 24 | fd.
+ * and a held child's slot word (table.h) carries ident = KT_HELD_ID_TAG | gen << 24 | fd.
  * A kill takes a reference with a compare-and-swap that also checks gen and
  * that the entry is not DEAD, so it can never pick up a number that was
  * released and handed to another child.  Releasing marks the entry DEAD; the
@@ -132,5 +133,10 @@ void kt_held_guard_end(void);
 /* In a forked child, before it returns to the program: guards that other
  * threads had open at the fork do not exist here. */
 void kt_held_forget_guards(void);
+
+#ifdef KT_UNIT_TEST
+/* Unit tests only: close every kept fd and forget the region. */
+void kt_held_reset_for_test(void);
+#endif
 
 #endif

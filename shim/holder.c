@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Who holds a PID now (holder.h). */
 #include "holder.h"
 
@@ -111,15 +112,4 @@ int kt_holder_describe(pid_t pid, struct kt_holder_facts *h)
 		kt_close(fd);
 	}
 	return -1;
-}
-
-int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid)
-{
-	struct kt_holder_facts h;
-	int known = kt_holder_describe(pid, &h);
-	if (known == 1) {
-		memcpy(comm, h.comm, sizeof h.comm);
-		*ppid = h.ppid;
-	}
-	return known;
 }

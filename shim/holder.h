@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Who holds a PID now, as /proc says, pinned by a pidfd: for the report of a
  * stale kill (taken before an audit-mode kill is let through).  Raw syscalls
  * only. */
@@ -23,10 +24,6 @@ struct kt_holder_facts {
  * there afterwards, so the inode and the rest describe the same process;
  * where there is no pidfd to take (or no pidfs, before 6.9) INO is 0. */
 int kt_holder_describe(pid_t pid, struct kt_holder_facts *h);
-
-/* The same, comm and ppid only (the signalling hook's view before it lets a
- * kill through in audit mode). */
-int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid);
 
 /* Read up to CAP-1 bytes of /proc/PID/FILE into BUF, NUL-terminated: the
  * count, or -errno (-EXDEV if /proc is not our PID namespace's). */

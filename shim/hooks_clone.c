@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clone: the glibc wrapper, clone(fn, stack, flags, arg, ...
  *        /+ pid_t *parent_tid, void *tls, pid_t *child_tid +/).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guards for fd mode's held pidfds: close, close_range, closefrom, dup2, dup3,
  * and the same calls made through syscall().
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork and _Fork.
  *
  * Each hook calls the real function and registers the child in the parent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pidfd_spawn and pidfd_spawnp (glibc 2.39): a program that spawns through
  * them gets its child registered, from the very fd glibc's clone3 made with
  * the child, so there is no race to close.  The caller's fd is only read.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signalling: kill, killpg, sigqueue.  Deliver to the registered child
  * itself (or its process group), or refuse if it is gone.
  *
@@ -122,7 +123,11 @@ static int stale_send(const struct kt_send *k, enum kt_mode mode,
 		kt_exitcode_note_stale();
 	int want = kt_log_wanted();
 	if (want) {
-		ev.holder = kt_holder_of(ev.pid, ev.holder_comm, &ev.holder_ppid);
+		/* Audit mode is about to deliver, which may end the holder: the
+		 * report says who it was.  Enforce mode sends nothing, and the
+		 * report describes the holder as it writes the line. */
+		if (mode == KT_MODE_AUDIT)
+			ev.holder = kt_holder_describe(ev.pid, &ev.holder_seen);
 		kt_caller_capture(&ev.caller, k->origin->ret, k->origin->frame);
 	}
 	if (mode == KT_MODE_AUDIT) {
@@ -453,6 +458,9 @@ send_registered(const struct kt_send *k, struct kt_slot *s, enum kt_mode mode)
 	if (!s)
 		return send_unregistered(k, mode);
 	uint64_t w;
+	/* send_held comes back (SEND_AGAIN) only when another thread changed the
+	 * slot word (a reap, an eviction, a new registration) since it was read:
+	 * each turn follows someone else's change. */
 again:
 	w = atomic_load_explicit(&s->word, memory_order_acquire);
 	enum verdict v;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* syscall(): children made by the raw clone, clone3 and fork system calls.
  *
  * Why hook syscall() at all.  A reaped child's number stays refused (its

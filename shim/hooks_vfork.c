@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vfork: the C half of the per-architecture trampolines (vfork_*.S).
  *
  * vfork cannot be a C function: the child returns from it first, through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The real libc functions (the list and the rules are in real.h).
  *
  * A function is looked up with dlsym(RTLD_NEXT), or dlvsym when its version

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The real libc functions behind libkt's hooks: the one way to reach them.
  *
  * KT_REAL(id) is the function, or NULL where this libc has none (_Fork,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Registering children and noticing their reaps: the hooks that make and
  * reap children call here; registry.c says why a child's identity is
  * taken at its first kill, and how that is race-free.  Everything here is async-signal-safe; it may change errno, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reports: one event per stale kill, one per reason libkt degraded, the
  * configuration warnings and the KT_STATS exit summary, as text or JSON
  * lines, written only where KT_LOG points (log.h), never anywhere else.
@@ -26,14 +27,12 @@ struct kt_stale {
 	int group;              /* kill(-pid)/killpg(pid): the signal was for pid's group */
 	int delivered;          /* audit mode: the kill went through */
 	int delivered_errno;    /* and the kernel's answer (0: signal sent) */
-	int holder;             /* who held the PID before any delivery: 1 another
-	                           process (comm, ppid below), 0 nobody, -1 unknown
-	                           (kt_holder_of).  Where nothing was delivered
-	                           (enforce) the report describes the holder itself,
-	                           with its inode (kt_holder_describe). */
-	char holder_comm[KT_HOLDER_COMM];
-	int64_t holder_ppid;
-	uint64_t holder_ino;    /* its pidfs inode, 0 if not known */
+	int holder;             /* audit mode: who held the PID before the delivery,
+	                           as kt_holder_describe says (1 another process,
+	                           described in holder_seen, 0 nobody, -1 unknown).
+	                           Enforce mode sends nothing: the report describes
+	                           the holder itself as it writes the line. */
+	struct kt_holder_facts holder_seen;
 	struct kt_caller caller; /* where in the program the call came from */
 	/* The child was an ancestor's (a forked process's kill of its parent's
 	 * child, tree.h): that ancestor, and the child's facts as registered

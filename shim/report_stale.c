@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stale-kill report (report.h): what was called, what the child was
  * and how it went, who holds its number now, and three stacks: where in the
  * program the call came from, and, when reports were on as the child came
@@ -40,9 +41,7 @@ static void holder_view(const struct kt_stale *ev, struct holder_view *v)
 		return;
 	}
 	v->known = ev->holder;
-	memcpy(v->h.comm, ev->holder_comm, sizeof v->h.comm);
-	v->h.ppid = ev->holder_ppid;
-	v->h.ino = ev->holder_ino;
+	v->h = ev->holder_seen;
 }
 
 static int holder_is_decoy(const struct holder_view *v)

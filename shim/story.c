@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A child's story for reports: see story.h. */
 #include "story.h"
 

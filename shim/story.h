@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A child's story, for stale-kill reports: the stack it was spawned from,
  * the stack it was reaped from, and the name it had when it was reaped (what
  * it exec'd), like a memory error report's "allocated by" and "freed by".

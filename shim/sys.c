@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Raw syscalls: see sys.h for why they return -errno. */
 #include "sys.h"
 

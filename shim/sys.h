@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Raw system calls libkt issues itself, the clocks, and errno.
  *
  * Everything here is a single syscall (or a vDSO clock read): async-signal-

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PID tables: layout, sharing and concurrency rules are in table.h. */
 #include "table.h"
 
@@ -25,7 +26,7 @@ struct kt_fork_mark kt_fork_mark;
 static _Atomic int kt_wipes_on_fork = 1;
 /* Counted into before this process has a self page (a registration that
  * found no memory for it). */
-static _Atomic uint64_t kt_counters_before[KT_N_COUNTERS];
+static _Atomic uint64_t kt_counters_before[KT_SELF_COUNTERS];
 
 /* Shared, zeroed, never copied by fork: see table.h.  MAP_NORESERVE: a
  * chunk is mostly untouched address space. */
@@ -298,7 +299,7 @@ int kt_slot_retire_unseen(pid_t pid, struct kt_slot *s, uint64_t w)
 }
 
 int kt_slot_mark_reaped(struct kt_slot *s, pid_t pid, uint64_t seq_before,
-                        int (*holder_is)(pid_t pid, uint64_t ident))
+                        int (*holder_is)(pid_t pid, uint64_t word))
 {
 	/* Each turn either ends or follows another thread's change to the word
 	 * (a registration, another reaper), and a reap is contended only by the

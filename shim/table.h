@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PID tables: what libkt knows about children, keyed by PID.
  *
  * Each process that registers a child owns one table.  A forked child keeps
@@ -56,8 +57,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-#include "counters.h"
 
 /* PID_MAX_LIMIT on 64-bit Linux: no PID is ever at or above it. */
 #define KT_PID_LIMIT (1u << 22)
@@ -167,9 +166,12 @@ extern struct kt_table_head *_Atomic kt_table_nearest;
 
 /* The private, wiped-on-fork page that says which table is this process's
  * own (NULL until this process or an ancestor made a table). */
+/* Room for libkt's counters (counters.h, which checks that they fit). */
+#define KT_SELF_COUNTERS 16
+
 struct kt_self {
 	const struct kt_table_head *_Atomic owned;
-	_Atomic uint64_t counters[KT_N_COUNTERS];
+	_Atomic uint64_t counters[KT_SELF_COUNTERS];
 	/* 1 once the held-pidfd region in this process's memory is this
 	 * process's own (heldfd.c): 0 in a forked child, whose inherited
 	 * region names its parent's children. */
@@ -241,7 +243,7 @@ struct kt_seen {
 int kt_table_entry_seen(const struct kt_table_head *h, uint64_t fork_seq, pid_t pid,
                         struct kt_seen *seen);
 
-/* libkt's counters (counters.h), KT_N_COUNTERS of them: this process's own. */
+/* libkt's counters (counters.h): this process's own. */
 _Atomic uint64_t *kt_table_counters(void);
 
 /* In a forked child, before it returns to the program.  (The kernel zeroes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process tree: the rule is in tree.h, the visibility of an ancestor's
  * entries in table.h. */
 #include "tree.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process tree: a kill, in a forked descendant, of a number one of its
  * ancestors registered before the fork (a subshell's `kill $p`, a forked
  * watchdog's kill of its sibling, a grandchild's).  The descendant judges it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The compatibility suite's plumbing (declared and described in compat.h). */
 #include "compat.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every way a program makes and signals children beyond fork: vfork, clone,
  * pidfd_spawn, killpg, kill(-pgid), sigqueue.
  *

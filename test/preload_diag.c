@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Diagnostics that change nothing, and say everything: the three stacks of a
  * stale-kill report (spawned from, reaped from, killed from), the child
  * named by what it became, kt-symbolize, kt-run --exitcode (KT_EXITCODE),
@@ -434,6 +435,41 @@ START_TEST(test_fd2_takeover)
 }
 END_TEST
 
+/* `prog >out 2>&1`: the program moved fd 2 away and goes on writing to
+ * stdout, into the file that was its stderr, at its own offset.  A report
+ * appended there would be overwritten by its next write: the report and the
+ * summary are dropped, and the file holds the program's lines intact.  With
+ * `>>out 2>&1` every write appends, and the reports are there, whole. */
+START_TEST(test_stderr_file_shared_with_stdout)
+{
+	struct kt_test_output r;
+	sh_preloaded(&r, "d=$(mktemp -d); KT_LOG=stderr KT_STATS=1 \"$H/fd2_takeover\" --stdout "
+	                 ">$d/out 2>&1; s=$?; cat $d/out; echo \"status=$s\"; echo ---;"
+	                 "KT_LOG=stderr KT_STATS=1 \"$H/fd2_takeover\" --stdout >>$d/app 2>&1; "
+	                 "cat $d/app; rm -rf $d",
+	             NULL);
+	const char *sep = strstr(r.out, "---\n");
+	ck_assert_msg(sep != NULL, "no separator:\n%s", r.out);
+	const char *alone = "data 1\ndata 2\nstatus=0\n---\n";
+	ck_assert_msg(strncmp(r.out, alone, strlen(alone)) == 0,
+	              ">out 2>&1: not the program's two lines alone:\n%s", r.out);
+	/* Every line whole: the program's own, or a report of libkt's (a
+	 * degraded event first where pidfds are refused). */
+	const char *app = sep + 4;
+	ck_assert_msg(strncmp(app, "data 1\n", 7) == 0, ">>out 2>&1:\n%s", app);
+	for (const char *l = app; *l; l = strchr(l, '\n') + 1) {
+		size_t len = strcspn(l, "\n");
+		ck_assert_msg(l[len] == '\n' && ((len == 6 && strncmp(l, "data ", 5) == 0) ||
+		                                 (strncmp(l, "libkt: ", 7) == 0 && l[len - 1] == ']')),
+		              ">>out 2>&1: a line that is not whole: %.*s\n%s", (int)len, l, app);
+	}
+	const char *refused = strstr(app, "\nlibkt: refused stale kill(");
+	const char *data2 = refused ? strstr(refused, "\ndata 2\n") : NULL;
+	ck_assert_msg(data2 && strstr(data2, "\nlibkt: summary (enforce mode): "),
+	              ">>out 2>&1: not the report, data 2 and the summary in order:\n%s", app);
+}
+END_TEST
+
 /* A report from a process whose every descriptor number is taken (the soft
  * RLIMIT_NOFILE reached) still reaches the log. */
 START_TEST(test_report_with_fds_full)
@@ -448,11 +484,12 @@ START_TEST(test_report_with_fds_full)
 END_TEST
 
 /* --stats reaches the terminal or file that was stderr when the program
- * started, even when the program closed it before exit (as coreutils do). */
+ * started, even when the program closed it before exit (as coreutils do),
+ * where the program could only append to that file. */
 START_TEST(test_stats_after_stderr_closed)
 {
 	struct kt_test_output r;
-	sh(&r, "d=$(mktemp -d); \"$KTRUN\" --stats ls / >/dev/null 2>$d/err; s=$?; cat $d/err; "
+	sh(&r, "d=$(mktemp -d); \"$KTRUN\" --stats ls / >/dev/null 2>>$d/err; s=$?; cat $d/err; "
 	       "rm -rf $d; exit $s",
 	   NULL);
 	kt_test_expect_exit(&r, 0, "kt-run --stats ls");
@@ -563,7 +600,8 @@ int main(void)
 	              test_symbolize_passes_through);
 	kt_test_tcase(s, "exit status", 0, test_exitcode);
 	kt_test_tcase(s, "changes nothing", 300, test_cpython_fd_tests, test_no_log_fd_held,
-	              test_fd2_takeover, test_report_with_fds_full, test_stats_after_stderr_closed);
+	              test_fd2_takeover, test_stderr_file_shared_with_stdout, test_report_with_fds_full,
+	              test_stats_after_stderr_closed);
 	TCase *tc = kt_test_tcase(s, "nothing silent", 0, test_bad_value_once,
 	                          test_unprotected_command);
 	tcase_add_loop_test(tc, test_unopenable_log_ktrun, 0, 3);

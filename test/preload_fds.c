@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libkt and the program's file descriptors (docs/design.md, held pidfds):
  * the program must not be able to tell libkt is there, so with live
  * children the program sees the same fds, gets the same numbers from open(),

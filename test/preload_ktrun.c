@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kt-run: flags, exit and signal statuses, bad options, where it finds
  * libkt (build tree, installed, through a symlink), make install/uninstall,
  * and --provoke-reuse catching a latent stale kill, as root and as an
@@ -64,10 +65,12 @@ START_TEST(test_help)
 	kt_test_expect_exit(&r, 0, "--help");
 	kt_test_expect_in(r.out, "Usage: kt-run [--audit|--off] [--log FILE] [--json] [--stats] "
 	                  "[--exitcode N]\n              [--provoke-reuse] [--] COMMAND [ARG]...\n"
+	                  "       kt-run [--audit|--off] [--log FILE] [--json] [--stats] [--exitcode N] "
+	                  "--config\n"
 	                  "       kt-run --check PID\n",
 	          "--help");
 	static const char *const flags[] = { "--audit", "--off", "--log FILE", "--json", "--stats",
-		                             "--exitcode N", "--provoke-reuse", "--check PID",
+		                             "--exitcode N", "--provoke-reuse", "--config", "--check PID",
 		                             "--help", "--version" };
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		kt_test_expect_in(r.out, flags[i], "--help");
@@ -93,7 +96,8 @@ static const char *const bad_options[] = {
 	"--json", "--jsonx true", "--log '' true", "--log= true",
 	"--check", "--check x", "--check 0", "--check=-1", "--check 1 true", "--audit --check 1",
 	"--exitcode true", "--exitcode 0 true", "--exitcode 256 true", "--exitcode=x true",
-	"--exitcode", "--exitcode 66 --check 1",
+	"--exitcode", "--exitcode 66 --check 1", "--config true", "--provoke-reuse --config",
+	"--config --check 1",
 };
 
 START_TEST(test_bad_option)
@@ -282,10 +286,11 @@ START_TEST(test_check)
 	   "  for i in $(seq 200); do grep -q libkt \"/proc/$p/maps\" && break; sleep 0.05; done\n"
 	   "done\n"
 	   "rm -rf \"$d\"\n"
-	   "\"$KTRUN\" --check $a; echo \"a=$?\"\n"
-	   "\"$KTRUN\" --check $b; echo \"b=$?\"\n"
-	   "\"$KTRUN\" --check=$c; echo \"c=$?\"\n"
-	   "\"$KTRUN\" --check $e | sed \"s|$d|DIR|\"; echo \"e=${PIPESTATUS[0]}\"\n"
+	   /* The verdict is the first line; the settings follow. */
+	   "\"$KTRUN\" --check $a | head -n 1; echo \"a=${PIPESTATUS[0]}\"\n"
+	   "\"$KTRUN\" --check $b | head -n 1; echo \"b=${PIPESTATUS[0]}\"\n"
+	   "\"$KTRUN\" --check=$c | head -n 1; echo \"c=${PIPESTATUS[0]}\"\n"
+	   "\"$KTRUN\" --check $e | sed \"s|$d|DIR|\" | head -n 1; echo \"e=${PIPESTATUS[0]}\"\n"
 	   "kill $a $b $c $e; wait $a $b $c $e\n"
 	   "\"$KTRUN\" --check $a; echo \"gone=$?\"\n"
 	   "echo \"lib=$lib\"\n",
@@ -309,6 +314,129 @@ START_TEST(test_check)
 }
 END_TEST
 
+/* The settings of a running process, after the verdict: each with where it
+ * came from (its environment at start, or the default); a process started in
+ * secure-execution mode says so. */
+START_TEST(test_check_settings)
+{
+	struct kt_test_output r;
+	sh(&r,
+	   "\"$KTRUN\" --audit --json --exitcode 7 sleep 30 & a=$!\n"
+	   "for i in $(seq 200); do grep -q libkt \"/proc/$a/maps\" && break; sleep 0.05; done\n"
+	   "\"$KTRUN\" --check $a; echo \"a=$?\"\n"
+	   "kill $a; wait $a; exit 0\n",
+	   NULL);
+	kt_test_expect_exit(&r, 0, "--check settings");
+	kt_test_expect_in(r.out, "is loaded with KT_MODE=audit (stale kills are reported, not refused)\n"
+	                 "  KT_MODE=audit                  # environment\n"
+	                 "  KT_LOG=stderr                  # environment\n"
+	                 "  KT_LOG_FORMAT=json             # environment\n"
+	                 "  KT_STATS=0                     # default\n",
+	          "--check settings");
+	kt_test_expect_in(r.out, "  KT_MAX_FDS=64                  # default\n"
+	                 "  KT_EXITCODE=7                  # environment\na=1\n",
+	          "--check settings");
+}
+END_TEST
+
+/* --config: what a command would run with, the options applied; bad values
+ * are said in libkt's words (its own parser, through kt-config) and dropped
+ * before the command runs. */
+START_TEST(test_config)
+{
+	struct kt_test_output r;
+	sh(&r,
+	   "KT_IDENTITY=fd KT_MAX_FDS=2000 \"$KTRUN\" --off --log relative.log --config; echo \"s=$?\"\n"
+	   "KT_MAX_FDS=1024 KT_LOG=syslog \"$KTRUN\" --config | grep -E '^KT_(MAX_FDS|LOG)='\n"
+	   "KT_MAX_FDS=2000 KT_MODE=Audit \"$KTRUN\" sh -c 'echo \"max=${KT_MAX_FDS-unset} "
+	   "mode=${KT_MODE-unset}\"'\n",
+	   NULL);
+	kt_test_expect_exit(&r, 0, "--config");
+	kt_test_expect_in(r.out, "kt-run: ignoring KT_MAX_FDS=\"2000\" (expected a whole number from 0 to 1024); "
+	                 "using 64\n",
+	          "--config, a bound too high");
+	kt_test_expect_in(r.out, "KT_MODE=off                    # environment\n", "--config --off");
+	kt_test_expect_in(r.out, "/relative.log", "--config, --log made absolute");
+	kt_test_expect_in(r.out, "KT_IDENTITY=fd                 # environment\n", "--config, KT_IDENTITY");
+	kt_test_expect_in(r.out, "KT_MAX_FDS=64                  # default\n", "--config, the bad value");
+	kt_test_expect_in(r.out, "s=0\n", "--config");
+	kt_test_expect_in(r.out, "KT_LOG=syslog                  # environment\n"
+	                 "KT_MAX_FDS=1024                # environment\n",
+	          "--config, syslog and the bound");
+	kt_test_expect_in(r.out, "kt-run: ignoring KT_MODE=\"Audit\" (expected enforce, audit or off); using "
+	                 "enforce\n",
+	          "a bad value said once");
+	kt_test_expect_in(r.out, "max=unset mode=unset\n", "bad values dropped before the command");
+}
+END_TEST
+
+/* The settings from /etc/libkt.conf, through kt-run: in the private mount
+ * namespace of test/helpers/machine_ns, whose /etc/libkt.conf is the test's.
+ * --config and --check name the file and line; the verdict too. */
+START_TEST(test_config_file)
+{
+	struct kt_test_output r;
+	sh(&r,
+	   "d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT\n"
+	   "printf '# the machine\\nmode = audit\\nmax_fds = 9000\\n' > \"$d/conf\"\n"
+	   "\"$H/machine_ns\" --conf \"$d/conf\" -- bash -c '\n"
+	   "  \"$KTRUN\" --config; echo \"s=$?\"\n"
+	   "  KT_MODE=enforce \"$KTRUN\" --config 2>/dev/null | head -n 1\n"
+	   "  \"$KTRUN\" sleep 30 & a=$!\n"
+	   "  for i in $(seq 200); do grep -q libkt \"/proc/$a/maps\" && break; sleep 0.05; done\n"
+	   "  \"$KTRUN\" --check $a; echo \"a=$?\"\n"
+	   "  touch -d \"+1 minute\" /etc/libkt.conf; \"$KTRUN\" --check $a | tail -n 1\n"
+	   "  kill $a; wait $a; exit 0' 2>&1\n",
+	   NULL);
+	if (strstr(r.out, "SKIP: machine_ns: ")) {
+		kt_test_skip("libkt.conf through kt-run", strstr(r.out, "SKIP: machine_ns: ") + 18);
+		return;
+	}
+	kt_test_expect_exit(&r, 0, "libkt.conf through kt-run");
+	kt_test_expect_in(r.out, "kt-run: /etc/libkt.conf:3: ignoring max_fds = \"9000\" (expected a whole "
+	                 "number from 0 to 1024); using 64\n",
+	          "a bad line of the file");
+	kt_test_expect_in(r.out, "KT_MODE=audit                  # /etc/libkt.conf:2\n", "--config, the file");
+	kt_test_expect_in(r.out, "s=0\nKT_MODE=enforce                # environment\n",
+	          "--config, the environment over the file");
+	kt_test_expect_in(r.out, "is loaded with mode = audit in /etc/libkt.conf:2 (stale kills are reported, "
+	                 "not refused)\n",
+	          "--check, audit from the file");
+	kt_test_expect_in(r.out, "a=1\n", "--check, audit from the file");
+	kt_test_expect_in(r.out, "# /etc/libkt.conf changed after the process started: it may run with the "
+	                 "settings the file had then\n",
+	          "--check after the file changed");
+}
+END_TEST
+
+/* The libkt.conf the package ships shows every key at its default: with
+ * each "#key =" line uncommented, the settings are exactly those of no file,
+ * the five that have a value taken from the file, and nothing is warned. */
+START_TEST(test_shipped_conf_is_the_defaults)
+{
+	struct kt_test_output r;
+	sh(&r,
+	   "d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; unset KT_IDENTITY\n"
+	   "sed -E 's/^#([a-z_]+ =)/\\1/' \"$SRC/docs/examples/libkt.conf\" > \"$d/conf\"\n"
+	   "echo \"keys=$(grep -cE '^[a-z_]+ =' \"$d/conf\")\"\n"
+	   "\"$KTRUN\" --config | sed 's/ *#.*//' > \"$d/none\"\n"
+	   "\"$H/machine_ns\" --conf \"$d/conf\" -- \"$KTRUN\" --config > \"$d/conf.out\" 2>&1\n"
+	   "cat \"$d/conf.out\"\n"
+	   "sed 's/ *#.*//' \"$d/conf.out\" | cmp -s - \"$d/none\" && echo same\n"
+	   "echo \"from-file=$(grep -c '# /etc/libkt.conf:' \"$d/conf.out\")\"\n",
+	   NULL);
+	if (strstr(r.out, "SKIP: machine_ns: ")) {
+		kt_test_skip("the shipped libkt.conf", strstr(r.out, "SKIP: machine_ns: ") + 18);
+		return;
+	}
+	kt_test_expect_exit(&r, 0, "the shipped libkt.conf");
+	kt_test_expect_in(r.out, "keys=7\n", "a line for every key");
+	kt_test_expect_in(r.out, "\nsame\n", "the defaults");
+	kt_test_expect_in(r.out, "from-file=5\n", "the values read from the file");
+	ck_assert_msg(strstr(r.out, "kt-run:") == NULL, "a warning:\n%s", r.out);
+}
+END_TEST
+
 /* ---- make install / uninstall ------------------------------------------- */
 
 START_TEST(test_install)
@@ -319,7 +447,8 @@ START_TEST(test_install)
 	   "set -e; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT\n"
 	   "unset MAKEFLAGS MFLAGS MAKELEVEL\n"
 	   "make -s -C \"$SRC\" install DESTDIR=\"$d\" PREFIX=/usr >/dev/null\n"
-	   "for f in usr/lib/libkt.so usr/bin/kt-run usr/libexec/libkt/kt-decoy usr/include/kt.h "
+	   "for f in usr/lib/libkt.so usr/bin/kt-run usr/libexec/libkt/kt-decoy "
+	   "usr/libexec/libkt/kt-config usr/include/kt.h "
 	   "usr/share/man/man1/kt-run.1 usr/share/man/man7/libkt.7; do\n"
 	   "  [ -e \"$d/$f\" ] && echo \"have $f $(stat -c %a \"$d/$f\")\"\n"
 	   "done\n"
@@ -334,6 +463,7 @@ START_TEST(test_install)
 	kt_test_expect_in(r.out, "have usr/lib/libkt.so 755\n", "install");
 	kt_test_expect_in(r.out, "have usr/bin/kt-run 755\n", "install");
 	kt_test_expect_in(r.out, "have usr/libexec/libkt/kt-decoy 755\n", "install");
+	kt_test_expect_in(r.out, "have usr/libexec/libkt/kt-config 755\n", "install");
 	kt_test_expect_in(r.out, "have usr/include/kt.h 644\n", "install");
 	kt_test_expect_in(r.out, "have usr/share/man/man1/kt-run.1 644\n", "install");
 	kt_test_expect_in(r.out, "have usr/share/man/man7/libkt.7 644\n", "install");
@@ -547,7 +677,7 @@ static int public_copy(char *dir, size_t size)
 	struct kt_test_output r;
 	sh(&r, "set -e; d=$(mktemp -d /tmp/kt-user-XXXXXX); chmod 755 \"$d\"; "
 	       "mkdir -p \"$d/scripts\" \"$d/build/test/helpers\"; "
-	       "cp \"$KTRUN\" \"$d/scripts/\"; cp \"$SRC/build/libkt.so\" \"$SRC/build/kt-decoy\" "
+	       "cp \"$KTRUN\" \"$d/scripts/\"; cp \"$SRC/build/libkt.so\" \"$SRC/build/kt-decoy\" \"$SRC/build/kt-config\" "
 	       "\"$d/build/\"; cp \"$H/stale_kill\" \"$d/build/test/helpers/\"; "
 	       "chmod -R a+rX \"$d\"; printf %s \"$d\"", NULL);
 	size_t n = strlen(r.out);
@@ -747,7 +877,8 @@ int main(void)
 	kt_test_tcase(s, "environment", 0, test_flags_to_env, test_keeps_ld_preload,
 	              test_loads_libkt, test_reports, test_symlink);
 
-	kt_test_tcase(s, "check", 0, test_check);
+	kt_test_tcase(s, "check", 0, test_check, test_check_settings, test_config, test_config_file,
+	              test_shipped_conf_is_the_defaults);
 
 	kt_test_tcase(s, "install", 120, test_install, test_install_libdir, test_man_pages);
 

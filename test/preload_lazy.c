@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The kill-time identity: a child's identity is taken when a signal first
  * needs it (pidfd_open, then waitid(P_PIDFD, WNOHANG|WNOWAIT) proves the
  * pidfd names our unreaped child, then pidfd_send_signal through it).  That
@@ -251,6 +252,8 @@ START_TEST(kept_pidfds_budget_from_kt_max_fds)
 {
 	char want[1024];
 	games("1024", "5", range(want, sizeof want, 256, 5));
+	/* More than the default, up to KT_MAX_FDS's bound: all 100 children's. */
+	games("1024", "100", range(want, sizeof want, 256, 100));
 	/* None kept: every kill proves its child again, and still reaches it. */
 	games("1024", "0", "");
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The errno/return parity matrix: outside stale kills, every call returns
  * the value and errno plain libc gives, so a program cannot tell libkt is there.
  *

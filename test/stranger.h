@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A stranger on a child's number: the only way to tell, by outcome, whether a
  * signal that names a PID reached the caller's child or whoever holds that
  * number now.  Header-only (static functions) for the preload suites and for

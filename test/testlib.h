@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared plumbing for every Check suite: the one main() they all have, and for
  * the preload suites where the build is, running a helper program with or
  * without libkt preloaded, and proving libkt is loaded. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of shim/caller.c: naming a stale kill's caller.  The property
  * that matters most is that a bad frame pointer can never crash the program
  * (the walk reads memory with process_vm_readv, which fails instead of

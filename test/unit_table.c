@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the PID table (shim/table.c), linked without any hook. */
 #include <check.h>
 #include <pthread.h>

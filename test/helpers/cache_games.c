@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cache_games: the pidfds libkt keeps for children it has signalled, against
  * a program that plays with its descriptors.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kill_race: the kill-time identity window, forced open from outside.
  *
  * Run as `reuse -- kill_race REAPER SEND [FIRST]` (the reuse helper's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * parity — the errno/return parity matrix for kill/killpg/sigqueue and the wait
  * family: outside stale kills, every call must return what plain libc returns,

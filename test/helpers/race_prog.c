@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* race_prog: the fork→registration race, forced open from outside.  Run as
  * `reuse -- race_prog` (the reuse helper's protocol on fds 3 and 4) under
  * `strace -f -e inject=pidfd_open:delay_enter=200000`, so libkt's

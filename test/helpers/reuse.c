@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reuse — a deterministic PID-reuse scenario: a stranger (a child of another
  * process) placed on a freed PID in a private PID namespace (docs/testing.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The self-checking helpers' plumbing (described in selfcheck.h). */
 #include "selfcheck.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plumbing shared by the helper programs: the ones that check themselves
  * (vforker, rawsyscall, signaller), and the others that read lines from a
  * supervisor or report libkt's view of a child.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * signaller — kill, killpg, kill(-pgid) and sigqueue to live children,
  * self-checking, run with and without libkt by test/preload_children.c.

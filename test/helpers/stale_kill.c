@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stale_kill — a small job runner with a latent PID-reuse bug, for the report
  * and kt-run tests.
