@@ -11,6 +11,8 @@
 #   make install    install under PREFIX (default /usr/local), staged under DESTDIR
 #   make uninstall  remove what install put there
 #   make check-matrix  build and test in Debian 11, 12, 13 chroots (root; docs/platforms.md)
+#   make check-kernels the parity and refusal suites on Debian's 5.10, 6.1, 6.12 kernels
+#                   under qemu and on this machine's kernel (docs/platforms.md)
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
 #   make check-docs check that every relative link in README.md and docs/ resolves,
 #                   and docs/layout.md's rules (scripts/check-layout)
@@ -176,8 +178,12 @@ $(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h
 # .dynsym and frame records to walk.
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 # Helpers that share the suites' stranger-placing header.
-$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse $(BUILD)/test/helpers/tree $(BUILD)/test/helpers/heldrace: \
+$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse $(BUILD)/test/helpers/tree $(BUILD)/test/helpers/heldrace \
+	$(BUILD)/test/helpers/kernel_probe: \
 	test/stranger.h
+# Helpers that share the group-outliving-its-leader fixture.
+$(BUILD)/test/helpers/parity $(BUILD)/test/helpers/kernel_probe $(BUILD)/test/helpers/kernel_libkt: \
+	test/orphan_group.h
 
 # The same program as most builds make one: -g and frame pointers but no
 # -rdynamic, so libkt can name none of its functions and kt-symbolize must.
@@ -321,6 +327,15 @@ check-sanitizers: check-asan check-tsan check-valgrind
 check-matrix:
 	$(Q)KT_MATRIX_DIR=$(CURDIR)/$(BUILD)/matrix scripts/check-matrix
 
+# ---- kernel matrix (`make check-kernels`; CI runs it after make test) ---------------
+# Debian 11's, 12's and 13's kernels booted under qemu-system-x86_64 with an
+# initramfs of this build, and this machine's kernel natively: kernel_probe,
+# kernel_libkt and the suites below in two identity modes, one line per
+# kernel.  See scripts/check-kernels and docs/platforms.md.
+KERNEL_SUITES := parity core reuse lazy children tree
+check-kernels: $(LIB) $(KERNEL_SUITES:%=$(BUILD)/test/preload_%) $(HELPER_BIN) $(HELPER_LIBS)
+	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) KT_KERNEL_SUITES="$(KERNEL_SUITES)" scripts/check-kernels
+
 # The Debian package built in the oldest chroot of the matrix (Debian 11), so
 # that it installs on every release of it: build/portable/ (root; CI also
 # installs it in the Debian 13 chroot, DEB_PORTABLE_ARGS=--install-in trixie).
@@ -456,4 +471,4 @@ clean:
 .PHONY: all test demo clean helpers install uninstall
 .PHONY: asan check-asan check-tsan check-valgrind check-sanitizers
 .PHONY: bench check-docs
-.PHONY: check-matrix deb-portable
+.PHONY: check-matrix check-kernels deb-portable

@@ -321,6 +321,21 @@ int kt_test_have_pidfd(void)
 	return 1;
 }
 
+int kt_test_group_by_pidfd(void)
+{
+	if (kt_test_identity() == KT_IDENTITY_NONE)
+		return 0;
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0)
+		return 0;
+	/* Signal 0 to our own group: an unknown flag is EINVAL before the
+	 * target is looked at. */
+	int r = (int)syscall(SYS_pidfd_send_signal, fd, 0, NULL, 4u /* PIDFD_SIGNAL_PROCESS_GROUP */);
+	int known = r == 0 || errno != EINVAL;
+	close(fd);
+	return known;
+}
+
 int kt_test_identity(void)
 {
 	if (!kt_test_have_pidfd())

@@ -107,6 +107,10 @@ void *kt_test_api(const char *name);
 int kt_test_identity(void);
 /* 1 if pidfd_open works here (0 under the seccomp launcher, old kernels). */
 int kt_test_have_pidfd(void);
+/* 1 if libkt can send a group kill through the leader's pidfd here: the
+ * identity mode has pidfds, and the kernel takes PIDFD_SIGNAL_PROCESS_GROUP
+ * (6.9 and later; before it, group kills go by number). */
+int kt_test_group_by_pidfd(void);
 
 /* 1 if this machine can create a private PID namespace for a test (as root, or
  * through an unprivileged user namespace); 0 with *why set otherwise. */

@@ -4,8 +4,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -82,6 +84,39 @@ int reap(pid_t pid)
 		if (errno != EINTR)
 			return -1;
 	return st;
+}
+
+pid_t pausing_child(void)
+{
+	fflush(stdout);
+	pid_t p = fork();
+	if (p < 0) {
+		perror("fork");
+		exit(2);
+	}
+	if (p == 0) {
+		alarm(60);
+		for (;;)
+			pause();
+	}
+	return p;
+}
+
+void end_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	reap(pid);
+}
+
+void answer(const char *question, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	printf("%-60s | %s\n", question, buf);
+	fflush(stdout);
 }
 
 int run_cases(int argc, char **argv, const struct selfcheck_case *cases, size_t n)

@@ -36,6 +36,17 @@ unsigned long long pidfs_inode(pid_t pid);
 /* waitpid(PID) through EINTR: the wait status, or -1. */
 int reap(pid_t pid);
 
+/* A child that pauses until it is killed (or for at most a minute: a broken
+ * library under test must not leave it behind); exits 2 if fork fails. */
+pid_t pausing_child(void);
+
+/* SIGKILL to PID, then reap it. */
+void end_child(pid_t pid);
+
+/* Prints "QUESTION | ANSWER", the question padded to a column: the lines of
+ * kernel_probe and kernel_libkt, which docs/platforms.md tabulates. */
+void answer(const char *question, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 struct selfcheck_case {
 	const char *name;
 	void (*run)(void);
