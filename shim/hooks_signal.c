@@ -218,33 +218,36 @@ static int gone_by_number(const struct kt_send *k)
 	return !k->group || group_after_leader(k) == SEND_STALE;
 }
 
-/* No pidfd could be opened for K->pid (ERR: EMFILE, or pidfd_open refused
- * outright by a seccomp profile that still let CLONE_PIDFD register the
- * child with an inode): judge by number, as without an identity. */
-static enum verdict judge_without_pidfd(const struct kt_send *k, struct kt_slot *s,
-                                        uint64_t w, int err)
+/* pidfd_open(K->pid) for a kill of the registered child in slot S (word
+ * W): 1 with *FD a pidfd of the process holding the number now, or 0 with
+ * *V the verdict when there is none:
+ *   - nobody, or a thread of some other process, holds the number: our
+ *     child was reaped, perhaps where no hook of ours saw it.  A process is
+ *     then gone; a group may live on in its other members, unless a thread
+ *     holds the number now;
+ *   - no pidfd could be opened (EMFILE, or pidfd_open refused by a seccomp
+ *     profile that still let CLONE_PIDFD register the child with an
+ *     inode): judged by number, as without an identity. */
+static int open_holder(const struct kt_send *k, struct kt_slot *s, uint64_t w, int *fd,
+                       enum verdict *v)
 {
-	kt_count(KT_N_FALLBACKS);
-	if (err == -ENOSYS || err == -EPERM)
-		kt_report_degraded(KT_DEGRADED_NO_PIDFD, -err);
-	else
-		kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -err);
-	if (gone_by_number(k)) {
-		kt_slot_retire_unseen(k->pid, s, w);
-		return SEND_STALE;
+	int err;
+	enum kt_holder holder = kt_holder_open(k->pid, fd, &err);
+	if (holder == KT_HOLDER_PROCESS)
+		return 1;
+	if (holder == KT_HOLDER_UNKNOWN) {
+		kt_count(KT_N_FALLBACKS);
+		if (err == -ENOSYS || err == -EPERM)
+			kt_report_degraded(KT_DEGRADED_NO_PIDFD, -err);
+		else
+			kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -err);
+		*v = gone_by_number(k) ? SEND_STALE : SEND_PLAIN;
+	} else {
+		*v = k->group && holder == KT_HOLDER_NONE ? SEND_PLAIN : SEND_STALE;
 	}
-	return SEND_PLAIN;
-}
-
-/* pidfd_open found no process behind K->pid (HOLDER: nobody, or a thread
- * of another process): our child was reaped, perhaps where no hook of ours
- * saw it.  A process is then gone; a group may live on in its other
- * members, unless a thread holds the number now. */
-static enum verdict judge_no_process(const struct kt_send *k, struct kt_slot *s, uint64_t w,
-                                     enum kt_holder holder)
-{
-	kt_slot_retire_unseen(k->pid, s, w);
-	return k->group && holder == KT_HOLDER_NONE ? SEND_PLAIN : SEND_STALE;
+	if (*v == SEND_STALE)
+		kt_slot_retire_unseen(k->pid, s, w);
+	return 0;
 }
 
 /* A registered child whose identity was never taken (LIVE_UNVERIFIED): take
@@ -263,12 +266,10 @@ static enum verdict judge_unproven(const struct kt_send *k, struct kt_slot *s, u
 {
 	if (kt_identity_mode() == KT_IDENTITY_NONE || kt_in_vfork_child())
 		goto by_number;
-	int pidfd, err;
-	enum kt_holder holder = kt_holder_open(k->pid, &pidfd, &err);
-	if (holder == KT_HOLDER_UNKNOWN)
-		return judge_without_pidfd(k, s, w, err);
-	if (holder != KT_HOLDER_PROCESS)
-		return judge_no_process(k, s, w, holder);
+	int pidfd;
+	enum verdict v;
+	if (!open_holder(k, s, w, &pidfd, &v))
+		return v;
 	int mine = kt_pidfd_is_my_child(pidfd);
 	if (mine == -ECHILD) {
 		/* A process holds the number and it is not our child: a stranger,
@@ -321,12 +322,10 @@ static enum verdict judge_by_pidfd(const struct kt_send *k, struct kt_slot *s, u
 {
 	if (kt_word_state(w) == KT_SLOT_REAPED)
 		return group_after_leader(k); /* a group kill after the leader's reap */
-	int pidfd, err;
-	enum kt_holder holder = kt_holder_open(k->pid, &pidfd, &err);
-	if (holder == KT_HOLDER_UNKNOWN)
-		return judge_without_pidfd(k, s, w, err);
-	if (holder != KT_HOLDER_PROCESS)
-		return judge_no_process(k, s, w, holder);
+	int pidfd;
+	enum verdict v;
+	if (!open_holder(k, s, w, &pidfd, &v))
+		return v;
 	int64_t ino = kt_fd_inode(pidfd);
 	if (ino < 0) {
 		kt_close(pidfd);

@@ -19,22 +19,14 @@
 #define STRACE "/usr/bin/strace"
 #define DELAY "400000"
 
-static char identity_kv[64], max_fds_kv[64];
+static char max_fds_kv[64];
 
 /* This run's identity mode, and KT_MAX_FDS when MAX_FDS is set. */
 static char **run_env(const char *max_fds)
 {
-	static char *env[3];
-	const char *id = getenv("KT_IDENTITY");
-	snprintf(identity_kv, sizeof identity_kv, "KT_IDENTITY=%s", id ? id : "");
-	env[0] = identity_kv;
-	env[1] = NULL;
-	if (max_fds) {
+	if (max_fds)
 		snprintf(max_fds_kv, sizeof max_fds_kv, "KT_MAX_FDS=%s", max_fds);
-		env[1] = max_fds_kv;
-		env[2] = NULL;
-	}
-	return env;
+	return kt_test_identity_env(max_fds ? max_fds_kv : NULL);
 }
 
 /* 1 if this run keeps pidfds at all (else a SKIP line): without pidfds, or
@@ -69,21 +61,13 @@ static const char *heldrace(int preload, const char *name, const char *trace,
 	int n = 0;
 	if (inject) {
 		snprintf(tr, sizeof tr, "trace=%s", trace);
-		argv[n++] = STRACE;
-		argv[n++] = "-f";
-		argv[n++] = "-qq";
-		argv[n++] = "-o";
-		argv[n++] = "/dev/null";
+		n = kt_test_strace_argv(argv, tr, inject);
 		if (preload) {
 			/* libkt for the program only, not for strace. */
 			snprintf(pre, sizeof pre, "LD_PRELOAD=%s", kt_test_lib());
 			argv[n++] = "-E";
 			argv[n++] = pre;
 		}
-		argv[n++] = "-e";
-		argv[n++] = tr;
-		argv[n++] = "-e";
-		argv[n++] = (char *)inject;
 	}
 	argv[n++] = (char *)kt_test_helper("heldrace");
 	argv[n++] = (char *)name;
@@ -202,30 +186,29 @@ END_TEST
  * pidfd_send_signal), or is inside a guard: the child can dup2 onto the
  * inherited number, and keeps one pidfd for a child of its own signalled
  * five times (not one per kill, each given up). */
-START_TEST(a_child_forked_during_a_send_inherits_no_reference)
+static void fork_during(const char *name, const char *trace, const char *inject,
+                        const char *what)
 {
-	const char *what = "fork while a thread sends through a kept pidfd";
 	if (!strace_here(what))
 		return;
 	char out[4096];
-	const char *line = heldrace(1, "fork_during_send", "pidfd_send_signal",
-	                            "inject=pidfd_send_signal:delay_enter=" DELAY, NULL, out,
-	                            sizeof out);
+	const char *line = heldrace(1, name, trace, inject, NULL, out, sizeof out);
 	expect(line, "dup2=256", what);
 	expect(line, "child_pidfds=1", what);
+}
+
+START_TEST(a_child_forked_during_a_send_inherits_no_reference)
+{
+	fork_during("fork_during_send", "pidfd_send_signal",
+	            "inject=pidfd_send_signal:delay_enter=" DELAY,
+	            "fork while a thread sends through a kept pidfd");
 }
 END_TEST
 
 START_TEST(a_child_forked_during_a_guard_keeps_its_own_pidfds)
 {
-	const char *what = "fork while a thread is inside close() of a high number";
-	if (!strace_here(what))
-		return;
-	char out[4096];
-	const char *line = heldrace(1, "fork_during_guard", "close",
-	                            "inject=close:delay_enter=300000", NULL, out, sizeof out);
-	expect(line, "dup2=256", what);
-	expect(line, "child_pidfds=1", what);
+	fork_during("fork_during_guard", "close", "inject=close:delay_enter=300000",
+	            "fork while a thread is inside close() of a high number");
 }
 END_TEST
 

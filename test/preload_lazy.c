@@ -54,19 +54,6 @@ static const struct window raw_kill_window = {
 	"inside the kill system call", "trace=kill", "inject=kill:delay_enter=" DELAY_US,
 };
 
-/* The identity mode this run of the suite is for (scripts/run-tests sets
- * KT_IDENTITY), as an environment for the programs it starts: kt_test_run
- * gives them none of the suite's own KT_* variables. */
-static char identity_kv[64];
-static char *identity_env[] = { identity_kv, NULL };
-
-static char **run_env(void)
-{
-	const char *id = getenv("KT_IDENTITY");
-	snprintf(identity_kv, sizeof identity_kv, "KT_IDENTITY=%s", id ? id : "");
-	return identity_env;
-}
-
 /* 1 if the scenario can run here; 0 after a SKIP line saying why. */
 static int race_possible(const char *what, int needs_pidfd)
 {
@@ -89,16 +76,7 @@ static void race_run(struct scenario *s, int preload, const struct window *w,
 	char pre[4200];
 	snprintf(pre, sizeof pre, "--preload=%s", kt_test_lib());
 	char *argv[20];
-	int n = 0;
-	argv[n++] = STRACE;
-	argv[n++] = "-f";
-	argv[n++] = "-qq";
-	argv[n++] = "-o";
-	argv[n++] = "/dev/null";
-	argv[n++] = "-e";
-	argv[n++] = (char *)w->trace;
-	argv[n++] = "-e";
-	argv[n++] = (char *)w->inject;
+	int n = kt_test_strace_argv(argv, w->trace, w->inject);
 	argv[n++] = (char *)kt_test_helper("reuse");
 	/* The reuse helper hands libkt to the program only: strace, the
 	 * supervisor and the stranger run without it. */
@@ -110,7 +88,7 @@ static void race_run(struct scenario *s, int preload, const struct window *w,
 	argv[n++] = (char *)send;
 	argv[n++] = (char *)first;
 	argv[n] = NULL;
-	ck_assert(scenario_run(s, 0, argv, run_env(), what));
+	ck_assert(scenario_run(s, 0, argv, kt_test_identity_env(NULL), what));
 }
 
 /* With libkt, the call made while W was held open reached nobody. */
@@ -183,12 +161,9 @@ static void games(const char *nofile, const char *max_fds, const char *kept_many
 {
 	char plain[16384], hooked[16384], kv[64];
 	char *argv[] = { (char *)kt_test_helper("cache_games"), (char *)nofile, NULL };
-	char **env = run_env();
-	char *env_max[] = { env[0], kv, NULL };
-	if (max_fds) {
+	if (max_fds)
 		snprintf(kv, sizeof kv, "KT_MAX_FDS=%s", max_fds);
-		env = env_max;
-	}
+	char **env = kt_test_identity_env(max_fds ? kv : NULL);
 	int st = kt_test_run(0, argv, env, plain, sizeof plain, 1, 60);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(plain, "games=ok\n"),
 	              "cache_games %s without libkt: status 0x%x\n%s", nofile ? nofile : "", st,

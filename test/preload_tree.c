@@ -32,25 +32,13 @@ struct outcome {
 	const char *line; /* the "case=" or "script_status=" line */
 };
 
-/* The identity mode of this run, for the programs the tests start
- * (kt_test_run passes them none of the suite's own KT_* variables). */
-static char identity_kv[64];
-static char *identity_env[] = { identity_kv, NULL };
-
-static char **run_env(void)
-{
-	const char *id = getenv("KT_IDENTITY");
-	snprintf(identity_kv, sizeof identity_kv, "KT_IDENTITY=%s", id ? id : "");
-	return identity_env;
-}
-
 /* Runs ARGV with or without libkt; 0 after a SKIP line when no PID namespace
  * can be made here, else 1 with the result line found. */
 static int run(int preload, char *const argv[], const char *key, struct outcome *o,
                const char *what)
 {
 	memset(o, 0, sizeof *o);
-	int st = kt_test_run(preload, argv, run_env(), o->out, sizeof o->out, 1, RUN_TIMEOUT);
+	int st = kt_test_run(preload, argv, kt_test_identity_env(NULL), o->out, sizeof o->out, 1, RUN_TIMEOUT);
 	ck_assert_msg(st != -1, "%s: could not start %s", what, argv[0]);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == NO_PIDNS) {
 		printf("SKIP: %s: no PID namespace here: %s\n", what, o->out);
@@ -103,105 +91,77 @@ static int creation_order_known(void)
 	return pidfs;
 }
 
+/* Each "KEY=value" of the space-separated KVS in the result line. */
+static void expect_all(const struct outcome *o, int preload, const char *kvs, const char *what)
+{
+	char kv[256];
+	snprintf(kv, sizeof kv, "%s", kvs);
+	for (char *t = strtok(kv, " "); t; t = strtok(NULL, " "))
+		expect(o, preload, t, what);
+}
+
+/* ARGV (the tree helper) with libkt, then without: its KEY line says WITH,
+ * then WITHOUT. */
+static void both_ways(char *const argv[], const char *key, const char *with,
+                      const char *without, const char *what)
+{
+	struct outcome o;
+	if (!run(1, argv, key, &o, what))
+		return;
+	expect_all(&o, 1, with, what);
+	ck_assert(run(0, argv, key, &o, what));
+	expect_all(&o, 0, without, what);
+}
+
 /* CASE of the tree helper, with and without libkt. */
-static void tree_case(const char *name, const char *with, const char *without, int both_ways)
+static void tree_case(const char *name, const char *with, const char *without)
 {
 	if (!possible(name))
 		return;
 	char *argv[] = { (char *)kt_test_helper("tree"), (char *)name, NULL };
-	struct outcome o;
-	if (!run(1, argv, "case=", &o, name))
-		return;
-	char kv[256];
-	snprintf(kv, sizeof kv, "%s", with);
-	for (char *t = strtok(kv, " "); t; t = strtok(NULL, " "))
-		expect(&o, 1, t, name);
-	if (!both_ways)
-		return;
-	ck_assert(run(0, argv, "case=", &o, name));
-	snprintf(kv, sizeof kv, "%s", without);
-	for (char *t = strtok(kv, " "); t; t = strtok(NULL, " "))
-		expect(&o, 0, t, name);
+	both_ways(argv, "case=", with, without, name);
 }
 
 #define DELIVERED "ret=0 errno=0 got=1"
 #define REFUSED "ret=-1 errno=ESRCH stranger=alive"
 #define HIT "ret=0 errno=0 stranger=killed-SIGTERM"
 
-START_TEST(a_live_sibling_gets_the_signal_once)
-{
-	tree_case("live", DELIVERED, DELIVERED, 1);
-}
-END_TEST
+/* The helper's scenarios, and what the sender's call must give with libkt
+ * and without it.  WITH NULL: refused where creation order is known, else
+ * by number (see below). */
+static const struct {
+	const char *name, *with, *without;
+} scenarios[] = {
+	/* A live sibling gets the signal once, whatever the call or sender. */
+	{ "live", DELIVERED, DELIVERED },
+	{ "live_grandchild", DELIVERED, DELIVERED },
+	{ "live_sigqueue", DELIVERED, DELIVERED },
+	{ "live_group", DELIVERED, DELIVERED },
+	/* A sibling reaped after or before the fork, and a grandchild sender:
+	 * the stranger on the number is not hit. */
+	{ "reaped_after_fork", REFUSED, HIT },
+	{ "reaped_before_fork", REFUSED, HIT },
+	{ "reaped_grandchild", REFUSED, HIT },
+	/* The ancestor ignores SIGCHLD: the kernel reaps, no hook sees it.  Only
+	 * creation order (pidfs) tells the sibling from the stranger; without
+	 * it the kill goes by number, as without libkt (never a false refusal). */
+	{ "reaped_unseen", NULL, HIT },
+	/* The ancestor's next child took the number: a sibling, the likeliest
+	 * stranger of all (a shell forks on). */
+	{ "reused_by_sibling", "ret=-1 errno=ESRCH got=0", DELIVERED },
+	/* The sender's own child, and its parent, on a number the ancestor
+	 * once used; a group outliving its reaped leader. */
+	{ "own_child_on_number", DELIVERED, DELIVERED },
+	{ "parent_on_number", DELIVERED, DELIVERED },
+	{ "group_after_leader", DELIVERED, DELIVERED },
+};
 
-START_TEST(a_live_sibling_gets_a_grandchilds_signal_once)
+START_TEST(scenario)
 {
-	tree_case("live_grandchild", DELIVERED, DELIVERED, 1);
-}
-END_TEST
-
-START_TEST(a_live_sibling_gets_sigqueue_once)
-{
-	tree_case("live_sigqueue", DELIVERED, DELIVERED, 1);
-}
-END_TEST
-
-START_TEST(a_live_siblings_group_gets_killpg_once)
-{
-	tree_case("live_group", DELIVERED, DELIVERED, 1);
-}
-END_TEST
-
-START_TEST(a_sibling_reaped_after_the_fork_is_not_confused_with_a_stranger)
-{
-	tree_case("reaped_after_fork", REFUSED, HIT, 1);
-}
-END_TEST
-
-START_TEST(a_sibling_reaped_before_the_fork_is_not_confused_with_a_stranger)
-{
-	tree_case("reaped_before_fork", REFUSED, HIT, 1);
-}
-END_TEST
-
-START_TEST(a_grandchild_sender_is_protected_too)
-{
-	tree_case("reaped_grandchild", REFUSED, HIT, 1);
-}
-END_TEST
-
-/* The ancestor ignores SIGCHLD: the kernel reaps, no hook sees it.  Only
- * creation order (pidfs) tells the sibling from the stranger; without it the
- * kill goes by number, as without libkt (never a false refusal). */
-START_TEST(a_sibling_reaped_unseen_is_told_apart_by_creation_order)
-{
-	tree_case("reaped_unseen", creation_order_known() ? REFUSED : HIT, HIT, 1);
-}
-END_TEST
-
-/* The ancestor's next child took the number: a sibling, the likeliest
- * stranger of all (a shell forks on). */
-START_TEST(a_sibling_on_a_reaped_siblings_number_is_not_hit)
-{
-	tree_case("reused_by_sibling", "ret=-1 errno=ESRCH got=0", DELIVERED, 1);
-}
-END_TEST
-
-START_TEST(the_senders_own_child_on_an_ancestors_number_gets_the_signal)
-{
-	tree_case("own_child_on_number", DELIVERED, DELIVERED, 1);
-}
-END_TEST
-
-START_TEST(the_senders_parent_on_an_ancestors_number_gets_the_signal)
-{
-	tree_case("parent_on_number", DELIVERED, DELIVERED, 1);
-}
-END_TEST
-
-START_TEST(a_group_outliving_its_reaped_leader_gets_killpg)
-{
-	tree_case("group_after_leader", DELIVERED, DELIVERED, 1);
+	const char *with = scenarios[_i].with;
+	if (!with)
+		with = creation_order_known() ? REFUSED : HIT;
+	tree_case(scenarios[_i].name, with, scenarios[_i].without);
 }
 END_TEST
 
@@ -234,17 +194,7 @@ static void script_case(const char *interp, const char *file, const char *with,
 		return;
 	char *argv[] = { (char *)kt_test_helper("tree"), "script", (char *)interp,
 		         (char *)kt_test_fixture(file), NULL };
-	struct outcome o;
-	if (!run(1, argv, "script_status=", &o, what))
-		return;
-	char kv[128];
-	snprintf(kv, sizeof kv, "%s", with);
-	for (char *t = strtok(kv, " "); t; t = strtok(NULL, " "))
-		expect(&o, 1, t, what);
-	ck_assert(run(0, argv, "script_status=", &o, what));
-	snprintf(kv, sizeof kv, "%s", without);
-	for (char *t = strtok(kv, " "); t; t = strtok(NULL, " "))
-		expect(&o, 0, t, what);
+	both_ways(argv, "script_status=", with, without, what);
 }
 
 START_TEST(bash_timeout_idiom_misses_the_stranger)
@@ -306,16 +256,7 @@ static void race_case(const char *syscall_name, const char *inject, int preload,
 	snprintf(trace, sizeof trace, "trace=%s", syscall_name);
 	snprintf(pre, sizeof pre, "--preload=%s", kt_test_lib());
 	char *argv[16];
-	int n = 0;
-	argv[n++] = STRACE;
-	argv[n++] = "-f";
-	argv[n++] = "-qq";
-	argv[n++] = "-o";
-	argv[n++] = "/dev/null";
-	argv[n++] = "-e";
-	argv[n++] = trace;
-	argv[n++] = "-e";
-	argv[n++] = (char *)inject;
+	int n = kt_test_strace_argv(argv, trace, inject);
 	argv[n++] = (char *)kt_test_helper("tree");
 	/* libkt for the scenario only: strace runs without it. */
 	if (preload)
@@ -325,10 +266,7 @@ static void race_case(const char *syscall_name, const char *inject, int preload,
 	struct outcome o;
 	if (!run(0, argv, "case=", &o, what))
 		return;
-	char kv[128];
-	snprintf(kv, sizeof kv, "%s", want);
-	for (char *t = strtok(kv, " "); t; t = strtok(NULL, " "))
-		expect(&o, preload, t, what);
+	expect_all(&o, preload, want, what);
 }
 
 START_TEST(race_the_number_changes_hands_before_the_pidfd_is_taken)
@@ -364,18 +302,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = kt_test_preload_suite("tree");
-	kt_test_tcase(s, "scenarios", 60, a_live_sibling_gets_the_signal_once,
-	              a_live_sibling_gets_a_grandchilds_signal_once,
-	              a_live_sibling_gets_sigqueue_once, a_live_siblings_group_gets_killpg_once,
-	              a_sibling_reaped_after_the_fork_is_not_confused_with_a_stranger,
-	              a_sibling_reaped_before_the_fork_is_not_confused_with_a_stranger,
-	              a_grandchild_sender_is_protected_too,
-	              a_sibling_reaped_unseen_is_told_apart_by_creation_order,
-	              a_sibling_on_a_reaped_siblings_number_is_not_hit,
-	              the_senders_own_child_on_an_ancestors_number_gets_the_signal,
-	              the_senders_parent_on_an_ancestors_number_gets_the_signal,
-	              a_group_outliving_its_reaped_leader_gets_killpg,
-	              pidfs_inodes_follow_creation_order);
+	TCase *tc = kt_test_tcase(s, "scenarios", 60, pidfs_inodes_follow_creation_order);
+	tcase_add_loop_test(tc, scenario, 0, sizeof scenarios / sizeof scenarios[0]);
 	kt_test_tcase(s, "programs", 60, bash_timeout_idiom_misses_the_stranger,
 	              dash_timeout_idiom_misses_the_stranger,
 	              bash_kill_of_a_job_spec_in_a_subshell_is_unchanged,

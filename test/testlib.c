@@ -362,3 +362,25 @@ int kt_test_glibc_has(const char *name, const char *version)
 		dlclose(libc);
 	return has;
 }
+
+int kt_test_strace_argv(char **argv, const char *trace, const char *inject)
+{
+	const char *head[] = { "/usr/bin/strace", "-f", "-qq", "-o", "/dev/null", "-e", trace,
+		               "-e", inject };
+	int n = (int)(sizeof head / sizeof head[0]);
+	for (int i = 0; i < n; i++)
+		argv[i] = (char *)head[i];
+	return n;
+}
+
+char **kt_test_identity_env(const char *extra)
+{
+	static char kv[64];
+	static char *env[3];
+	const char *id = getenv("KT_IDENTITY");
+	snprintf(kv, sizeof kv, "KT_IDENTITY=%s", id ? id : "");
+	env[0] = kv;
+	env[1] = (char *)extra;
+	env[2] = NULL;
+	return env;
+}

@@ -82,6 +82,17 @@ int kt_test_holder_named(const char *text, const char *said, const char *name);
 /* Print the "SKIP: WHAT: WHY" line scripts/run-tests counts as a skip. */
 void kt_test_skip(const char *what, const char *why);
 
+/* An environment for kt_test_run holding this run's KT_IDENTITY (which
+ * scripts/run-tests sets per mode, and kt_test_run passes on to no program by
+ * itself), then EXTRA ("K=V", or NULL); valid until the next call. */
+char **kt_test_identity_env(const char *extra);
+
+/* The start of an argv that runs a program under strace, the window of a
+ * race held open by its delay injection: "strace -f -qq -o /dev/null -e
+ * TRACE -e INJECT" (e.g. "trace=kill", "inject=kill:delay_enter=900000").
+ * Returns how many entries it wrote (at most 9). */
+int kt_test_strace_argv(char **argv, const char *trace, const char *inject);
+
 /* CLOCK_MONOTONIC in seconds. */
 double kt_test_now_s(void);
 

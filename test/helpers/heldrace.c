@@ -26,78 +26,9 @@
 #include <unistd.h>
 
 #include "../stranger.h"
+#include "selfcheck.h"
 
-#define SIG_COUNTED (SIGRTMIN + 2)
 #define FLOOR 256
-
-static void sleep_ms(long ms)
-{
-	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&t, &t) < 0 && errno == EINTR)
-		;
-}
-
-static int reap_one(pid_t p)
-{
-	int st = -1;
-	while (waitpid(p, &st, 0) < 0 && errno == EINTR)
-		;
-	return st;
-}
-
-/* ---- a counting child: blocks SIG_COUNTED, and on 'x' writes how many it
- * got and exits (see tree.c) ---------------------------------------------- */
-struct counter {
-	pid_t pid;
-	int cmd, res;
-};
-
-static void block_counted(void)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIG_COUNTED);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-}
-
-static struct counter counter_start(void)
-{
-	int cmd[2], res[2];
-	struct counter c = { -1, -1, -1 };
-	if (pipe2(cmd, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
-		return c;
-	block_counted();
-	c.pid = fork();
-	if (c.pid == 0) {
-		char x;
-		while (read(cmd[0], &x, 1) < 0 && errno == EINTR)
-			;
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, SIG_COUNTED);
-		struct timespec zero = { 0, 0 };
-		int n = 0;
-		while (sigtimedwait(&set, NULL, &zero) == SIG_COUNTED)
-			n++;
-		(void)!write(res[1], &n, sizeof n);
-		_exit(0);
-	}
-	close(cmd[0]);
-	close(res[1]);
-	c.cmd = cmd[1];
-	c.res = res[0];
-	return c;
-}
-
-static int counter_end(struct counter *c)
-{
-	int n = -1;
-	(void)!write(c->cmd, "x", 1);
-	if (read(c->res, &n, sizeof n) != sizeof n)
-		n = -1;
-	reap_one(c->pid);
-	return n;
-}
 
 static const char *err_name(int ret, int err)
 {
@@ -122,10 +53,10 @@ static void *vforker(void *arg)
 		char x;
 		while (read(j->go, &x, 1) < 0 && errno == EINTR)
 			;
-		int r = kill(j->target, SIG_COUNTED);
+		int r = kill(j->target, SELFCHECK_COUNTED);
 		_exit(r == 0 ? 0 : errno);
 	}
-	j->status = reap_one(v);
+	j->status = reap(v);
 	return NULL;
 }
 
@@ -134,7 +65,7 @@ static void *vforker(void *arg)
  * V's kill of Y must reach Y, as plain kill() does. */
 static int case_vfork_after_keep(const char *name)
 {
-	struct counter x = counter_start(), y = counter_start();
+	struct counter x = counter_start(0), y = counter_start(0);
 	kill(x.pid, 0); /* X's pidfd kept */
 	int ready[2], go[2];
 	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
@@ -175,7 +106,7 @@ static void *killer(void *arg)
  * never D, and 256 is the program's to close. */
 static int case_guard_during_adoption(void)
 {
-	struct counter x = counter_start(), d = counter_start();
+	struct counter x = counter_start(0), d = counter_start(0);
 	int dfd = (int)syscall(SYS_pidfd_open, d.pid, 0);
 	if (dfd < 0)
 		return 2;
@@ -186,7 +117,7 @@ static int case_guard_during_adoption(void)
 	int r = dup2(dfd, FLOOR);
 	int derr = errno;
 	pthread_join(t, NULL);
-	int kr = kill(x.pid, SIG_COUNTED);
+	int kr = kill(x.pid, SELFCHECK_COUNTED);
 	int cr = close(FLOOR);
 	int cerr = errno;
 	printf("case=guard_during_adoption dup2=%s kill=%s close=%s x_got=%d decoy_got=%d\n",
@@ -203,7 +134,7 @@ struct reap_job {
 
 static void *reaper(void *arg)
 {
-	reap_one(((struct reap_job *)arg)->pid);
+	reap(((struct reap_job *)arg)->pid);
 	return NULL;
 }
 
@@ -213,7 +144,7 @@ static void *reaper(void *arg)
  * the program's file at 256 only for libkt's close to take it away. */
 static int case_dup2_during_close(void)
 {
-	struct counter x = counter_start();
+	struct counter x = counter_start(0);
 	kill(x.pid, 0); /* kept at 256 */
 	int y = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	struct stat want;
@@ -264,7 +195,7 @@ static void child_after_fork(int out)
 	int y = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int r = dup2(y, FLOOR);
 	int derr = errno;
-	struct counter z = counter_start();
+	struct counter z = counter_start(0);
 	for (int i = 0; i < 5; i++)
 		kill(z.pid, 0);
 	int pidfds = pidfds_in_region();
@@ -275,49 +206,32 @@ static void child_after_fork(int out)
 	(void)!write(out, line, (size_t)n + 1);
 }
 
-/* A thread is inside a kill through X's kept pidfd (held inside
- * pidfd_send_signal by strace) when the program forks. */
-static int case_fork_during_send(void)
-{
-	struct counter x = counter_start();
-	kill(x.pid, 0); /* kept at 256 */
-	struct kill_job k = { x.pid, 0, 0, 0 };
-	pthread_t t;
-	pthread_create(&t, NULL, killer, &k);
-	sleep_ms(200); /* the thread holds a reference on 256 */
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return 2;
-	pid_t c = fork();
-	if (c == 0) {
-		child_after_fork(p[1]);
-		_exit(0);
-	}
-	char line[128] = "";
-	(void)!read(p[0], line, sizeof line);
-	reap_one(c);
-	pthread_join(t, NULL);
-	counter_end(&x);
-	printf("case=fork_during_send %s\n", line);
-	return 0;
-}
-
 static void *guard_closer(void *arg)
 {
 	close(*(int *)arg); /* held inside close() by strace */
 	return NULL;
 }
 
-/* A thread is inside a guard (close of a number at or above the floor,
- * held inside close() by strace) when the program forks. */
-static int case_fork_during_guard(void)
+static void *send_through_kept(void *arg)
 {
-	struct counter x = counter_start();
-	kill(x.pid, 0); /* a pidfd kept: the region exists */
+	kill(*(pid_t *)arg, 0); /* held inside pidfd_send_signal by strace */
+	return NULL;
+}
+
+/* A thread is inside a kill through X's kept pidfd (GUARD 0), or inside a
+ * guard, a close of a number above the floor (GUARD 1), held there by
+ * strace, when the program forks: the child runs child_after_fork. */
+static int case_fork_during(int guard, const char *name)
+{
+	struct counter x = counter_start(0);
+	kill(x.pid, 0); /* kept at 256 */
 	int high = fcntl(open("/dev/null", O_RDONLY | O_CLOEXEC), F_DUPFD_CLOEXEC, 300);
 	pthread_t t;
-	pthread_create(&t, NULL, guard_closer, &high);
-	sleep_ms(200);
+	if (guard)
+		pthread_create(&t, NULL, guard_closer, &high);
+	else
+		pthread_create(&t, NULL, send_through_kept, &x.pid);
+	sleep_ms(200); /* the thread is inside its call */
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return 2;
@@ -328,10 +242,10 @@ static int case_fork_during_guard(void)
 	}
 	char line[128] = "";
 	(void)!read(p[0], line, sizeof line);
-	reap_one(c);
+	reap(c);
 	pthread_join(t, NULL);
 	counter_end(&x);
-	printf("case=fork_during_guard %s\n", line);
+	printf("case=%s %s\n", name, line);
 	return 0;
 }
 
@@ -340,7 +254,7 @@ static int case_fork_during_guard(void)
 static int vfork_own_child_body(void *arg)
 {
 	(void)arg;
-	struct counter s = counter_start();
+	struct counter s = counter_start(0);
 	pid_t n = s.pid;
 	counter_end(&s); /* reaped: a tombstone at N */
 	char num[16];
@@ -370,7 +284,7 @@ static int vfork_own_child_body(void *arg)
 		(void)!write(res[1], out, sizeof out);
 		_exit(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM ? 0 : 4);
 	}
-	int st = reap_one(v);
+	int st = reap(v);
 	int out[2] = { -3, 0 };
 	(void)!read(res[0], out, sizeof out);
 	if (out[0] == -2 || (WIFEXITED(st) && WEXITSTATUS(st) == 3)) {
@@ -393,9 +307,9 @@ int main(int argc, char **argv)
 	if (!strcmp(c, "dup2_during_close"))
 		return case_dup2_during_close();
 	if (!strcmp(c, "fork_during_send"))
-		return case_fork_during_send();
+		return case_fork_during(0, c);
 	if (!strcmp(c, "fork_during_guard"))
-		return case_fork_during_guard();
+		return case_fork_during(1, c);
 	if (!strcmp(c, "vfork_own_child"))
 		return stranger_in_pidns(vfork_own_child_body, NULL);
 	fprintf(stderr, "usage: heldrace vfork_after_keep|guard_during_adoption|"

@@ -68,13 +68,6 @@ static void on_sigchld(int sig)
 	errno = saved;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Lets the child go once the signalling call has started; with REAP, reaps
  * it here too. */
 static void *letgo(void *arg)

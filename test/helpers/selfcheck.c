@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The self-checking helpers' plumbing (described in selfcheck.h). */
 #include "selfcheck.h"
+#include <time.h>
+#include <fcntl.h>
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -145,4 +147,70 @@ const char *kt_state_word(pid_t pid, const char *absent)
 	case KT_PID_REAPED: return "reaped";
 	default: return "?";
 	}
+}
+
+void counted_block(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SELFCHECK_COUNTED);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+int counted_drain(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SELFCHECK_COUNTED);
+	struct timespec zero = { 0, 0 };
+	int n = 0;
+	while (sigtimedwait(&set, NULL, &zero) == SELFCHECK_COUNTED)
+		n++;
+	return n;
+}
+
+struct counter counter_start(int leader)
+{
+	int cmd[2], res[2];
+	struct counter c = { -1, -1, -1 };
+	if (pipe2(cmd, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0)
+		return c;
+	counted_block();
+	c.pid = fork();
+	if (c.pid == 0) {
+		if (leader)
+			setpgid(0, 0);
+		char x;
+		while (read(cmd[0], &x, 1) < 0 && errno == EINTR)
+			;
+		int n = counted_drain();
+		(void)!write(res[1], &n, sizeof n);
+		_exit(0);
+	}
+	if (leader)
+		setpgid(c.pid, c.pid); /* either side may win; both ask the same */
+	close(cmd[0]);
+	close(res[1]);
+	c.cmd = cmd[1];
+	c.res = res[0];
+	return c;
+}
+
+int counter_end(struct counter *c)
+{
+	int n = -1;
+	(void)!write(c->cmd, "x", 1);
+	if (read(c->res, &n, sizeof n) != sizeof n)
+		n = -1;
+	reap(c->pid);
+	close(c->cmd);
+	close(c->res);
+	return n;
+}
+
+void sleep_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
 }

@@ -8,6 +8,7 @@
 #ifndef KT_HELPER_SELFCHECK_H
 #define KT_HELPER_SELFCHECK_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -46,6 +47,26 @@ void end_child(pid_t pid);
 /* Prints "QUESTION | ANSWER", the question padded to a column: the lines of
  * kernel_probe and kernel_libkt, which docs/platforms.md tabulates. */
 void answer(const char *question, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A child that counts a real-time signal (they queue: a double delivery
+ * shows): it blocks SELFCHECK_COUNTED, and on counter_end writes how many it
+ * got and exits.  LEADER: it makes a process group of its own first.  The
+ * caller's SELFCHECK_COUNTED is blocked too (counter_start does it), so a
+ * signal that misses the child stays queued here rather than killing us. */
+#define SELFCHECK_COUNTED (SIGRTMIN + 2)
+struct counter {
+	pid_t pid;
+	int cmd, res;
+};
+struct counter counter_start(int leader);
+/* Ends the counter (reaps it): its count, or -1. */
+int counter_end(struct counter *c);
+/* Blocks SELFCHECK_COUNTED in this thread; how many are queued here. */
+void counted_block(void);
+int counted_drain(void);
+
+/* Sleeps MS milliseconds, through EINTR. */
+void sleep_ms(long ms);
 
 struct selfcheck_case {
 	const char *name;

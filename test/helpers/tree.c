@@ -36,27 +36,12 @@
 #include <unistd.h>
 
 #include "../stranger.h"
+#include "selfcheck.h"
 
-#define SIG_COUNTED (SIGRTMIN + 2)
 
 struct result {
 	int ret, err, got;
 };
-
-static void sleep_ms(long ms)
-{
-	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&t, &t) < 0 && errno == EINTR)
-		;
-}
-
-static int reap_one(pid_t p)
-{
-	int st = -1;
-	while (waitpid(p, &st, 0) < 0 && errno == EINTR)
-		;
-	return st;
-}
 
 /* Sets the next PID this namespace hands out. */
 static int next_pid_is(pid_t pid)
@@ -64,76 +49,6 @@ static int next_pid_is(pid_t pid)
 	char num[16];
 	snprintf(num, sizeof num, "%d", (int)pid - 1);
 	return stranger_write_file("/proc/sys/kernel/ns_last_pid", num);
-}
-
-/* ---- a counting child -------------------------------------------------------
- * Blocks SIG_COUNTED, waits for a byte on CMD ('x': count and exit), then
- * writes how many SIG_COUNTED it had queued to RES and exits. */
-struct counter {
-	pid_t pid;
-	int cmd, res;
-};
-
-static void count_and_report(int res)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIG_COUNTED);
-	struct timespec zero = { 0, 0 };
-	int n = 0;
-	while (sigtimedwait(&set, NULL, &zero) == SIG_COUNTED)
-		n++;
-	(void)!write(res, &n, sizeof n);
-}
-
-static void block_counted(void)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIG_COUNTED);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-}
-
-/* LEADER: make a process group of its own first. */
-static struct counter counter_start(int leader)
-{
-	int cmd[2], res[2];
-	struct counter c = { -1, -1, -1 };
-	if (pipe(cmd) < 0 || pipe(res) < 0)
-		return c;
-	block_counted();
-	c.pid = fork();
-	if (c.pid == 0) {
-		if (leader)
-			setpgid(0, 0);
-		close(cmd[1]);
-		close(res[0]);
-		char x;
-		while (read(cmd[0], &x, 1) < 0 && errno == EINTR)
-			;
-		count_and_report(res[1]);
-		_exit(0);
-	}
-	if (leader)
-		setpgid(c.pid, c.pid); /* either side may win; both ask the same */
-	close(cmd[0]);
-	close(res[1]);
-	c.cmd = cmd[1];
-	c.res = res[0];
-	return c;
-}
-
-/* Ends the counter (A reaps it): its count, or -1. */
-static int counter_end(struct counter *c)
-{
-	int n = -1;
-	(void)!write(c->cmd, "x", 1);
-	if (read(c->res, &n, sizeof n) != sizeof n)
-		n = -1;
-	reap_one(c->pid);
-	close(c->cmd);
-	close(c->res);
-	return n;
 }
 
 /* ---- the sender ----------------------------------------------------------------
@@ -191,7 +106,7 @@ static struct sender sender_start(enum call call, pid_t target, int sig, int gra
 			sender_body(go[0], res[1], call, target, sig);
 			_exit(0);
 		}
-		reap_one(g);
+		reap(g);
 		_exit(0);
 	}
 	close(go[0]);
@@ -201,13 +116,20 @@ static struct sender sender_start(enum call call, pid_t target, int sig, int gra
 	return s;
 }
 
-static struct result sender_go(struct sender *s)
+/* The result CHILD wrote on FD (ret -2 if none), once CHILD is reaped. */
+static struct result result_of(int fd, pid_t child)
 {
 	struct result r = { -2, 0, -1 };
-	(void)!write(s->go, "g", 1);
-	if (read(s->res, &r, sizeof r) != sizeof r)
+	if (read(fd, &r, sizeof r) != sizeof r)
 		r.ret = -2;
-	reap_one(s->pid);
+	reap(child);
+	return r;
+}
+
+static struct result sender_go(struct sender *s)
+{
+	(void)!write(s->go, "g", 1);
+	struct result r = result_of(s->res, s->pid);
 	close(s->go);
 	close(s->res);
 	return r;
@@ -235,7 +157,7 @@ static const char *fate_of(struct stranger *pl, char *buf, size_t size)
 static int case_live(enum call call, int grandchild, const char *name)
 {
 	struct counter s = counter_start(call == CALL_KILLPG);
-	struct sender w = sender_start(call, s.pid, SIG_COUNTED, grandchild);
+	struct sender w = sender_start(call, s.pid, SELFCHECK_COUNTED, grandchild);
 	struct result r = sender_go(&w);
 	r.got = counter_end(&s);
 	print_result(name, r, "none");
@@ -261,7 +183,7 @@ static int case_reaped(int before, int grandchild, int ignore_sigchld, const cha
 		while (!stranger_pid_free(n))
 			sleep_ms(1);
 	} else {
-		reap_one(n);
+		reap(n);
 	}
 	if (before)
 		w = sender_start(CALL_KILL, n, SIGTERM, grandchild);
@@ -281,7 +203,7 @@ static int case_reused_by_sibling(void)
 {
 	struct counter s = counter_start(0);
 	pid_t n = s.pid;
-	struct sender w = sender_start(CALL_KILL, n, SIG_COUNTED, 0);
+	struct sender w = sender_start(CALL_KILL, n, SELFCHECK_COUNTED, 0);
 	counter_end(&s);
 	if (next_pid_is(n) < 0)
 		return 2;
@@ -313,17 +235,14 @@ static int case_own_child_on_number(void)
 		struct counter c = counter_start(0);
 		struct result r = { -2, 0, -1 };
 		if (c.pid == n) {
-			r = make_call(CALL_KILL, n, SIG_COUNTED);
+			r = make_call(CALL_KILL, n, SELFCHECK_COUNTED);
 			r.got = counter_end(&c);
 		}
 		(void)!write(res[1], &r, sizeof r);
 		_exit(0);
 	}
 	close(res[1]);
-	struct result r = { -2, 0, -1 };
-	if (read(res[0], &r, sizeof r) != sizeof r)
-		r.ret = -2;
-	reap_one(w);
+	struct result r = result_of(res[0], w);
 	if (r.ret == -2) {
 		printf("setup: W's child did not get %d\n", (int)n);
 		return 2;
@@ -346,35 +265,23 @@ static int case_parent_on_number(void)
 	pid_t w = fork();
 	if (w == 0) {
 		close(res[0]);
-		block_counted();
+		counted_block();
 		int gres[2];
 		if (pipe(gres) < 0)
 			_exit(2);
 		pid_t g = fork();
 		if (g == 0) {
-			struct result r = make_call(CALL_KILL_PARENT, 0, SIG_COUNTED);
+			struct result r = make_call(CALL_KILL_PARENT, 0, SELFCHECK_COUNTED);
 			(void)!write(gres[1], &r, sizeof r);
 			_exit(0);
 		}
-		struct result r = { -2, 0, -1 };
-		if (read(gres[0], &r, sizeof r) != sizeof r)
-			r.ret = -2;
-		reap_one(g);
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, SIG_COUNTED);
-		struct timespec zero = { 0, 0 };
-		r.got = 0;
-		while (sigtimedwait(&set, NULL, &zero) == SIG_COUNTED)
-			r.got++;
+		struct result r = result_of(gres[0], g);
+		r.got = counted_drain();
 		(void)!write(res[1], &r, sizeof r);
 		_exit(0);
 	}
 	close(res[1]);
-	struct result r = { -2, 0, -1 };
-	if (read(res[0], &r, sizeof r) != sizeof r)
-		r.ret = -2;
-	reap_one(w);
+	struct result r = result_of(res[0], w);
 	if (w != n) {
 		printf("setup: W got %d, not %d\n", (int)w, (int)n);
 		return 2;
@@ -390,7 +297,7 @@ static int case_group_after_leader(void)
 	int cmd[2], res[2];
 	if (pipe(cmd) < 0 || pipe(res) < 0)
 		return 2;
-	block_counted();
+	counted_block();
 	pid_t s = fork();
 	if (s == 0) {
 		setpgid(0, 0);
@@ -399,14 +306,15 @@ static int case_group_after_leader(void)
 			char x;
 			while (read(cmd[0], &x, 1) < 0 && errno == EINTR)
 				;
-			count_and_report(res[1]);
+			int n = counted_drain();
+			(void)!write(res[1], &n, sizeof n);
 			_exit(0);
 		}
 		_exit(0); /* the leader goes; M stays in its group */
 	}
 	setpgid(s, s);
-	reap_one(s);
-	struct sender w = sender_start(CALL_KILLPG, s, SIG_COUNTED, 0);
+	reap(s);
+	struct sender w = sender_start(CALL_KILLPG, s, SELFCHECK_COUNTED, 0);
 	struct result r = sender_go(&w);
 	(void)!write(cmd[1], "x", 1);
 	int n = -1;
@@ -430,13 +338,13 @@ static int case_race(void)
 	(void)!write(w.go, "g", 1);
 	sleep_ms(150); /* W is inside its kill now */
 	(void)!write(s.cmd, "x", 1);
-	reap_one(n);
+	reap(n);
 	if (stranger_place(&pl, n) < 0)
 		return 2;
 	struct result r = { -2, 0, -1 };
 	if (read(w.res, &r, sizeof r) != sizeof r)
 		r.ret = -2;
-	reap_one(w.pid);
+	reap(w.pid);
 	char buf[96];
 	print_result("race", r, fate_of(&pl, buf, sizeof buf));
 	return 0;
@@ -540,7 +448,7 @@ static int run_script(void)
 		return 2;
 	}
 	(void)!write(to_script[1], "ok\n", 3);
-	int st = reap_one(sh);
+	int st = reap(sh);
 	char buf[96];
 	printf("script_status=%d stranger=%s\n", stranger_exit_code(st), fate_of(&pl, buf, sizeof buf));
 	fflush(stdout);
