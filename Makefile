@@ -310,8 +310,11 @@ check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress $(TSAN_DIR)/unit_heldfd
 		tail -n 1 $(TSAN_DIR)/out; \
 	done
 
-check-valgrind: $(UNIT_BIN)
-	$(Q)for t in $(UNIT_BIN); do \
+# unit_heldfd is left to TSan: the valgrind of Debian 12 (3.19) does not know
+# pidfd_open, which every one of its cases needs.
+VALGRIND_BIN := $(filter-out $(BUILD)/test/unit_heldfd,$(UNIT_BIN))
+check-valgrind: $(VALGRIND_BIN)
+	$(Q)for t in $(VALGRIND_BIN); do \
 		echo "valgrind: $$t"; \
 		CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 			$$t >/dev/null || exit 1; \
