@@ -190,7 +190,7 @@ $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/kernel_probe $(BUILD)/test/he
 $(BUILD)/test/helpers/stale_kill_nodyn: test/helpers/stale_kill.c include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) -g -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+	$(Q)$(CC) $(CFLAGS) -g -fno-omit-frame-pointer $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@ $(TEST_LIBS)
 HELPER_BIN += $(BUILD)/test/helpers/stale_kill_nodyn
 
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c test/older_glibc.h include/kt.h Makefile

@@ -227,7 +227,7 @@ void kt_caller_trim_self(struct kt_caller *c)
  * size, where known, must reach PC). */
 static void name_symbol(const struct kt_module *m, uintptr_t pc, struct kt_where *w)
 {
-	ElfW(Sym) part[16], best;
+	ElfW(Sym) part[16], best = { 0 };
 	uintptr_t best_addr = 0;
 	int found = 0;
 	for (uint32_t i = 0; m->symtab && i < m->nsyms; i += 16) {

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../older_glibc.h"
 #include "../stranger.h"
 #include "selfcheck.h"
 
