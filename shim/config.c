@@ -95,6 +95,16 @@ void kt_config_parse(struct kt_config *c, char *const *envp, int secure)
 			warn(c, "KT_MODE", v, "enforce, audit or off", "enforce");
 	}
 
+	v = lookup(envp, "KT_OBSERVE");
+	if (v) {
+		static const char *const words[] = { "off", "audit", "enforce" };
+		int i = pick(v, words, 3);
+		if (i >= 0)
+			c->observe = (enum kt_mode)i; /* same order as enum kt_mode */
+		else
+			warn(c, "KT_OBSERVE", v, "off, audit or enforce", "off");
+	}
+
 	v = lookup(envp, "KT_IDENTITY");
 	if (v) {
 		/* auto and inode are one wish: the strongest mode (config.h). */

@@ -42,6 +42,11 @@ struct kt_config {
 	 * not the descriptor.  -1 when unset. */
 	int provoke_fd;
 	unsigned long long provoke_ino;
+	/* KT_OBSERVE: what a kill of a number the program saw under /proc (and
+	 * never registered as a child) gets, as KT_MODE words (observe.h);
+	 * default off.  KT_MODE caps it: audit or off there means no more
+	 * here. */
+	enum kt_mode observe;
 	int n_warnings;
 	char warnings[KT_CONFIG_MAX_WARNINGS][KT_CONFIG_WARNING_LEN];
 };

@@ -55,6 +55,7 @@
 #include "identity.h"
 #include "init.h"
 #include "log.h"
+#include "observe.h"
 #include "registry.h"
 #include "report.h"
 #include "sys.h"
@@ -68,6 +69,7 @@ struct kt_send {
 	int sig;
 	int group;        /* signal the process group PID, not the process */
 	siginfo_t *info;  /* sigqueue's siginfo, or NULL */
+	const struct kt_seen *seen; /* not a child: the observation judged by (observe.h) */
 };
 
 /* Set once pidfd_send_signal has refused PIDFD_SIGNAL_PROCESS_GROUP. */
@@ -102,7 +104,7 @@ static int stale_send(const struct kt_send *k, enum kt_mode mode)
 	if (!k->group && !kt_in_vfork_child() && kt_pid_is_my_child(k->pid) == 0)
 		return send_plain(k);
 	struct kt_stale ev = { .pid = k->pid, .sig = k->sig, .call = k->call,
-	                       .group = k->group, .holder = -1 };
+	                       .group = k->group, .holder = -1, .seen = k->seen };
 	if (!kt_in_vfork_child()) /* a vfork child would mark its parent */
 		kt_exitcode_note_stale();
 	int want = kt_log_wanted();
@@ -335,6 +337,40 @@ static int act(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum verd
 	return send_plain(k);
 }
 
+/* A number no slot names, with observation on: the program may have seen
+ * it under /proc (observe.h).  Then the kill reaches the process it saw
+ * (through a pidfd checked to name it), or, if a later process holds the
+ * number, it is stale; if nobody holds it, ESRCH, as the kernel answers.
+ * Anything else goes by number. */
+static __attribute__((noinline)) int send_observed(const struct kt_send *k)
+{
+	enum kt_mode mode = kt_observe_mode();
+	int fd = -1;
+	switch (kt_observe_judge(k->pid, k->group, &fd)) {
+	case KT_OBSERVED_HOLDER:
+		return deliver(k, fd, mode);
+	case KT_OBSERVED_LATER: {
+		struct kt_seen seen = { .kind = 0 };
+		struct kt_send ks = *k;
+		kt_observe_describe(k->pid, &seen);
+		ks.seen = &seen;
+		return stale_send(&ks, mode);
+	}
+	case KT_OBSERVED_NOBODY:
+		if (mode == KT_MODE_AUDIT)
+			return send_plain(k);
+		errno = ESRCH;
+		return -1;
+	default:
+		return send_plain(k);
+	}
+}
+
+static inline int send_unregistered(const struct kt_send *k)
+{
+	return kt_observe_active() ? send_observed(k) : send_plain(k);
+}
+
 /* send_held's answer when the slot moved on under it: judge it afresh. */
 #define SEND_AGAIN INT_MIN
 
@@ -402,7 +438,7 @@ static inline __attribute__((always_inline)) int
 send_registered(const struct kt_send *k, struct kt_slot *s, enum kt_mode mode)
 {
 	if (!s)
-		return send_plain(k);
+		return send_unregistered(k);
 	uint64_t w;
 again:
 	w = atomic_load_explicit(&s->word, memory_order_acquire);
@@ -424,9 +460,8 @@ again:
 		}
 		v = judge_by_pidfd(k, s, w, &fd);
 		break;
-	default:
-		v = SEND_PLAIN; /* never registered */
-		break;
+	default: /* never registered */
+		return send_unregistered(k);
 	}
 	return act(k, s, w, v, fd, mode);
 }
@@ -462,8 +497,9 @@ kill_common(pid_t pid, int sig, const char *call, const struct kt_origin *origin
 	 * the set-up of a registered kill: the miss path is meant to stay within
 	 * a few percent of a bare kill(). */
 	struct kt_slot *s = kt_table_find(pid < 0 ? -pid : pid);
-	if (!s || kt_word_state(atomic_load_explicit(&s->word, memory_order_acquire)) ==
-	                  KT_SLOT_EMPTY)
+	if ((!s || kt_word_state(atomic_load_explicit(&s->word, memory_order_acquire)) ==
+	                   KT_SLOT_EMPTY) &&
+	    !kt_observe_active())
 		return (int)kt_sys_result(kt_kill(pid, sig));
 	return kill_registered(pid, sig, call, origin, s, mode);
 }

@@ -9,14 +9,18 @@
  * Works before the constructor: an unresolved function is looked up on the
  * spot.  After the constructor the eager ones cost a pointer load, which is
  * async-signal-safe; the lazy ones are those whose callers are not
- * async-signal-safe themselves (the spawns) or that most processes never
- * reach (the fd guards' close/dup2 family resolve on first use, as before
- * any hook needs them). */
+ * async-signal-safe themselves (the spawns, fopen, opendir) or that most
+ * processes never reach (the fd guards' close/dup2 family resolve on first
+ * use, as before any hook needs them), and the open family, which every
+ * process reaches first outside any signal handler, and whose lookups at
+ * start-up would cost every process start. */
 #ifndef KT_REAL_H
 #define KT_REAL_H
 
+#include <dirent.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -54,7 +58,18 @@ typedef int (*kt_pidfd_spawn_fn)(int *, const char *, const posix_spawn_file_act
 	X(close_range, "close_range", "", 0, int (*)(unsigned, unsigned, int))      \
 	X(closefrom, "closefrom", "", 0, void (*)(int))                             \
 	X(dup2, "dup2", "", 0, int (*)(int, int))                                   \
-	X(dup3, "dup3", "", 0, int (*)(int, int, int))
+	X(dup3, "dup3", "", 0, int (*)(int, int, int))                                \
+	X(open, "open", "", 0, int (*)(const char *, int, ...))                       \
+	X(open64, "open64", "", 0, int (*)(const char *, int, ...))                   \
+	X(openat, "openat", "", 0, int (*)(int, const char *, int, ...))              \
+	X(openat64, "openat64", "", 0, int (*)(int, const char *, int, ...))          \
+	X(__open_2, "__open_2", "", 0, int (*)(const char *, int))                    \
+	X(__open64_2, "__open64_2", "", 0, int (*)(const char *, int))                \
+	X(__openat_2, "__openat_2", "", 0, int (*)(int, const char *, int))           \
+	X(__openat64_2, "__openat64_2", "", 0, int (*)(int, const char *, int))       \
+	X(fopen, "fopen", "", 0, FILE *(*)(const char *, const char *))               \
+	X(fopen64, "fopen64", "", 0, FILE *(*)(const char *, const char *))           \
+	X(opendir, "opendir", "", 0, DIR *(*)(const char *))
 
 #if defined(__x86_64__)
 /* glibc < 2.15's posix_spawn, kept for old binaries: it retries a file

@@ -2,7 +2,9 @@
  * and how it went, who holds its number now, and three stacks: where in the
  * program the call came from, and, when reports were on as the child came
  * and went, where it was spawned and reaped (story.h), as one text or JSON
- * line. */
+ * line.  A stale kill of a number the program saw under /proc
+ * (stale_observed_kill) tells the observation instead of a child: the path,
+ * when, which process it was, and the stack it was opened from. */
 #include "report.h"
 
 #include <errno.h>
@@ -173,6 +175,67 @@ static const char *child_name(const struct kt_slot_info *info,
 	return info->name;
 }
 
+/* The child a stale kill's number belonged to, under "child". */
+static void json_child(struct kt_buf *b, const struct kt_stale *ev,
+                       const struct kt_story_view *story, uint64_t now, uint64_t wall)
+{
+	kt_json_key(b, "child");
+	struct kt_slot_info facts;
+	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
+	if (!info || !info->made_by) {
+		kt_buf_str(b, "null");
+		return;
+	}
+	size_t max;
+	const char *name = child_name(info, story, &max);
+	kt_buf_str(b, "{\"name\":");
+	kt_json_str(b, name, max);
+	kt_json_kv_str(b, "spawned_by", KT_NAME(kt_made_by_name, info->made_by));
+	kt_json_key(b, "spawned_at");
+	kt_json_time(b, mono_to_wall(info->made_ns, now, wall));
+	/* Each stack gets a share of the line, so a deep or long-named one
+	 * never crowds out the others, the kill's own above all. */
+	if (story)
+		json_stack(b, "spawned_from", &story->spawned, b->cap * 2 / 3);
+	kt_json_key(b, "reaped_at");
+	if (info->reaped_ns)
+		kt_json_time(b, mono_to_wall(info->reaped_ns, now, wall));
+	else
+		kt_buf_str(b, "null");
+	kt_json_kv_str(b, "reaped_by", KT_NAME(kt_reaped_by_key, info->reaped_by));
+	if (story)
+		json_stack(b, "reaped_from", &story->reaped, b->cap / 3);
+	kt_buf_char(b, '}');
+}
+
+/* The observation an observed stale kill was judged by, under "observed". */
+static void json_seen(struct kt_buf *b, const struct kt_seen *seen, uint64_t now, uint64_t wall)
+{
+	kt_json_key(b, "observed");
+	kt_buf_str(b, "{\"path\":");
+	if (seen->path[0])
+		kt_json_str(b, seen->path, sizeof seen->path);
+	else
+		kt_buf_str(b, "null");
+	kt_json_key(b, "at");
+	if (seen->at_ns)
+		kt_json_time(b, mono_to_wall(seen->at_ns, now, wall));
+	else
+		kt_buf_str(b, "null");
+	/* Which process the number was: null when nobody held it just after
+	 * the program's open. */
+	kt_json_key(b, "identity");
+	if (seen->kind == KT_SEEN_INODE || seen->kind == KT_SEEN_START) {
+		kt_buf_str(b, seen->kind == KT_SEEN_INODE ? "{\"pidfs_inode\":" : "{\"start_ticks\":");
+		kt_buf_u64(b, seen->ident);
+		kt_buf_char(b, '}');
+	} else {
+		kt_buf_str(b, "null");
+	}
+	json_stack(b, "from", &seen->from, b->cap / 3);
+	kt_buf_char(b, '}');
+}
+
 static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
                        const struct kt_story_view *story)
 {
@@ -180,7 +243,7 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 	const char *sig = kt_signal_name(ev->sig, sigtmp);
 	uint64_t now = kt_now_ns(), wall = kt_wall_ns();
 
-	kt_json_begin(b, "stale_kill");
+	kt_json_begin(b, ev->seen ? "stale_observed_kill" : "stale_kill");
 	kt_json_kv_str(b, "call", ev->call);
 	kt_json_key(b, "pid");
 	kt_buf_i64(b, ev->pid);
@@ -197,33 +260,10 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 	kt_json_kv_u64(b, "errno", ev->delivered ? (uint64_t)ev->delivered_errno : ESRCH);
 	kt_json_kv_str(b, "mode", ev->delivered ? "audit" : "enforce");
 
-	kt_json_key(b, "child");
-	struct kt_slot_info facts;
-	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
-	if (info && info->made_by) {
-		size_t max;
-		const char *name = child_name(info, story, &max);
-		kt_buf_str(b, "{\"name\":");
-		kt_json_str(b, name, max);
-		kt_json_kv_str(b, "spawned_by", KT_NAME(kt_made_by_name, info->made_by));
-		kt_json_key(b, "spawned_at");
-		kt_json_time(b, mono_to_wall(info->made_ns, now, wall));
-		/* Each stack gets a share of the line, so a deep or long-named one
-		 * never crowds out the others, the kill's own above all. */
-		if (story)
-			json_stack(b, "spawned_from", &story->spawned, b->cap * 2 / 3);
-		kt_json_key(b, "reaped_at");
-		if (info->reaped_ns)
-			kt_json_time(b, mono_to_wall(info->reaped_ns, now, wall));
-		else
-			kt_buf_str(b, "null");
-		kt_json_kv_str(b, "reaped_by", KT_NAME(kt_reaped_by_key, info->reaped_by));
-		if (story)
-			json_stack(b, "reaped_from", &story->reaped, b->cap / 3);
-		kt_buf_char(b, '}');
-	} else {
-		kt_buf_str(b, "null");
-	}
+	if (ev->seen)
+		json_seen(b, ev->seen, now, wall);
+	else
+		json_child(b, ev, story, now, wall);
 
 	kt_json_key(b, "holder");
 	if (ev->holder == 1) {
@@ -249,6 +289,71 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 	kt_buf_char(b, '}');
 }
 
+/* "child N ("name", fork 0.002s ago) was reaped 0.001s ago by waitpid()" */
+static void text_child(struct kt_buf *b, const struct kt_stale *ev,
+                       const struct kt_story_view *story, uint64_t now)
+{
+	struct kt_slot_info facts;
+	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
+	kt_buf_str(b, ev->group ? "group leader child " : "child ");
+	kt_buf_i64(b, ev->pid);
+	if (!info || !info->made_by) {
+		kt_buf_str(b, " is gone");
+		return;
+	}
+	size_t max;
+	const char *name = child_name(info, story, &max);
+	kt_buf_str(b, " (\"");
+	kt_buf_quoted(b, name, max);
+	kt_buf_str(b, "\", ");
+	kt_buf_str(b, KT_NAME(kt_made_by_name, info->made_by));
+	kt_buf_char(b, ' ');
+	kt_buf_secs(b, now - info->made_ns);
+	kt_buf_str(b, " ago)");
+	const char *how = KT_NAME(kt_reaped_by_text, info->reaped_by);
+	if (how && info->reaped_ns) {
+		kt_buf_str(b, " was reaped ");
+		kt_buf_secs(b, now - info->reaped_ns);
+		kt_buf_str(b, " ago ");
+		kt_buf_str(b, how);
+	} else {
+		kt_buf_str(b, " is gone");
+		if (how) {
+			kt_buf_str(b, ", reaped ");
+			kt_buf_str(b, how);
+		}
+	}
+}
+
+/* "process N was seen at /proc/N/stat 0.150s ago (pidfs inode I)" */
+static void text_seen(struct kt_buf *b, const struct kt_stale *ev, uint64_t now)
+{
+	const struct kt_seen *seen = ev->seen;
+	kt_buf_str(b, ev->group ? "group leader process " : "process ");
+	kt_buf_i64(b, ev->pid);
+	kt_buf_str(b, " was seen");
+	if (seen->path[0]) {
+		kt_buf_str(b, " at ");
+		kt_buf_quoted(b, seen->path, sizeof seen->path);
+	}
+	if (seen->at_ns) {
+		kt_buf_char(b, ' ');
+		kt_buf_secs(b, now - seen->at_ns);
+		kt_buf_str(b, " ago");
+	}
+	if (seen->kind == KT_SEEN_INODE) {
+		kt_buf_str(b, " (pidfs inode ");
+		kt_buf_u64(b, seen->ident);
+		kt_buf_char(b, ')');
+	} else if (seen->kind == KT_SEEN_START) {
+		kt_buf_str(b, " (started ");
+		kt_buf_u64(b, seen->ident);
+		kt_buf_str(b, " ticks after boot)");
+	} else if (seen->kind == KT_SEEN_GONE) {
+		kt_buf_str(b, " (and was gone just after)");
+	}
+}
+
 static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
                        const struct kt_story_view *story)
 {
@@ -267,40 +372,14 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 	kt_buf_str(b, ev->delivered ? "), let through (audit mode): " : ") with ESRCH: ");
 
 	uint64_t now = kt_now_ns();
-	struct kt_slot_info facts;
-	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
-	kt_buf_str(b, ev->group ? "group leader child " : "child ");
-	kt_buf_i64(b, ev->pid);
-	if (info && info->made_by) {
-		size_t max;
-		const char *name = child_name(info, story, &max);
-		kt_buf_str(b, " (\"");
-		kt_buf_quoted(b, name, max);
-		kt_buf_str(b, "\", ");
-		kt_buf_str(b, KT_NAME(kt_made_by_name, info->made_by));
-		kt_buf_char(b, ' ');
-		kt_buf_secs(b, now - info->made_ns);
-		kt_buf_str(b, " ago)");
-		const char *how = KT_NAME(kt_reaped_by_text, info->reaped_by);
-		if (how && info->reaped_ns) {
-			kt_buf_str(b, " was reaped ");
-			kt_buf_secs(b, now - info->reaped_ns);
-			kt_buf_str(b, " ago ");
-			kt_buf_str(b, how);
-		} else {
-			kt_buf_str(b, " is gone");
-			if (how) {
-				kt_buf_str(b, ", reaped ");
-				kt_buf_str(b, how);
-			}
-		}
-	} else {
-		kt_buf_str(b, " is gone");
-	}
+	if (ev->seen)
+		text_seen(b, ev, now);
+	else
+		text_child(b, ev, story, now);
 
 	if (ev->holder == 1) {
 		kt_buf_str(b, ev->delivered ? "; the signal hit" : "; PID now held by");
-		kt_buf_str(b, " another process: \"");
+		kt_buf_str(b, ev->seen ? " a later process: \"" : " another process: \"");
 		kt_buf_quoted(b, ev->holder_comm, sizeof ev->holder_comm);
 		kt_buf_str(b, "\" (parent ");
 		kt_buf_i64(b, ev->holder_ppid);
@@ -321,6 +400,8 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 	}
 	/* Each stack gets a share of the line (see json_stale). */
 	text_stack(b, "called from", &ev->caller, b->cap * 2 / 3);
+	if (ev->seen)
+		text_stack(b, "seen from", &ev->seen->from, KT_TEXT_TAIL);
 	if (story) {
 		text_stack(b, "child spawned from", &story->spawned, b->cap / 3);
 		text_stack(b, "reaped from", &story->reaped, KT_TEXT_TAIL);
@@ -346,7 +427,8 @@ void kt_report_stale(const struct kt_stale *ev)
 		return;
 	}
 	struct kt_story_view story;
-	const struct kt_story_view *known = kt_story_get(ev->pid, &story) ? &story : NULL;
+	const struct kt_story_view *known =
+		!ev->seen && kt_story_get(ev->pid, &story) ? &story : NULL;
 	struct kt_buf b = { line, 0, KT_STALE_LINE };
 	line[0] = '\0';
 	if (kt_log_json())

@@ -36,6 +36,7 @@ static void expect_defaults(const struct kt_config *c)
 	ck_assert_int_eq(c->exitcode, 0);
 	ck_assert_int_eq(c->max_fds, KT_MAX_FDS_DEFAULT);
 	ck_assert_int_eq(c->provoke_fd, -1);
+	ck_assert_int_eq(c->observe, KT_MODE_OFF);
 }
 
 /* ---- defaults and names ---------------------------------------------------- */
@@ -194,6 +195,18 @@ START_TEST(provoke_fd_valid_value)
 }
 END_TEST
 
+/* KT_OBSERVE takes KT_MODE's words; unset, observation is off. */
+START_TEST(observe_values)
+{
+	ck_assert_int_eq(parse1("KT_OBSERVE=off").observe, KT_MODE_OFF);
+	ck_assert_int_eq(parse1("KT_OBSERVE=audit").observe, KT_MODE_AUDIT);
+	struct kt_config c = parse(0, "KT_OBSERVE=enforce", "KT_MODE=audit", NULL);
+	ck_assert_int_eq(c.observe, KT_MODE_ENFORCE);
+	ck_assert_int_eq(c.mode, KT_MODE_AUDIT); /* each variable its own setting */
+	ck_assert_int_eq(c.n_warnings, 0);
+}
+END_TEST
+
 /* ---- strictness: every bad value ---------------------------------------------- */
 
 /* Parsed strictly: case, spaces, signs, other bases, suffixes, overflow and
@@ -203,6 +216,9 @@ END_TEST
 static const struct {
 	const char *kv, *warning, *also;
 } bad_values[] = {
+	{ "KT_OBSERVE=Enforce", "KT_OBSERVE", "off, audit or enforce" },
+	{ "KT_OBSERVE=on", "KT_OBSERVE", "using off" },
+	{ "KT_OBSERVE=", "KT_OBSERVE", NULL },
 	{ "KT_LOG_FORMAT=JSON", "KT_LOG_FORMAT", "text or json" },
 	{ "KT_LOG_FORMAT=json ", "KT_LOG_FORMAT", "text or json" },
 	{ "KT_LOG_FORMAT=", "KT_LOG_FORMAT", "text or json" },
@@ -274,6 +290,8 @@ int main(void)
 	              log_format_and_stats, exitcode_from_1_to_255);
 
 	kt_test_tcase(s, "fds", 0, max_fds_valid_values, provoke_fd_valid_value);
+
+	kt_test_tcase(s, "observe", 0, observe_values);
 
 	TCase *tc = kt_test_tcase(s, "strict", 0);
 	tcase_add_loop_test(tc, bad_value_gets_the_default_and_one_warning, 0, N_OF(bad_values));
