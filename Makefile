@@ -156,8 +156,8 @@ $(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h
 # .dynsym and frame records to walk.
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 # Helpers that share the suites' stranger-placing header.
-$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse: \
-	test/stranger.h
+$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse \
+	$(BUILD)/test/helpers/observe_race: test/stranger.h
 
 # The same program as most builds make one: -g and frame pointers but no
 # -rdynamic, so libkt can name none of its functions and kt-symbolize must.

@@ -333,8 +333,9 @@ static void text_seen(struct kt_buf *b, const struct kt_stale *ev, uint64_t now)
 	kt_buf_i64(b, ev->pid);
 	kt_buf_str(b, " was seen");
 	if (seen->path[0]) {
-		kt_buf_str(b, " at ");
+		kt_buf_str(b, " at \"");
 		kt_buf_quoted(b, seen->path, sizeof seen->path);
+		kt_buf_char(b, '"');
 	}
 	if (seen->at_ns) {
 		kt_buf_char(b, ' ');
