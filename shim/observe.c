@@ -117,8 +117,9 @@ struct kt_obs_story {
 static struct kt_obs_story *_Atomic stories;
 static _Atomic int no_table; /* the table could not be made: observe nothing */
 /* This thread holds a bucket's lock: a signal handler that interrupted it
- * must not wait for it. */
-static __thread int writing;
+ * must not wait for it.  initial-exec: no __tls_get_addr (the dynamic
+ * loader's, which may allocate); libkt is preloaded, so it has static TLS. */
+static __thread int writing __attribute__((tls_model("initial-exec")));
 
 #define KT_MADV_WIPEONFORK 18 /* 4.14; older headers lack it */
 

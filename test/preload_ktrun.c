@@ -91,11 +91,13 @@ START_TEST(test_help)
 	sh(&r, "\"$KTRUN\" --help", NULL);
 	expect_exit(&r, 0, "--help");
 	expect_in(r.out, "Usage: kt-run [--audit|--off] [--log FILE] [--json] [--stats] "
-	                  "[--exitcode N]\n              [--provoke-reuse] [--] COMMAND [ARG]...\n"
+	                  "[--exitcode N]\n              [--observe=MODE] [--provoke-reuse] [--] "
+	                  "COMMAND [ARG]...\n"
 	                  "       kt-run --check PID\n",
 	          "--help");
 	static const char *const flags[] = { "--audit", "--off", "--log FILE", "--json", "--stats",
-		                             "--exitcode N", "--provoke-reuse", "--check PID",
+		                             "--exitcode N", "--observe=MODE", "--provoke-reuse",
+		                             "--check PID",
 		                             "--help", "--version" };
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		expect_in(r.out, flags[i], "--help");
@@ -122,6 +124,7 @@ static const char *const bad_options[] = {
 	"--check", "--check x", "--check 0", "--check=-1", "--check 1 true", "--audit --check 1",
 	"--exitcode true", "--exitcode 0 true", "--exitcode 256 true", "--exitcode=x true",
 	"--exitcode", "--exitcode 66 --check 1",
+	"--observe=on true", "--observe= true", "--observe", "--observe=audit --check 1",
 };
 
 START_TEST(test_bad_option)
@@ -219,6 +222,10 @@ START_TEST(test_flags_to_env)
 	expect_in(r.out, "log=stderr format=json", "--json");
 	sh(&r, "\"$KTRUN\" --stats " SHOW_ENV, "KT_LOG=/tmp/from-env.log");
 	expect_in(r.out, "log=/tmp/from-env.log format=unset stats=1", "KT_LOG kept");
+
+	sh(&r, "\"$KTRUN\" --observe=enforce sh -c 'echo \"observe=$KT_OBSERVE\"' && "
+	       "\"$KTRUN\" --observe audit sh -c 'echo \"observe=$KT_OBSERVE\"'", NULL);
+	ck_assert_str_eq(r.out, "observe=enforce\nobserve=audit\n");
 }
 END_TEST
 
