@@ -116,8 +116,8 @@ struct kt_obs_story {
 
 static struct kt_obs_story *_Atomic stories;
 static _Atomic int no_table; /* the table could not be made: observe nothing */
-/* This thread holds a bucket's lock: a signal handler that interrupted it
- * must not wait for it.  initial-exec: no __tls_get_addr (the dynamic
+/* Bucket locks this thread holds (a signal handler's write may nest in
+ * another's): a handler that interrupted a holder must not wait for it.  initial-exec: no __tls_get_addr (the dynamic
  * loader's, which may allocate); libkt is preloaded, so it has static TLS. */
 static __thread int writing __attribute__((tls_model("initial-exec")));
 
@@ -211,7 +211,7 @@ static int bucket_lock(struct kt_obs_bucket *b, uint64_t *held)
 			                                          memory_order_acquire,
 			                                          memory_order_relaxed)) {
 				*held = w | KT_OBS_BUSY;
-				writing = 1;
+				writing++;
 				return 1;
 			}
 			continue;
@@ -234,7 +234,7 @@ static int bucket_lock(struct kt_obs_bucket *b, uint64_t *held)
 		                                            memory_order_acquire,
 		                                            memory_order_relaxed)) {
 			*held = w | KT_OBS_BUSY;
-			writing = 1;
+			writing++;
 			return 1;
 		}
 	}
@@ -252,7 +252,7 @@ static void bucket_unlock(struct kt_obs_bucket *b, uint64_t held)
 			atomic_store_explicit(&b->way[i].pid_kind, 0, memory_order_relaxed);
 		atomic_store_explicit(&b->lock, next, memory_order_release);
 	}
-	writing = 0;
+	writing--;
 }
 
 /* The way of B that holds PID, else -1. */

@@ -650,6 +650,20 @@ START_TEST(report_says_when_where_and_who)
 }
 END_TEST
 
+/* Threads and a signal handler observing and probing one live process at
+ * once: no probe may find it gone. */
+START_TEST(concurrent_looks_never_lose_a_live_process)
+{
+	const char *what = "four threads and a timer handler: open /proc/T/stat, kill(T, 0)";
+	if (!possible(what, NULL))
+		return;
+	struct obs r;
+	scanner_run(&r, 1, "enforce", "live", 0, "stress", "kill", "0", NULL, what);
+	expect_prog(&r, "stress_failures=0", 1, what);
+	expect(&r, "target_end", "alive", what);
+}
+END_TEST
+
 /* ---- the hooks change nothing the program sees ----------------------------------- */
 
 START_TEST(open_hooks_keep_return_values_and_errno)
@@ -684,6 +698,7 @@ int main(void)
 	                    (int)(sizeof sends / sizeof sends[0]));
 	kt_test_tcase(s, "switch", 120, observation_is_off_by_default, kt_mode_audit_caps_kt_observe);
 	kt_test_tcase(s, "report", 120, report_says_when_where_and_who);
-	kt_test_tcase(s, "hooks", 60, open_hooks_keep_return_values_and_errno);
+	kt_test_tcase(s, "hooks", 60, open_hooks_keep_return_values_and_errno,
+	              concurrent_looks_never_lose_a_live_process);
 	return kt_test_main(s);
 }

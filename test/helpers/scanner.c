@@ -6,6 +6,7 @@
  *
  *   scanner OPEN [SEND [SIG]]
  *   scanner errno
+ *   scanner stress
  *
  * OPEN, how the target's /proc entry (/proc/T/stat unless said) is opened
  * (T from KT_OBS_TARGET):
@@ -27,10 +28,18 @@
  * Prints "seen=PID kill_ret=R kill_errno=E".  "errno" mode instead prints,
  * for each entry point, what it returns and leaves in errno for a path that
  * is missing, one under /proc that is missing, and one that opens (errno
- * set to 1234 before each call): the same with libkt as without.
+ * set to 1234 before each call): the same with libkt as without.  "stress"
+ * mode has four threads and a timer signal's handler look at the live target
+ * and kill(T, 0) it over and over, all at once, and prints how many of those
+ * kills failed ("stress_failures=N"): observations written and judged
+ * concurrently, and from a handler that interrupted one, must never make a
+ * live process look gone.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/time.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -258,6 +267,62 @@ static void errno_mode(void)
 	rmdir(tmp);
 }
 
+/* ---- stress mode --------------------------------------------------------------- */
+
+static pid_t stress_target;
+static _Atomic long stress_failures;
+
+static void look_and_probe(void)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)stress_target);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		atomic_fetch_add(&stress_failures, 1);
+		return;
+	}
+	close(fd);
+	int saved = errno;
+	if (kill(stress_target, 0) != 0)
+		atomic_fetch_add(&stress_failures, 1);
+	errno = saved;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	look_and_probe();
+}
+
+static void *stress_thread(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 3000; i++)
+		look_and_probe();
+	return NULL;
+}
+
+static void stress_mode(void)
+{
+	const char *t = getenv("KT_OBS_TARGET");
+	if (!t)
+		fail("no KT_OBS_TARGET");
+	stress_target = (pid_t)atoi(t);
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval it = { { 0, 200 }, { 0, 200 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		if (pthread_create(&th[i], NULL, stress_thread, NULL) != 0)
+			fail("pthread_create");
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &off, NULL);
+	printf("stress_failures=%ld\n", atomic_load(&stress_failures));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -266,6 +331,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "errno") == 0) {
 		errno_mode();
+		return 0;
+	}
+	if (strcmp(argv[1], "stress") == 0) {
+		stress_mode();
 		return 0;
 	}
 	const char *send = argc > 2 ? argv[2] : "kill";
