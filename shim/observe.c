@@ -201,11 +201,14 @@ static uint64_t lock_settled(struct kt_obs_bucket *b)
 	return w;
 }
 
-/* Take B's lock; 0 (and the bucket marked dirty) if it cannot be had. */
+/* Take B's lock; 0 (and the bucket marked dirty) if another write holds it
+ * after the wait. */
 static int bucket_lock(struct kt_obs_bucket *b, uint64_t *held)
 {
-	for (int tries = 0; tries < 4; tries++) {
-		uint64_t w = lock_settled(b);
+	uint64_t w = lock_settled(b);
+	for (;;) {
+		/* A failed compare-and-swap reloads W: each turn either takes the
+		 * lock or leaves the holder a mark. */
 		if (!(w & KT_OBS_BUSY)) {
 			if (atomic_compare_exchange_weak_explicit(&b->lock, &w, w | KT_OBS_BUSY,
 			                                          memory_order_acquire,
@@ -214,31 +217,13 @@ static int bucket_lock(struct kt_obs_bucket *b, uint64_t *held)
 				writing++;
 				return 1;
 			}
-			continue;
-		}
-		if (atomic_compare_exchange_strong_explicit(&b->lock, &w, w | KT_OBS_DIRTY,
-		                                            memory_order_relaxed,
-		                                            memory_order_relaxed) ||
-		    (w & KT_OBS_DIRTY))
+		} else if ((w & KT_OBS_DIRTY) ||
+		           atomic_compare_exchange_weak_explicit(&b->lock, &w, w | KT_OBS_DIRTY,
+		                                                 memory_order_relaxed,
+		                                                 memory_order_relaxed)) {
 			return 0;
-	}
-	/* Still contended: make sure the holder forgets the bucket. */
-	uint64_t w = atomic_load_explicit(&b->lock, memory_order_relaxed);
-	while ((w & KT_OBS_BUSY) && !(w & KT_OBS_DIRTY) &&
-	       !atomic_compare_exchange_weak_explicit(&b->lock, &w, w | KT_OBS_DIRTY,
-	                                              memory_order_relaxed, memory_order_relaxed))
-		;
-	if (!(w & KT_OBS_BUSY)) {
-		/* Let go meanwhile: this write may go ahead after all. */
-		if (atomic_compare_exchange_strong_explicit(&b->lock, &w, w | KT_OBS_BUSY,
-		                                            memory_order_acquire,
-		                                            memory_order_relaxed)) {
-			*held = w | KT_OBS_BUSY;
-			writing++;
-			return 1;
 		}
 	}
-	return 0;
 }
 
 static void bucket_unlock(struct kt_obs_bucket *b, uint64_t held)

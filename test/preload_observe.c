@@ -27,6 +27,7 @@
 #include <kt.h>
 
 #include "jsonline.h"
+#include "scenario.h"
 #include "testlib.h"
 
 #define STRACE "/usr/bin/strace"
@@ -102,13 +103,7 @@ static int can_prove(void)
 
 static int possible(const char *what, const char *program)
 {
-	const char *why = NULL;
-	if (!kt_test_can_pidns(&why)) {
-		printf("SKIP: %s: %s\n", what, why ? why : "no PID namespace");
-		fflush(stdout);
-		return 0;
-	}
-	return !program || kt_test_installed(program, what);
+	return scenario_possible(what) && (!program || kt_test_installed(program, what));
 }
 
 /* The environment of a run: KT_IDENTITY as this run of the suite has it,
@@ -129,6 +124,9 @@ static char **run_env(char *const *env)
 	return all;
 }
 
+static int obs_run_once(struct obs *r, char *const argv[], char *const env[],
+                        const char *what);
+
 /* Runs observe_race OPTS -- CMD (both NULL-terminated) with ENV; fails the
  * test unless it ran.  Returns 0 (after a SKIP line) when no namespace. */
 static int obs_run(struct obs *r, char *const opts[], char *const cmd[], char *const env[],
@@ -143,6 +141,23 @@ static int obs_run(struct obs *r, char *const opts[], char *const cmd[], char *c
 	for (; *cmd && n < 63; cmd++)
 		argv[n++] = *cmd;
 	argv[n] = NULL;
+	/* A loaded machine can hold the supervisor up past strace's delay:
+	 * then the program's signal reaches the target before the stranger
+	 * is in place, and the run is repeated. */
+	for (int tries = 0; tries < 3; tries++) {
+		if (!obs_run_once(r, argv, env, what))
+			return 0;
+		if (!strstr(r->line, " window=0 "))
+			return 1;
+		printf("NOTE: %s: the window closed before the stranger was in place; again\n", what);
+	}
+	ck_abort_msg("%s: the window closed three times: %s", what, r->line);
+	return 0;
+}
+
+/* One run of ARGV; see obs_run. */
+static int obs_run_once(struct obs *r, char *const argv[], char *const env[], const char *what)
+{
 	memset(r, 0, sizeof *r);
 	int st = kt_test_run(0, argv, run_env(env), r->out, sizeof r->out, 1, RUN_TIMEOUT);
 	ck_assert_msg(st != -1, "%s: could not start observe_race", what);
@@ -205,42 +220,48 @@ static const char *rt_number(void)
  * of the target is done, the kill not yet sent.  (A number that changes
  * hands between two of the program's opens is judged by the later one.) */
 
-static void pkill_run(struct obs *r, int libkt, const char *observe, const char *action,
+/* In OUT: PROGRAM ARGS... under strace, which holds up the close of
+ * /proc/TARGET/FILE for HOLD_US; with LIBKT, libkt and ENV ("K=V", NULL-
+ * terminated) are handed to PROGRAM only (strace runs plain). */
+static void held(char **out, const char *file, int libkt, char *const env[],
+                 char *const program[])
+{
+	static char pre[4300], path[64];
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload_value());
+	snprintf(path, sizeof path, "/proc/%%T/%s", file);
+	char *head[] = { STRACE, "-f", "-qq", "-o", "/dev/null", "-P", path, "-e", "trace=close",
+		         "-e", "inject=close:delay_enter=" HOLD_US, NULL };
+	int n = 0;
+	for (char **h = head; *h; h++)
+		out[n++] = *h;
+	for (; libkt && env && *env; env++) {
+		out[n++] = "-E";
+		out[n++] = *env;
+	}
+	if (libkt) {
+		out[n++] = "-E";
+		out[n++] = pre;
+	}
+	for (; *program; program++)
+		out[n++] = *program;
+	out[n] = NULL;
+}
+
+static void pkill_run(struct obs *r, int libkt, char *const env[], const char *action,
                       const char *what)
 {
-	char pre[4300], obs_kv[64];
-	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload_value());
-	snprintf(obs_kv, sizeof obs_kv, "KT_OBSERVE=%s", observe);
 	char act[32];
 	snprintf(act, sizeof act, "--action=%s", action);
 	char *opts[] = { act, "--watch=cgroup", NULL };
-	char *cmd[32];
-	int n = 0;
-	cmd[n++] = STRACE;
-	cmd[n++] = "-f";
-	cmd[n++] = "-qq";
-	cmd[n++] = "-o";
-	cmd[n++] = "/dev/null";
-	cmd[n++] = "-P";
-	cmd[n++] = "/proc/%T/cgroup";
-	cmd[n++] = "-e";
-	cmd[n++] = "trace=close";
-	cmd[n++] = "-e";
-	cmd[n++] = "inject=close:delay_enter=" HOLD_US;
-	if (libkt) {
-		cmd[n++] = "-E";
-		cmd[n++] = pre;
-		cmd[n++] = "-E";
-		cmd[n++] = obs_kv;
-	}
-	cmd[n++] = PKILL;
-	cmd[n++] = "-f";
-	cmd[n++] = TARGET_PATTERN;
-	cmd[n] = NULL;
+	char *program[] = { PKILL, "-f", TARGET_PATTERN, NULL };
+	char *cmd[40];
+	held(cmd, "cgroup", libkt, env, program);
 	if (!obs_run(r, opts, cmd, NULL, what))
 		return;
 	expect(r, "triggered", "1", what);
 }
+
+static char *enforce_env[] = { "KT_OBSERVE=enforce", NULL };
 
 START_TEST(pkill_without_libkt_kills_the_stranger)
 {
@@ -248,7 +269,7 @@ START_TEST(pkill_without_libkt_kills_the_stranger)
 	if (!possible(what, PKILL) || !kt_test_installed(STRACE, what))
 		return;
 	struct obs r;
-	pkill_run(&r, 0, "off", "reuse", what);
+	pkill_run(&r, 0, NULL, "reuse", what);
 	expect(&r, "stranger", "killed-SIGTERM", what);
 	expect(&r, "status", "0", what);
 }
@@ -260,13 +281,13 @@ START_TEST(pkill_under_enforce_leaves_the_stranger_alone)
 	if (!possible(what, PKILL) || !kt_test_installed(STRACE, what))
 		return;
 	struct obs with, vanished;
-	pkill_run(&with, 1, "enforce", "reuse", what);
+	pkill_run(&with, 1, enforce_env, "reuse", what);
 	expect(&with, "stranger", protected_fate("SIGTERM"), what);
 	if (!can_prove())
 		return;
 	/* What plain pkill does when its match is gone and nobody took the
 	 * number: kill() answers ESRCH, nothing is signalled. */
-	pkill_run(&vanished, 0, "off", "vanish", "plain pkill, target gone after its scan");
+	pkill_run(&vanished, 0, NULL, "vanish", "plain pkill, target gone after its scan");
 	char st[16];
 	expect(&with, "status", field(&vanished, "status", st, sizeof st), what);
 	ck_assert_str_eq(with.prog, vanished.prog);
@@ -279,15 +300,8 @@ START_TEST(pkill_under_audit_lets_the_kill_through_and_says_so)
 	if (!possible(what, PKILL) || !kt_test_installed(STRACE, what))
 		return;
 	struct obs r;
-	char pre[4300];
-	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload_value());
-	char *opts[] = { "--watch=cgroup", NULL };
-	char *cmd[] = { STRACE, "-f", "-qq", "-o", "/dev/null", "-P", "/proc/%T/cgroup",
-		        "-e", "trace=close", "-e", "inject=close:delay_enter=" HOLD_US, "-E", pre,
-		        "-E", "KT_OBSERVE=audit", "-E", "KT_LOG=stderr", PKILL, "-f",
-		        TARGET_PATTERN, NULL };
-	if (!obs_run(&r, opts, cmd, NULL, what))
-		return;
+	char *env[] = { "KT_OBSERVE=audit", "KT_LOG=stderr", NULL };
+	pkill_run(&r, 1, env, "reuse", what);
 	expect(&r, "stranger", "killed-SIGTERM", what);
 	expect(&r, "status", "0", what);
 	expect_prog(&r, "let through (audit mode)", can_prove(), what);
@@ -328,35 +342,12 @@ END_TEST
 static void killall_run(struct obs *r, int libkt, const char *action, const char *sig,
                         const char *what)
 {
-	char pre[4300];
-	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload_value());
 	char act[32];
 	snprintf(act, sizeof act, "--action=%s", action);
 	char *opts[] = { act, "--watch=stat", NULL };
-	char *cmd[32];
-	int n = 0;
-	cmd[n++] = STRACE;
-	cmd[n++] = "-f";
-	cmd[n++] = "-qq";
-	cmd[n++] = "-o";
-	cmd[n++] = "/dev/null";
-	cmd[n++] = "-P";
-	cmd[n++] = "/proc/%T/stat";
-	cmd[n++] = "-e";
-	cmd[n++] = "trace=close";
-	cmd[n++] = "-e";
-	cmd[n++] = "inject=close:delay_enter=" HOLD_US;
-	if (libkt) {
-		cmd[n++] = "-E";
-		cmd[n++] = pre;
-		cmd[n++] = "-E";
-		cmd[n++] = "KT_OBSERVE=enforce";
-	}
-	cmd[n++] = KILLALL;
-	cmd[n++] = "-s";
-	cmd[n++] = (char *)sig;
-	cmd[n++] = TARGET_NAME;
-	cmd[n] = NULL;
+	char *program[] = { KILLALL, "-s", (char *)sig, TARGET_NAME, NULL };
+	char *cmd[40];
+	held(cmd, "stat", libkt, enforce_env, program);
 	obs_run(r, opts, cmd, NULL, what);
 }
 

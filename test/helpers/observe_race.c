@@ -39,9 +39,12 @@
  *     so the window stays open while the supervisor acts).
  *
  * Output, one line on stdout (exit 0):
- *   target=PID triggered=0|1 status=N signal=S stranger=alive|killed-SIGX|none
- *     target_end=alive|gone target_rt=N out=TEXT
- * status and signal are CMD's exit status or killing signal (0 when none);
+ *   target=PID triggered=0|1 window=0|1 status=N signal=S
+ *     stranger=alive|killed-SIGX|none target_end=alive|gone target_rt=N out=TEXT
+ * window=0: the target was already dead when the supervisor came to end it
+ * (CMD's signal got there first: the run proves nothing and should be
+ * repeated).  status and signal are CMD's exit status or killing signal (0
+ * when none);
  * stranger=killed-SIGX means it died of CMD's signal, alive that it was
  * still there to be SIGKILLed by us; target_rt counts the SIGRTMIN+3 the
  * target got (0 once gone); TEXT is CMD's stdout and stderr with spaces,
@@ -300,12 +303,24 @@ static void place_stranger(pid_t pid, int group)
 	}
 }
 
+/* 0 once the window was missed: the target was already dead when the
+ * supervisor came to end it (CMD's signal got there first, the supervisor
+ * having been held up past strace's delay on a loaded machine). */
+static int window_open = 1;
+
 /* The target is gone: killed and reaped by us, its parent. */
 static void end_target(void)
 {
+	int st;
+	if (waitpid(target, &st, WNOHANG) == target) {
+		window_open = 0;
+		return;
+	}
 	syscall(SYS_kill, target, SIGKILL);
-	while (waitpid(target, NULL, 0) < 0 && errno == EINTR)
+	while (waitpid(target, &st, 0) < 0 && errno == EINTR)
 		;
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+		window_open = 0;
 }
 
 static void act(const struct opts *o)
@@ -416,9 +431,9 @@ static int run_supervisor(const struct opts *o)
 			target_end = how;
 		}
 	}
-	printf("target=%d triggered=%d status=%d signal=%d stranger=%s target_end=%s target_rt=%d "
-	       "out=%s\n",
-	       target > 0 ? (int)target : (int)-target, triggered,
+	printf("target=%d triggered=%d window=%d status=%d signal=%d stranger=%s target_end=%s "
+	       "target_rt=%d out=%s\n",
+	       target > 0 ? (int)target : (int)-target, triggered, window_open,
 	       WIFEXITED(status) ? WEXITSTATUS(status) : 0,
 	       WIFSIGNALED(status) ? WTERMSIG(status) : 0, fate, target_end, rt, text);
 	fflush(stdout);
