@@ -175,14 +175,22 @@ static const char *child_name(const struct kt_slot_info *info,
 	return info->name;
 }
 
+/* The report facts of the child PID was, into *COPY; NULL if libkt has
+ * no record of one. */
+static const struct kt_slot_info *child_facts(pid_t pid, struct kt_slot_info *copy)
+{
+	const struct kt_slot_info *info = info_snapshot(pid, copy);
+	return info && info->made_by ? info : NULL;
+}
+
 /* The child a stale kill's number belonged to, under "child". */
 static void json_child(struct kt_buf *b, const struct kt_stale *ev,
                        const struct kt_story_view *story, uint64_t now, uint64_t wall)
 {
-	kt_json_key(b, "child");
 	struct kt_slot_info facts;
-	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
-	if (!info || !info->made_by) {
+	const struct kt_slot_info *info = child_facts(ev->pid, &facts);
+	kt_json_key(b, "child");
+	if (!info) {
 		kt_buf_str(b, "null");
 		return;
 	}
@@ -294,10 +302,10 @@ static void text_child(struct kt_buf *b, const struct kt_stale *ev,
                        const struct kt_story_view *story, uint64_t now)
 {
 	struct kt_slot_info facts;
-	const struct kt_slot_info *info = info_snapshot(ev->pid, &facts);
+	const struct kt_slot_info *info = child_facts(ev->pid, &facts);
 	kt_buf_str(b, ev->group ? "group leader child " : "child ");
 	kt_buf_i64(b, ev->pid);
-	if (!info || !info->made_by) {
+	if (!info) {
 		kt_buf_str(b, " is gone");
 		return;
 	}

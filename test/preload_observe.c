@@ -43,33 +43,16 @@
 #define HOLD_US "1500000"
 #define RUN_TIMEOUT 40
 
-/* One run of observe_race: its whole output, its result line's fields, and
- * the program's own output decoded. */
+/* One run of observe_race: its output and result line (the scenario), and
+ * the program's own output, decoded. */
 struct obs {
-	char out[16384];
-	char line[4096];
+	struct scenario s;
 	char prog[8192];
 };
 
 static const char *field(const struct obs *r, const char *key, char *buf, size_t size)
 {
-	size_t k = strlen(key);
-	const char *p = r->line;
-	while (p && !(strncmp(p, key, k) == 0 && p[k] == '=')) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	buf[0] = '\0';
-	if (!p)
-		return buf;
-	p += k + 1;
-	size_t n = strcspn(p, " ");
-	if (n >= size)
-		n = size - 1;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	return buf;
+	return scenario_field(&r->s, key, buf, size);
 }
 
 static void decode(const char *in, char *out, size_t size)
@@ -147,11 +130,11 @@ static int obs_run(struct obs *r, char *const opts[], char *const cmd[], char *c
 	for (int tries = 0; tries < 3; tries++) {
 		if (!obs_run_once(r, argv, env, what))
 			return 0;
-		if (!strstr(r->line, " window=0 "))
+		if (!strstr(r->s.line, " window=0 "))
 			return 1;
 		printf("NOTE: %s: the window closed before the stranger was in place; again\n", what);
 	}
-	ck_abort_msg("%s: the window closed three times: %s", what, r->line);
+	ck_abort_msg("%s: the window closed three times: %s", what, r->s.line);
 	return 0;
 }
 
@@ -159,25 +142,25 @@ static int obs_run(struct obs *r, char *const opts[], char *const cmd[], char *c
 static int obs_run_once(struct obs *r, char *const argv[], char *const env[], const char *what)
 {
 	memset(r, 0, sizeof *r);
-	int st = kt_test_run(0, argv, run_env(env), r->out, sizeof r->out, 1, RUN_TIMEOUT);
+	int st = kt_test_run(0, argv, run_env(env), r->s.out, sizeof r->s.out, 1, RUN_TIMEOUT);
 	ck_assert_msg(st != -1, "%s: could not start observe_race", what);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
-		printf("SKIP: %s: no PID namespace: %s\n", what, r->out);
+		printf("SKIP: %s: no PID namespace: %s\n", what, r->s.out);
 		fflush(stdout);
 		return 0;
 	}
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: observe_race failed (0x%x):\n%s",
-	              what, st, r->out);
-	const char *p = strstr(r->out, "target=");
-	ck_assert_msg(p != NULL, "%s: no result line in:\n%s", what, r->out);
+	              what, st, r->s.out);
+	const char *p = strstr(r->s.out, "result target=");
+	ck_assert_msg(p != NULL, "%s: no result line in:\n%s", what, r->s.out);
+	const char *out = strstr(p, " out=");
 	size_t len = strcspn(p, "\n");
-	if (len >= sizeof r->line)
-		len = sizeof r->line - 1;
-	memcpy(r->line, p, len);
-	r->line[len] = '\0';
-	char enc[sizeof r->prog * 4];
-	field(r, "out", enc, sizeof enc);
-	decode(enc, r->prog, sizeof r->prog);
+	if (len >= sizeof r->s.line)
+		len = sizeof r->s.line - 1;
+	memcpy(r->s.line, p, len);
+	r->s.line[len] = '\0';
+	if (out)
+		decode(out + 5, r->prog, sizeof r->prog);
 	return 1;
 }
 
@@ -186,14 +169,14 @@ static void expect(const struct obs *r, const char *key, const char *want, const
 	char v[256];
 	field(r, key, v, sizeof v);
 	ck_assert_msg(strcmp(v, want) == 0, "%s: %s=%s, expected %s\n  line: %s\n  program said: %s",
-	              what, key, v, want, r->line, r->prog);
+	              what, key, v, want, r->s.line, r->prog);
 }
 
 static void expect_prog(const struct obs *r, const char *needle, int present, const char *what)
 {
 	ck_assert_msg((strstr(r->prog, needle) != NULL) == present,
 	              "%s: the program's output %s \"%s\":\n%s\n  line: %s", what,
-	              present ? "lacks" : "has", needle, r->prog, r->line);
+	              present ? "lacks" : "has", needle, r->prog, r->s.line);
 }
 
 /* The stranger's fate with observation on, in this run: alive where libkt

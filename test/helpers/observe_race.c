@@ -39,7 +39,7 @@
  *     so the window stays open while the supervisor acts).
  *
  * Output, one line on stdout (exit 0):
- *   target=PID triggered=0|1 window=0|1 status=N signal=S
+ *   result target=PID triggered=0|1 window=0|1 status=N signal=S
  *     stranger=alive|killed-SIGX|none target_end=alive|gone target_rt=N out=TEXT
  * window=0: the target was already dead when the supervisor came to end it
  * (CMD's signal got there first: the run proves nothing and should be
@@ -431,7 +431,7 @@ static int run_supervisor(const struct opts *o)
 			target_end = how;
 		}
 	}
-	printf("target=%d triggered=%d window=%d status=%d signal=%d stranger=%s target_end=%s "
+	printf("result target=%d triggered=%d window=%d status=%d signal=%d stranger=%s target_end=%s "
 	       "target_rt=%d out=%s\n",
 	       target > 0 ? (int)target : (int)-target, triggered, window_open,
 	       WIFEXITED(status) ? WEXITSTATUS(status) : 0,
