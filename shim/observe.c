@@ -71,7 +71,8 @@ enum kt_mode kt_observe_mode(void)
  * reader retries once if a write came between its two reads of the lock,
  * then gives up: by number. */
 
-#define KT_OBS_BUCKETS 1024u /* a power of two */
+#define KT_OBS_BUCKET_BITS 10
+#define KT_OBS_BUCKETS (1u << KT_OBS_BUCKET_BITS)
 #define KT_OBS_WAYS 7        /* a bucket in two cache lines */
 #define KT_OBS_BUSY 1u
 #define KT_OBS_DIRTY 2u
@@ -117,8 +118,9 @@ struct kt_obs_story {
 static struct kt_obs_story *_Atomic stories;
 static _Atomic int no_table; /* the table could not be made: observe nothing */
 /* Bucket locks this thread holds (a signal handler's write may nest in
- * another's): a handler that interrupted a holder must not wait for it.  initial-exec: no __tls_get_addr (the dynamic
- * loader's, which may allocate); libkt is preloaded, so it has static TLS. */
+ * another's): a handler that interrupted a holder must not wait for it.
+ * initial-exec: no __tls_get_addr (the dynamic loader's, which may
+ * allocate); libkt is preloaded, so it has static TLS. */
 static __thread int writing __attribute__((tls_model("initial-exec")));
 
 #define KT_MADV_WIPEONFORK 18 /* 4.14; older headers lack it */
@@ -172,7 +174,7 @@ static struct kt_obs_bucket *bucket_of(struct kt_obs_table *t, pid_t pid)
 {
 	/* Fibonacci hashing: consecutive PIDs land far apart. */
 	uint32_t h = (uint32_t)pid * 2654435769u;
-	return &t->bucket[h >> (32 - 10)];
+	return &t->bucket[h >> (32 - KT_OBS_BUCKET_BITS)];
 }
 
 static int way_index(struct kt_obs_table *t, struct kt_obs_bucket *b, int way)
