@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libkt — one top-level Makefile.  `make V=1` shows full commands.
 #
 #   make            build build/libkt.so
@@ -10,9 +11,15 @@
 #   make install    install under PREFIX (default /usr/local), staged under DESTDIR
 #   make uninstall  remove what install put there
 #   make check-matrix  build and test in Debian 11, 12, 13 chroots (root; docs/platforms.md)
+#   make check-kernels the parity and refusal suites on Debian's 5.10, 6.1, 6.12 kernels
+#                   under qemu and on this machine's kernel (docs/platforms.md)
 #   make bench      build and run the benchmark (BENCH_ARGS: e.g. -q, -r 9, -m inode,none,fd)
-#   make check-docs check that every relative link in README.md and docs/ resolves
+#   make check-docs check that every relative link in README.md and docs/ resolves,
+#                   and docs/layout.md's rules (scripts/check-layout)
+#                   and that every source file carries its SPDX licence line
 #   make deb        build a Debian package under build/ (make lintian checks it)
+#   make deb-portable  (root) the package built in the Debian 11 chroot of the
+#                   matrix, for every later release: build/portable/
 #   make check-system  (root) that package with /etc/ld.so.preload, in a private
 #                   mount namespace: real programs with and without it
 #   make bench-system  (root) whole workloads with and without /etc/ld.so.preload
@@ -41,7 +48,8 @@ SHIM_MAP := $(if $(filter x86_64,$(ARCH)),shim/libkt.map,shim/libkt-$(ARCH).map)
 SHIM_SRC := $(wildcard shim/*.c)
 SHIM_OBJ := $(SHIM_SRC:shim/%.c=$(BUILD)/shim/%.o) $(BUILD)/shim/vfork_$(ARCH).o \
 	$(BUILD)/shim/syscall_$(ARCH).o
-SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
+SYSCONFDIR ?= /etc
+SHIM_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -DKT_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-D_GNU_SOURCE -Iinclude -Ishim
 # The soname is the file's own, unversioned name: nothing links against libkt,
 # LD_PRELOAD and /etc/ld.so.preload name it, and ldconfig caches it by it.
@@ -49,6 +57,7 @@ SHIM_LDFLAGS := -shared -Wl,--version-script=$(SHIM_MAP) -Wl,-z,relro \
 	-Wl,-z,noexecstack -Wl,--no-undefined -Wl,-soname,libkt.so
 
 DECOY   := $(BUILD)/kt-decoy
+KTCONFIG := $(BUILD)/kt-config
 
 # ---- libraries that older glibc keeps apart --------------------------------------
 # Before glibc 2.34, dlsym/dlvsym live in libdl and the pthread functions in
@@ -67,7 +76,7 @@ LIBDL      := $(call needs_lib,$(DL_PROBE),dl)
 LIBPTHREAD := $(call needs_lib,$(PTHREAD_PROBE),pthread)
 TEST_LIBS  := $(LIBDL) $(LIBPTHREAD)
 
-all: $(LIB) $(DECOY) helpers
+all: $(LIB) $(DECOY) $(KTCONFIG) helpers
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -90,6 +99,15 @@ $(DECOY): scripts/kt-decoy.c Makefile
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@
 
+# The settings as libkt reads them, for kt-run (--config, --check, its checks
+# of KT_* values): the library's own parser and file reader, nothing else.
+KTCONFIG_SRC := scripts/kt-config.c shim/config.c shim/conffile.c shim/fmt.c
+$(KTCONFIG): $(KTCONFIG_SRC) shim/config.h shim/conffile.h shim/fmt.h shim/sys.h include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DKT_SYSCONFDIR='"$(SYSCONFDIR)"' \
+		-Iinclude -Ishim $(KTCONFIG_SRC) -o $@
+
 # ---- tests ---------------------------------------------------------------------
 # test/unit_*.c     Check suites of the pure parts; they link UNIT_DEPS, never the hooks
 # test/preload_*.c  Check suites that are run with LD_PRELOAD=build/libkt.so
@@ -98,7 +116,7 @@ $(DECOY): scripts/kt-decoy.c Makefile
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 TEST_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ishim -Itest $(CHECK_CFLAGS)
-UNIT_DEPS    := shim/table.c shim/config.c shim/fmt.c
+UNIT_DEPS    := shim/table.c shim/sys.c shim/config.c shim/fmt.c
 UNIT_SRC     := $(wildcard test/unit_*.c)
 PRELOAD_SRC  := $(wildcard test/preload_*.c)
 HELPER_SRC   := $(filter-out test/helpers/lib% test/helpers/selfcheck.c,$(wildcard test/helpers/*.c))
@@ -123,11 +141,15 @@ $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(TESTLIB) $(wildcard shim/*.h)
 	$(Q)$(CC) $(TEST_CFLAGS) $(UNIT_FLAGS) -DKT_UNIT_TEST $< $(UNIT_DEPS) $(UNIT_EXTRA) $(TESTLIB) \
 		-o $@ $(CHECK_LIBS) $(TEST_LIBS)
 
+# The kept pidfds are tested with the table they name slots of.
+$(BUILD)/test/unit_heldfd: UNIT_EXTRA := shim/heldfd.c shim/counters.c
+$(BUILD)/test/unit_heldfd: shim/heldfd.c shim/counters.c
+
 # The caller-naming code is pure too (no hooks), but only its own suite links
 # it; frame records and .dynsym symbols give that suite something to find.
-$(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c shim/sys.c
+$(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c
 $(BUILD)/test/unit_caller: UNIT_FLAGS := -rdynamic -fno-omit-frame-pointer
-$(BUILD)/test/unit_caller: shim/caller.c shim/sys.c
+$(BUILD)/test/unit_caller: shim/caller.c
 
 $(BUILD)/test/preload_%: test/preload_%.c $(TESTLIB) $(wildcard test/*.h) include/kt.h Makefile
 	@mkdir -p $(dir $@)
@@ -156,8 +178,12 @@ $(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h
 # .dynsym and frame records to walk.
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 # Helpers that share the suites' stranger-placing header.
-$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse \
-	$(BUILD)/test/helpers/observe_race: test/stranger.h
+$(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse $(BUILD)/test/helpers/tree $(BUILD)/test/helpers/heldrace \
+	$(BUILD)/test/helpers/kernel_probe $(BUILD)/test/helpers/observe_race: \
+	test/stranger.h
+# Helpers that share the group-outliving-its-leader fixture.
+$(BUILD)/test/helpers/parity $(BUILD)/test/helpers/kernel_probe $(BUILD)/test/helpers/kernel_libkt: \
+	test/orphan_group.h
 
 # The same program as most builds make one: -g and frame pointers but no
 # -rdynamic, so libkt can name none of its functions and kt-symbolize must.
@@ -170,7 +196,10 @@ HELPER_BIN += $(BUILD)/test/helpers/stale_kill_nodyn
 $(BUILD)/test/helpers/lib%.so: test/helpers/lib%.c test/older_glibc.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LIB_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -shared -fPIC $< -o $@ $(TEST_LIBS)
+
+# Loaded after start-up by stale_kill --late: frame records for the walk.
+$(BUILD)/test/helpers/liblate_jobs.so: LIB_FLAGS := -fno-omit-frame-pointer
 
 # The glibc 2.39 stand-in defines versioned symbols: it needs its version script.
 $(BUILD)/test/helpers/libfake_glibc239.so: test/helpers/libfake_glibc239.c \
@@ -256,7 +285,20 @@ check-asan: $(ASAN_DIR)/libkt.so $(PRELOAD_BIN) $(HELPER_BIN) $(HELPER_LIBS)
 
 # The last run has reports on (into a file), so the children's stories, written
 # by reaping threads and read by killing ones, are raced too.
-check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress
+# The kept pidfds' own unit suite, its threaded case raced under TSan.
+$(TSAN_DIR)/unit_heldfd: test/unit_heldfd.c test/testlib.c $(UNIT_DEPS) shim/heldfd.c \
+		shim/counters.c $(wildcard shim/*.h) $(wildcard test/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(SAN_OPT) $(WARN) $(TSAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -DKT_UNIT_TEST -Iinclude \
+		-Ishim -Itest $(CHECK_CFLAGS) test/unit_heldfd.c test/testlib.c $(UNIT_DEPS) \
+		shim/heldfd.c shim/counters.c -o $@ $(CHECK_LIBS) $(TEST_LIBS)
+
+check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress $(TSAN_DIR)/unit_heldfd
+	$(Q)echo "tsan: unit_heldfd"; \
+		TSAN_OPTIONS=halt_on_error=1:exitcode=66 CK_FORK=no timeout -k 5 300 \
+		$(TSAN_DIR)/unit_heldfd > $(TSAN_DIR)/out 2>&1 || { cat $(TSAN_DIR)/out; exit 1; }; \
+		tail -n 1 $(TSAN_DIR)/out
 	$(Q)for id in auto fd none auto+log; do \
 		log=; [ "$$id" = auto+log ] && { id=auto; log=$(CURDIR)/$(TSAN_DIR)/reports.log; rm -f "$$log"; }; \
 		echo "tsan: stress, KT_IDENTITY=$$id$${log:+, reports on}"; \
@@ -268,8 +310,11 @@ check-tsan: $(TSAN_DIR)/libkt.so $(TSAN_DIR)/stress
 		tail -n 1 $(TSAN_DIR)/out; \
 	done
 
-check-valgrind: $(UNIT_BIN)
-	$(Q)for t in $(UNIT_BIN); do \
+# unit_heldfd is left to TSan: the valgrind of Debian 12 (3.19) does not know
+# pidfd_open, which every one of its cases needs.
+VALGRIND_BIN := $(filter-out $(BUILD)/test/unit_heldfd,$(UNIT_BIN))
+check-valgrind: $(VALGRIND_BIN)
+	$(Q)for t in $(VALGRIND_BIN); do \
 		echo "valgrind: $$t"; \
 		CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 			$$t >/dev/null || exit 1; \
@@ -284,6 +329,22 @@ check-sanitizers: check-asan check-tsan check-valgrind
 # scripts/check-matrix and docs/platforms.md.
 check-matrix:
 	$(Q)KT_MATRIX_DIR=$(CURDIR)/$(BUILD)/matrix scripts/check-matrix
+
+# ---- kernel matrix (`make check-kernels`; CI runs it after make test) ---------------
+# Debian 11's, 12's and 13's kernels booted under qemu-system-x86_64 with an
+# initramfs of this build, and this machine's kernel natively: kernel_probe,
+# kernel_libkt and the suites below in two identity modes, one line per
+# kernel.  See scripts/check-kernels and docs/platforms.md.
+KERNEL_SUITES := parity core reuse lazy children tree
+check-kernels: $(LIB) $(KERNEL_SUITES:%=$(BUILD)/test/preload_%) $(HELPER_BIN) $(HELPER_LIBS)
+	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) KT_KERNEL_SUITES="$(KERNEL_SUITES)" scripts/check-kernels
+
+# The Debian package built in the oldest chroot of the matrix (Debian 11), so
+# that it installs on every release of it: build/portable/ (root; CI also
+# installs it in the Debian 13 chroot, DEB_PORTABLE_ARGS=--install-in trixie).
+DEB_PORTABLE_ARGS ?=
+deb-portable:
+	$(Q)KT_MATRIX_DIR=$(CURDIR)/$(BUILD)/matrix scripts/deb-portable $(DEB_PORTABLE_ARGS)
 
 demo: $(LIB) $(HELPER_BIN) $(HELPER_LIBS)
 	$(Q)KT_BUILD=$(CURDIR)/$(BUILD) scripts/demo
@@ -308,7 +369,26 @@ $(BUILD)/bench/bench: test/bench/bench.c include/kt.h Makefile
 	@$(if $(Q),echo "  CC      $@";)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@ $(TEST_LIBS)
 
-bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench
+# libkt.so reading a libkt.conf of the bench's own (bench/etc: the shipped file
+# with every key uncommented), for the start-up cost of the file: the same
+# objects but conffile's, which names that directory instead of SYSCONFDIR.
+BENCH_ETC := $(CURDIR)/$(BUILD)/bench/etc
+$(BUILD)/bench/conffile.o: shim/conffile.c $(wildcard shim/*.h) include/kt.h Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) -UKT_SYSCONFDIR -DKT_SYSCONFDIR='"$(BENCH_ETC)"' -c $< -o $@
+
+$(BUILD)/bench/libkt-conf.so: $(filter-out $(BUILD)/shim/conffile.o,$(SHIM_OBJ)) \
+		$(BUILD)/bench/conffile.o $(SHIM_MAP)
+	@$(if $(Q),echo "  LD      $@";)
+	$(Q)$(CC) $(SHIM_CFLAGS) $(SHIM_LDFLAGS) $(filter %.o,$^) -o $@ $(LIBDL)
+
+$(BUILD)/bench/etc/libkt.conf: docs/examples/libkt.conf Makefile
+	@mkdir -p $(dir $@)
+	$(Q)sed -E 's/^#([a-z_]+ =)/\1/' $< > $@
+
+bench: $(LIB) $(BUILD)/bench/empty.so $(BUILD)/bench/exit0 $(BUILD)/bench/bench \
+	$(BUILD)/bench/libkt-conf.so $(BUILD)/bench/etc/libkt.conf
 	$(Q)$(BUILD)/bench/bench -b $(BUILD) $(BENCH_ARGS)
 	$(Q)$(MAKE) --no-print-directory bench-system
 
@@ -327,9 +407,10 @@ MANDIR     := $(PREFIX)/share/man
 INSTALL    ?= install
 
 INSTALLED := $(LIBDIR)/libkt.so $(BINDIR)/kt-run $(BINDIR)/kt-symbolize $(LIBEXECDIR)/kt-decoy \
+	$(LIBEXECDIR)/kt-config \
 	$(INCLUDEDIR)/kt.h $(MANDIR)/man1/kt-run.1 $(MANDIR)/man1/kt-symbolize.1 $(MANDIR)/man7/libkt.7
 
-install: $(LIB) $(DECOY)
+install: $(LIB) $(DECOY) $(KTCONFIG)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libkt.so
@@ -340,6 +421,7 @@ install: $(LIB) $(DECOY)
 	mv -f $(DESTDIR)$(BINDIR)/kt-run.tmp $(DESTDIR)$(BINDIR)/kt-run
 	$(INSTALL) -m 755 scripts/kt-symbolize $(DESTDIR)$(BINDIR)/kt-symbolize
 	$(INSTALL) -m 755 $(DECOY) $(DESTDIR)$(LIBEXECDIR)/kt-decoy
+	$(INSTALL) -m 755 $(KTCONFIG) $(DESTDIR)$(LIBEXECDIR)/kt-config
 	$(INSTALL) -m 644 include/kt.h $(DESTDIR)$(INCLUDEDIR)/kt.h
 	$(INSTALL) -m 644 man/kt-run.1 $(DESTDIR)$(MANDIR)/man1/kt-run.1
 	$(INSTALL) -m 644 man/kt-symbolize.1 $(DESTDIR)$(MANDIR)/man1/kt-symbolize.1
@@ -356,7 +438,7 @@ uninstall:
 # make check-system  (root) installs the package in a private mount namespace over
 #                    overlays of /etc, /usr and /var, turns on /etc/ld.so.preload
 #                    there and runs real programs with and without it
-deb: $(LIB) $(DECOY)
+deb: $(LIB) $(DECOY) $(KTCONFIG)
 	$(Q)CC="$(CC)" MAKE="$(MAKE)" scripts/mkdeb $(BUILD)
 
 # The package is not meant for Debian's archive: no ITP bug for its changelog
@@ -376,9 +458,14 @@ bench-system: $(LIB) $(BUILD)/bench/empty.so
 
 .PHONY: deb lintian check-system bench-system
 
-# Every relative link in the documents names a file, and a heading there.
-check-docs:
+# Every relative link in the documents names a file, and a heading there;
+# docs/layout.md's rules hold for shim/ (includes, and the built objects'
+# symbols), and every source, script, test, Makefile and man page carries its
+# SPDX line.
+check-docs: $(SHIM_OBJ) $(LIB)
 	$(Q)scripts/check-links README.md docs/*.md
+	$(Q)scripts/check-layout $(BUILD)
+	$(Q)scripts/check-spdx
 
 clean:
 	rm -rf $(BUILD)
@@ -387,4 +474,4 @@ clean:
 .PHONY: all test demo clean helpers install uninstall
 .PHONY: asan check-asan check-tsan check-valgrind check-sanitizers
 .PHONY: bench check-docs
-.PHONY: check-matrix
+.PHONY: check-matrix check-kernels deb-portable

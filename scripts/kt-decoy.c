@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kt-decoy — the reuse provoker behind `kt-run --provoke-reuse`.
  *

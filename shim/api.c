@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The public introspection API (include/kt.h).  Lock-free reads only, so it
  * is as safe in a signal handler as the hooks are. */
 #include <kt.h>

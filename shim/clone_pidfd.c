@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Whether clone takes CLONE_PIDFD here (clone_pidfd.h). */
 #include "clone_pidfd.h"
 

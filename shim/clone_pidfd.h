@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Whether clone may be asked for CLONE_PIDFD here.  vfork's trampoline and
  * the clone hook add the flag so the kernel hands over a pidfd of exactly
  * the new child; once the kernel has refused it (older than 5.2, qemu-user,

@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* The counters' values (the list is in counters.h). */
 #include "counters.h"
 
 #include <stdatomic.h>
 
 #include "table.h"
+
+_Static_assert(KT_N_COUNTERS <= KT_SELF_COUNTERS, "the counters fit the self page's room");
 
 /* The values live with the PID table (table.c): a forked child starts from
  * zero, and counting a registration copies no page shared with a child. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libkt's counters: what KT_STATS's summary and kt_counters() (kt.h) show.
  *
  * Each counter is listed once, in KT_COUNTERS; the public struct, the text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* KT_EXITCODE=N (kt-run --exitcode N): a process that sent a stale kill
  * exits with N where it would have exited 0, as a sanitizer's exitcode
  * does, so that a test run under libkt fails on a PID-reuse bug even when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* KT_EXITCODE=N: a process that sent a stale kill exits with N where it
  * would have exited 0 (exitcode.c says how, and which process). */
 #ifndef KT_EXITCODE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation-free text building: see fmt.h. */
 #include "fmt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Building text without stdio: bounded, allocation-free, async-signal-safe.
  * snprintf is not async-signal-safe, and reports are written from inside
  * kill(), which programs call from signal handlers. */

@@ -1,28 +1,30 @@
+/* SPDX-License-Identifier: MIT */
 /* Held pidfds: the pidfds of children a kill has proven (see judge_unproven
  * in hooks_signal.c), kept so that the next kill of the same child is one
  * system call, where the program cannot see or break them.
  *
  * Where the fds live.  The first pidfd kept reserves a region of the fd
- * space: numbers [floor, floor + budget), budget = KT_MAX_FDS (at most
- * KT_HELD_MAX, the default) and never more than a quarter of the soft
- * RLIMIT_NOFILE, floor = KT_HELD_FLOOR, or lower when the soft limit leaves
- * no room above it.  A kept fd is moved there with F_DUPFD_CLOEXEC, so it is
- * not among the low numbers open() hands the program, never crosses an
- * exec, and the count is bounded.  The region sits low on purpose: a
- * process's fd table grows to its highest open number, and every fork
- * copies the table whole, so fds held at the top of a large soft limit made
- * every fork slower.  When the region is full the child signalled least
- * recently gives its fd up (its slot goes back to the identity it had
- * before, or none: its next kill proves it again).  Nothing fails for want
- * of room.  The fds do show in /proc/self/fd: "invisible" means "not among
- * the low numbers, not closable or dup2-able by the program", not absent
- * from /proc.
+ * space: numbers [KT_HELD_FLOOR, KT_HELD_FLOOR + budget), budget = KT_MAX_FDS
+ * (at most KT_HELD_MAX, the default), never more than a quarter of the soft
+ * RLIMIT_NOFILE, and never past it: under a soft limit that leaves no room
+ * above the floor, no pidfd is kept (each kill proves its child again).  The
+ * floor is a constant, so a guard knows without asking whether a number can
+ * be ours.  A kept fd is moved there with F_DUPFD_CLOEXEC, so it is not among
+ * the low numbers open() hands the program, never crosses an exec, and the
+ * count is bounded.  The region sits low on purpose: a process's fd table
+ * grows to its highest open number, and every fork copies the table whole,
+ * so fds held at the top of a large soft limit made every fork slower.  When
+ * the region is full the child signalled least recently gives its fd up (its
+ * slot goes back to the identity it had before, or none: its next kill
+ * proves it again).  Nothing fails for want of room.  The fds do show in
+ * /proc/self/fd: "invisible" means "not among the low numbers, not closable
+ * or dup2-able by the program", not absent from /proc.
  *
  * Naming and reference counting.  Each number in the region has an entry:
  *
- *     word = gen << 18 | refs << 2 | DEAD << 1 | INUSE
+ *     word = gen << 18 | refs << 3 | PENDING << 2 | DEAD << 1 | INUSE
  *
- * and a held child's slot word (table.h) carries ident = gen << 24 | fd.
+ * and a held child's slot word (table.h) carries ident = KT_HELD_ID_TAG | gen << 24 | fd.
  * A kill takes a reference with a compare-and-swap that also checks gen and
  * that the entry is not DEAD, so it can never pick up a number that was
  * released and handed to another child.  Releasing marks the entry DEAD; the
@@ -30,13 +32,26 @@
  * none is out), so no fd number is closed while a kill still uses it.  All of
  * it is lock-free and made of raw syscalls: safe in signal handlers and
  * between threads.  A slot stops naming an entry before the entry is
- * released, so a kill whose reference is refused re-reads the slot.
+ * released, so a kill whose reference is refused re-reads the slot.  An
+ * entry is claimed PENDING, and settled once its slot names it (or given up
+ * if the slot moved on): no eviction can release it in between, when the
+ * slot could not be given its old word back.
  *
  * Guards.  The program's close(), close_range(), closefrom(), dup2() and
- * dup3() go through hooks_fd.c, which asks kt_held_owns(): close() of a
- * held fd fails with EBADF (what plain libc says of an fd the program never
- * opened) and the fd stays; close_range/closefrom skip held fds; dup2/dup3
- * onto a held number first move our fd elsewhere (kt_held_evict). */
+ * dup3() of a number at or above the floor go through hooks_fd.c, which asks
+ * kt_held_owns(): close() of a held fd fails with EBADF (what plain libc
+ * says of an fd the program never opened) and the fd stays; close_range and
+ * closefrom skip held fds; dup2/dup3 onto a held number first move our fd
+ * elsewhere (kt_held_evict).  A guard's check and its call are bracketed
+ * (kt_held_guard_begin/end), and a kept pidfd is given up, not published,
+ * when any guard ran between its F_DUPFD_CLOEXEC and its claim: the number
+ * may be the program's by then.
+ *
+ * A forked child inherits the region's fds and entries, which name its
+ * parent's children (it never sends through them: tree.c judges those
+ * kills).  They stay guarded in it; its first pidfd kept, or a dup2 onto one
+ * of their numbers, closes them, whatever references its parent's threads
+ * had out at the fork. */
 #ifndef KT_HELDFD_H
 #define KT_HELDFD_H
 
@@ -50,7 +65,7 @@
 void kt_held_configure(long max_fds);
 
 /* At most this many pidfds held (KT_MAX_FDS may ask for fewer), from this
- * number up (lower when RLIMIT_NOFILE leaves no room above it). */
+ * number up. */
 #define KT_HELD_MAX 64
 #define KT_HELD_FLOOR 256
 
@@ -77,6 +92,11 @@ static inline int kt_held_is_ident(uint64_t ident)
  * last kill still using it).  Idempotent. */
 void kt_held_release(uint64_t ident);
 
+/* The slot a kt_held_adopt identity was meant for now names it (NAMED), or
+ * moved on first (then the fd is given up): the entry may be evicted and
+ * borrowed from now on. */
+void kt_held_settle(uint64_t ident, int named);
+
 /* A kill's reference on a held fd: while it is out, the fd number stays
  * open and names the same child, whatever releases or evictions happen. */
 struct kt_held_ref {
@@ -98,18 +118,25 @@ int kt_held_names_live_child(uint64_t ident);
 
 /* ---- for the fd guards (hooks_fd.c) -------------------------------------- */
 
-/* 1 if FD is one of our held fds: the program must not close or replace it. */
+/* 1 if FD is one of our held fds: the program must not close or replace it.
+ * An fd being closed by its releaser at this moment is still ours. */
 int kt_held_owns(int fd);
 /* The lowest held fd in [FROM, TO], or -1. */
 int kt_held_next(unsigned from, unsigned to);
 /* Move our held fd away from number FD so the program may dup2 onto it.
  * 0 when FD is no longer ours, -EBUSY if a kill kept using it too long. */
 int kt_held_evict(int fd);
-/* Bracket a guard's check and its real call, so that a registration in
- * another thread never adopts a number a guard has just judged "not ours". */
+/* Bracket a guard's check and its real call, so that a kill in another
+ * thread never keeps a pidfd at a number a guard has just judged "not ours". */
 void kt_held_guard_begin(void);
 void kt_held_guard_end(void);
-/* Where held fds can be: fds below this never need a guard's attention. */
-int kt_held_floor(void);
+/* In a forked child, before it returns to the program: guards that other
+ * threads had open at the fork do not exist here. */
+void kt_held_forget_guards(void);
+
+#ifdef KT_UNIT_TEST
+/* Unit tests only: close every kept fd and forget the region. */
+void kt_held_reset_for_test(void);
+#endif
 
 #endif

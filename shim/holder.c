@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Who holds a PID now (holder.h). */
 #include "holder.h"
 
@@ -45,7 +46,8 @@ long kt_proc_read(pid_t pid, const char *file, char *buf, size_t cap)
 	return n;
 }
 
-int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid)
+/* What /proc/PID/stat says: kt_holder_describe's answer, inode aside. */
+static int holder_from_proc(pid_t pid, struct kt_holder_facts *h)
 {
 	char st[512];
 	long n = kt_proc_read(pid, "stat", st, sizeof st);
@@ -63,15 +65,51 @@ int kt_holder_of(pid_t pid, char comm[KT_HOLDER_COMM], int64_t *ppid)
 	size_t len = (size_t)(close - open - 1);
 	if (len > KT_HOLDER_COMM - 1)
 		len = KT_HOLDER_COMM - 1;
-	memcpy(comm, open + 1, len);
-	comm[len] = '\0';
-	*ppid = 0;
+	memcpy(h->comm, open + 1, len);
+	h->comm[len] = '\0';
+	h->ppid = 0;
 	const char *q = close + 2; /* state */
 	while (*q && *q != ' ')
 		q++;
 	while (*q == ' ')
 		q++;
 	while (*q >= '0' && *q <= '9')
-		*ppid = *ppid * 10 + (*q++ - '0');
+		h->ppid = h->ppid * 10 + (*q++ - '0');
 	return 1;
+}
+
+/* Attempts at pinning a holder that dies while it is described: each one
+ * that fails means PID changed hands once more during a few system calls. */
+#define KT_HOLDER_TRIES 3
+
+int kt_holder_describe(pid_t pid, struct kt_holder_facts *h)
+{
+	h->ino = 0;
+	for (int i = 0; i < KT_HOLDER_TRIES; i++) {
+		int fd, err;
+		switch (kt_holder_open(pid, &fd, &err)) {
+		case KT_HOLDER_NONE:
+			return 0;
+		case KT_HOLDER_THREAD:  /* /proc/TID describes the thread */
+		case KT_HOLDER_UNKNOWN: /* no pidfds here: /proc alone */
+			return holder_from_proc(pid, h);
+		case KT_HOLDER_PROCESS:
+			break;
+		}
+		int known = holder_from_proc(pid, h);
+		/* Signal 0 through the pidfd: the pinned process still exists
+		 * (EPERM too: it is there, just not ours to signal), so it held PID
+		 * all along and /proc described it. */
+		int alive = kt_pidfd_send_signal(fd, 0, NULL, 0);
+		if (alive != -ESRCH) {
+			if (known == 1 && (alive == 0 || alive == -EPERM) && kt_fd_is_pidfs(fd) == 1) {
+				int64_t ino = kt_fd_inode(fd);
+				h->ino = ino > 0 ? (uint64_t)ino : 0;
+			}
+			kt_close(fd);
+			return known;
+		}
+		kt_close(fd);
+	}
+	return -1;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clone: the glibc wrapper, clone(fn, stack, flags, arg, ...
  *        /+ pid_t *parent_tid, void *tls, pid_t *child_tid +/).
  *
@@ -31,6 +32,7 @@
 #include "registry.h"
 #include "story.h"
 #include "sys.h"
+#include "table.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -53,6 +55,9 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	if ((flags & CLONE_THREAD) || kt_mode() == KT_MODE_OFF)
 		return real(fn, stack, flags, arg, parent_tid, tls, child_tid);
 
+	/* A child with memory of its own inherits what we know (table.h). */
+	if (!(flags & CLONE_VM))
+		kt_table_before_fork();
 	int theirs = flags & CLONE_PIDFD;
 	int ours = !theirs && kt_clone_pidfd_usable() &&
 		!(flags & (CLONE_PARENT_SETTID | CLONE_DETACHED | CLONE_FILES));
@@ -85,7 +90,7 @@ KT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 	}
 	if (kt_story_on()) {
 		struct kt_origin origin = KT_ORIGIN;
-		kt_story_spawned(r, &origin);
+		kt_story_spawned_ino(r, &origin, kt_registered_inode(r));
 	}
 	errno = saved;
 	return r;

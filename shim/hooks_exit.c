@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* _exit and _Exit: a program that ends this way, not through exit(), still
  * exits with KT_EXITCODE's status after a stale kill (exitcode.c). */
 #include "exitcode.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guards for fd mode's held pidfds: close, close_range, closefrom, dup2, dup3,
  * and the same calls made through syscall().
  *
@@ -10,11 +11,11 @@
  * holding a number that now means the program's file, and the next kill
  * through it would reach whatever that file names.
  *
- * Cost: held fds all sit at or above kt_held_floor() (INT_MAX until fd mode
- * starts), so a call on a lower number is the real call plus one load and
- * one comparison.  Only calls that reach the region are checked, and they
- * are bracketed (kt_held_guard_begin/end) so a registration in another thread
- * cannot adopt a number between our check and our call.
+ * Cost: held fds all sit at or above KT_HELD_FLOOR (a constant), so a call
+ * on a lower number is the real call plus one comparison.  Calls that reach
+ * the floor are checked, whether or not anything is held yet, and bracketed
+ * (kt_held_guard_begin/end), so a kill in another thread cannot keep a pidfd
+ * at a number between our check and our call.
  *
  * syscall(SYS_close / SYS_close_range / SYS_dup2 / SYS_dup3, ...) comes here
  * too (syscall_ARCH.S): a program that bypasses libc's wrappers still closes
@@ -27,7 +28,6 @@
  * is therefore not a cancellation point (close() elsewhere is glibc's own). */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <unistd.h>
 
 #include "heldfd.h"
@@ -47,7 +47,7 @@ void closefrom(int lowfd);
 
 KT_EXPORT int close(int fd)
 {
-	if (fd < kt_held_floor())
+	if (fd < KT_HELD_FLOOR)
 		return KT_REAL(close)(fd);
 	kt_held_guard_begin();
 	long r = kt_held_owns(fd) ? -EBADF : kt_close(fd);
@@ -76,7 +76,7 @@ static long close_range_around_held(unsigned first, unsigned last, int flags)
 
 KT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
-	if (first > last || last < (unsigned)kt_held_floor()) {
+	if (first > last || last < KT_HELD_FLOOR) {
 		kt_real_close_range_t real = KT_REAL(close_range);
 		if (real)
 			return real(first, last, flags);
@@ -91,17 +91,11 @@ KT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 
 KT_EXPORT void closefrom(int lowfd)
 {
-	/* glibc's closes from 0 for a negative LOWFD: held fds included. */
+	/* glibc's closes from 0 for a negative LOWFD: held fds included.  Every
+	 * closefrom reaches the floor, so every one is bracketed: glibc's own
+	 * is the close_range call made here. */
 	if (lowfd < 0)
 		lowfd = 0;
-	if (kt_held_floor() == INT_MAX) {
-		kt_real_closefrom_t real = KT_REAL(closefrom);
-		if (real) {
-			real(lowfd);
-			return;
-		}
-		/* glibc before 2.34 has none: what follows is all it would do. */
-	}
 	int saved = errno;
 	kt_held_guard_begin();
 	long r = close_range_around_held((unsigned)lowfd, ~0u, 0);
@@ -148,16 +142,14 @@ static int dup_guarded(int oldfd, int newfd, int flags, int is_dup3)
 
 KT_EXPORT int dup2(int oldfd, int newfd)
 {
-	int floor = kt_held_floor();
-	if (oldfd < floor && newfd < floor)
+	if (oldfd < KT_HELD_FLOOR && newfd < KT_HELD_FLOOR)
 		return KT_REAL(dup2)(oldfd, newfd);
 	return dup_guarded(oldfd, newfd, 0, 0);
 }
 
 KT_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	int floor = kt_held_floor();
-	if (oldfd < floor && newfd < floor)
+	if (oldfd < KT_HELD_FLOOR && newfd < KT_HELD_FLOOR)
 		return KT_REAL(dup3)(oldfd, newfd, flags);
 	return dup_guarded(oldfd, newfd, flags, 1);
 }
@@ -170,7 +162,7 @@ KT_EXPORT int dup3(int oldfd, int newfd, int flags)
 long kt_syscall_fd(long nr, long a, long b, long c);
 long kt_syscall_fd(long nr, long a, long b, long c)
 {
-	unsigned floor = (unsigned)kt_held_floor(), fd = (unsigned)a, fd2 = (unsigned)b;
+	unsigned floor = KT_HELD_FLOOR, fd = (unsigned)a, fd2 = (unsigned)b;
 	long r;
 	if (nr == SYS_close && fd >= floor) {
 		kt_held_guard_begin();

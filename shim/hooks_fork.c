@@ -1,18 +1,23 @@
+/* SPDX-License-Identifier: MIT */
 /* fork and _Fork.
  *
  * Each hook calls the real function and registers the child in the parent
- * (how registration is made race-free is explained in registry.c).  fork
+ * (how registration is made race-free is explained in registry.c); just
+ * before, it notes what the child is to know of our own children (the fork
+ * mark, table.h).  fork
  * stays glibc's own: a raw clone would skip the program's atfork handlers
  * and glibc's child-side bookkeeping. */
 #include <errno.h>
 #include <unistd.h>
 
+#include "heldfd.h"
 #include "hot.h"
 #include "init.h"
 #include "real.h"
 #include "registry.h"
 #include "story.h"
 #include "sys.h"
+#include "table.h"
 #include "vfork_child.h"
 
 static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how,
@@ -24,12 +29,15 @@ static KT_CHILD_PATH pid_t fork_common(pid_t (*real)(void), enum kt_made_by how,
 	}
 	if (kt_mode() == KT_MODE_OFF)
 		return real();
+	/* What the child will know of our children (table.h). */
+	kt_table_before_fork();
 	pid_t pid = real();
 	if (pid == 0) {
 		/* Raw syscalls only: errno stays as fork left it, and the child
 		 * does not fault in the page of libc's __errno_location. */
 		kt_vfork_forget();
 		kt_table_forget();
+		kt_held_forget_guards();
 		return 0;
 	}
 	/* errno as the real call left it, whatever registration does. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pidfd_spawn and pidfd_spawnp (glibc 2.39): a program that spawns through
  * them gets its child registered, from the very fd glibc's clone3 made with
  * the child, so there is no race to close.  The caller's fd is only read.
@@ -80,7 +81,7 @@ static int pidfd_spawn_common(kt_pidfd_spawn_fn real, enum kt_made_by how,
 	if (pid > 0) {
 		kt_register_child_pidfd(pid, *pidfd, how, file, 0);
 		if (kt_story_on())
-			kt_story_spawned(pid, origin);
+			kt_story_spawned_ino(pid, origin, kt_registered_inode(pid));
 	}
 	errno = saved;
 	return r;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signalling: kill, killpg, sigqueue.  Deliver to the registered child
  * itself (or its process group), or refuse if it is gone.
  *
@@ -28,14 +29,19 @@
  *     different inode, or a thread): the number was free at some point, so
  *     every member of our group was gone; the group kill is stale, refused
  *     with ESRCH;
- *   - nobody holds the number and the leader is known reaped: either members
- *     of our group survive (a legitimate kill; the number is pinned for them)
- *     or they all died, a stranger got the number, made a group of it and
- *     died itself leaving members of its own.  Without an fd held from
- *     before, the two look the same, so this goes by number: the one case
- *     libkt does not protect (it needs a full PID wrap plus a stranger that
- *     leads a group and exits before its members, between our leader's reap
- *     and the kill).
+ *   - the leader is reaped and a pidfd of it is held from before (heldfd.c):
+ *     PIDFD_SIGNAL_PROCESS_GROUP through it still reaches exactly its group
+ *     (the kernel signals the members attached to that struct pid, whoever
+ *     holds the number now), and answers ESRCH once no member is left;
+ *   - the leader is reaped and no pidfd of it is held: if no process or
+ *     thread holds the number, either members of our group survive (a
+ *     legitimate kill; the number is pinned for them) or they all died, a
+ *     stranger got the number, made a group of it and died itself leaving
+ *     members of its own.  The two look the same, so this goes by number:
+ *     the one case libkt does not protect (it needs a full PID wrap plus a
+ *     stranger that leads a group and exits before its members, between our
+ *     leader's reap and the kill).  One function decides it,
+ *     group_after_leader, on every kernel and whatever pidfd_open answers.
  * Where the kernel lacks PIDFD_SIGNAL_PROCESS_GROUP (EINVAL), the live-leader
  * case goes by number too, after the same identity check.
  *
@@ -59,6 +65,7 @@
 #include "registry.h"
 #include "report.h"
 #include "sys.h"
+#include "tree.h"
 #include "vfork_child.h"
 
 /* One signal to send, as the program asked for it. */
@@ -69,7 +76,7 @@ struct kt_send {
 	int sig;
 	int group;        /* signal the process group PID, not the process */
 	siginfo_t *info;  /* sigqueue's siginfo, or NULL */
-	const struct kt_seen *seen; /* not a child: the observation judged by (observe.h) */
+	const struct kt_sighting *seen; /* not a child: the observation judged by (observe.h) */
 };
 
 /* Set once pidfd_send_signal has refused PIDFD_SIGNAL_PROCESS_GROUP. */
@@ -92,7 +99,8 @@ static int send_plain(const struct kt_send *k)
 /* A signal whose registered target is gone.  Enforce: refuse with ESRCH, as
  * the kernel would have if the PID had not been reused.  Audit: let it
  * through unchanged and say what it hit. */
-static int stale_send(const struct kt_send *k, enum kt_mode mode)
+static int stale_send(const struct kt_send *k, enum kt_mode mode,
+                      const struct kt_tree_origin *tree)
 {
 	/* The registered child is gone, but its number may now be another child
 	 * of ours that libkt never saw being made: one from a creation path
@@ -100,16 +108,28 @@ static int stale_send(const struct kt_send *k, enum kt_mode mode)
 	 * shim that forks by raw system call), inline assembly, or glibc's own
 	 * system() and popen().  The kill then names a live child, as it would
 	 * without libkt, and refusing it would change the program.  One waitid,
-	 * paid only by a kill that is stale or about to be delivered anyway. */
-	if (!k->group && !kt_in_vfork_child() && kt_pid_is_my_child(k->pid) == 0)
+	 * paid only by a kill that is stale or about to be delivered anyway.
+	 * A vfork child asks too: waitid answers about its own children, which
+	 * may have landed on a number its parent's table has tombstoned. */
+	if (!k->group && kt_pid_is_my_child(k->pid) == 0)
 		return send_plain(k);
 	struct kt_stale ev = { .pid = k->pid, .sig = k->sig, .call = k->call,
 	                       .group = k->group, .holder = -1, .seen = k->seen };
+	if (tree) {
+		ev.ancestor_pid = tree->ancestor_pid;
+		ev.ancestor_name = tree->ancestor_name;
+		ev.ancestor_facts = tree->facts;
+		ev.ancestor_reg_seq = tree->reg_seq;
+	}
 	if (!kt_in_vfork_child()) /* a vfork child would mark its parent */
 		kt_exitcode_note_stale();
 	int want = kt_log_wanted();
 	if (want) {
-		ev.holder = kt_holder_of(ev.pid, ev.holder_comm, &ev.holder_ppid);
+		/* Audit mode is about to deliver, which may end the holder: the
+		 * report says who it was.  Enforce mode sends nothing, and the
+		 * report describes the holder as it writes the line. */
+		if (mode == KT_MODE_AUDIT)
+			ev.holder = kt_holder_describe(ev.pid, &ev.holder_seen);
 		kt_caller_capture(&ev.caller, k->origin->ret, k->origin->frame);
 	}
 	if (mode == KT_MODE_AUDIT) {
@@ -169,22 +189,6 @@ static int deliver(const struct kt_send *k, int fd, enum kt_mode mode)
 	return (int)kt_sys_result(r);
 }
 
-/* The number-only judgement: 1 if the registered child behind K->pid (or
- * its group) is certainly gone.  If no child of ours holds the number, our
- * child was reaped where no hook saw it (SIGCHLD ignored) and the number may
- * be someone else's now.  Not asked: a vfork child's view of its parent's
- * table (it names siblings, which waitid cannot ask about; a forked child
- * starts with a table of its own, table.c).  A group outlives its leader,
- * but never while a process holds the leader's number: the kernel reuses no
- * number that still names a group, so a holder that is not our child means
- * the group is gone too. */
-static int gone_by_number(const struct kt_send *k)
-{
-	if (kt_in_vfork_child() || kt_pid_is_my_child(k->pid) != -ECHILD)
-		return 0;
-	return !k->group || kt_kill(k->pid, 0) != -ESRCH;
-}
-
 /* What to do with a signal for a registered number, once judged. */
 enum verdict {
 	SEND_PLAIN, /* by number, as libc would: not ours to judge, or no way to */
@@ -192,42 +196,60 @@ enum verdict {
 	SEND_PIDFD, /* through the pidfd just checked to name the child */
 };
 
-/* pidfd_open(K->pid) failed with ERR (-errno); the slot's state is ST. */
-static enum verdict judge_without_pidfd(const struct kt_send *k, struct kt_slot *s,
-                                        uint64_t w, int err)
+/* A group kill whose leader is known gone, with no pidfd of the leader to
+ * send through: the one rule for it (see the top of this file).  A process
+ * or a thread holding the number means the number was free at some point,
+ * so every member of our group was gone; nobody holding it means members
+ * may live on, and the number is theirs.  kill(pid, 0) asks exactly that,
+ * with no descriptor to open and the same answer on every kernel. */
+static enum verdict group_after_leader(const struct kt_send *k)
 {
-	unsigned st = kt_word_state(w);
-	if (err == -ESRCH) {
-		/* Nobody holds the PID: our child was reaped (perhaps where no hook
-		 * of ours saw it).  A process is then gone; a group may live on in
-		 * its other members, and the number is still theirs. */
-		kt_slot_retire_unseen(k->pid, s, w);
-		return k->group ? SEND_PLAIN : SEND_STALE;
+	return kt_kill(k->pid, 0) == -ESRCH ? SEND_PLAIN : SEND_STALE;
+}
+
+/* The number-only judgement: 1 if the registered child behind K->pid (or
+ * its group) is certainly gone.  If no child of ours holds the number, our
+ * child was reaped where no hook saw it (SIGCHLD ignored) and the number may
+ * be someone else's now.  Not asked: a vfork child's view of its parent's
+ * table (it names siblings, which waitid cannot ask about).  For a group,
+ * group_after_leader then decides. */
+static int gone_by_number(const struct kt_send *k)
+{
+	if (kt_in_vfork_child() || kt_pid_is_my_child(k->pid) != -ECHILD)
+		return 0;
+	return !k->group || group_after_leader(k) == SEND_STALE;
+}
+
+/* pidfd_open(K->pid) for a kill of the registered child in slot S (word
+ * W): 1 with *FD a pidfd of the process holding the number now, or 0 with
+ * *V the verdict when there is none:
+ *   - nobody, or a thread of some other process, holds the number: our
+ *     child was reaped, perhaps where no hook of ours saw it.  A process is
+ *     then gone; a group may live on in its other members, unless a thread
+ *     holds the number now;
+ *   - no pidfd could be opened (EMFILE, or pidfd_open refused by a seccomp
+ *     profile that still let CLONE_PIDFD register the child with an
+ *     inode): judged by number, as without an identity. */
+static int open_holder(const struct kt_send *k, struct kt_slot *s, uint64_t w, int *fd,
+                       enum verdict *v)
+{
+	int err;
+	enum kt_holder holder = kt_holder_open(k->pid, fd, &err);
+	if (holder == KT_HOLDER_PROCESS)
+		return 1;
+	if (holder == KT_HOLDER_UNKNOWN) {
+		kt_count(KT_N_FALLBACKS);
+		if (err == -ENOSYS || err == -EPERM)
+			kt_report_degraded(KT_DEGRADED_NO_PIDFD, -err);
+		else
+			kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -err);
+		*v = gone_by_number(k) ? SEND_STALE : SEND_PLAIN;
+	} else {
+		*v = k->group && holder == KT_HOLDER_NONE ? SEND_PLAIN : SEND_STALE;
 	}
-	if (err == -EINVAL) {
-		/* Only a thread of some other process holds the number: the child
-		 * is gone, and with it every member of its group (see the top of
-		 * this file). */
+	if (*v == SEND_STALE)
 		kt_slot_retire_unseen(k->pid, s, w);
-		return SEND_STALE;
-	}
-	/* EMFILE, or pidfd_open refused outright (a seccomp profile that still
-	 * let CLONE_PIDFD register the child with an inode): judge by number, as
-	 * without an identity, else do what libc does. */
-	kt_count(KT_N_FALLBACKS);
-	if (err == -ENOSYS || err == -EPERM)
-		kt_report_degraded(KT_DEGRADED_NO_PIDFD, -err);
-	else
-		kt_report_degraded(KT_DEGRADED_FD_EXHAUSTED, -err);
-	if (st != KT_SLOT_REAPED && gone_by_number(k)) {
-		kt_slot_retire_unseen(k->pid, s, w);
-		return SEND_STALE;
-	}
-	/* A group kill after the leader's hooked reap: stale if a process holds
-	 * the number again (as below, without a pidfd to say so). */
-	if (st == KT_SLOT_REAPED && kt_kill(k->pid, 0) != -ESRCH)
-		return SEND_STALE;
-	return SEND_PLAIN;
+	return 0;
 }
 
 /* A registered child whose identity was never taken (LIVE_UNVERIFIED): take
@@ -246,9 +268,10 @@ static enum verdict judge_unproven(const struct kt_send *k, struct kt_slot *s, u
 {
 	if (kt_identity_mode() == KT_IDENTITY_NONE || kt_in_vfork_child())
 		goto by_number;
-	int pidfd = kt_pidfd_open(k->pid);
-	if (pidfd < 0)
-		return judge_without_pidfd(k, s, w, pidfd);
+	int pidfd;
+	enum verdict v;
+	if (!open_holder(k, s, w, &pidfd, &v))
+		return v;
 	int mine = kt_pidfd_is_my_child(pidfd);
 	if (mine == -ECHILD) {
 		/* A process holds the number and it is not our child: a stranger,
@@ -283,10 +306,14 @@ static void keep_identity(const struct kt_send *k, struct kt_slot *s, uint64_t w
 	    kt_in_vfork_child())
 		return;
 	uint64_t id = kt_held_adopt(fd, k->pid, ino, 1);
-	if (id && !atomic_compare_exchange_strong_explicit(&s->word, &w, kt_word(id, KT_SLOT_LIVE),
-	                                                   memory_order_acq_rel,
-	                                                   memory_order_acquire))
-		kt_held_release(id); /* the slot moved on (reaped, registered again) */
+	if (!id)
+		return;
+	/* Settled only now (heldfd.h): until the slot names it, no eviction
+	 * may give it up, for the slot could not be given its old word back. */
+	int named = atomic_compare_exchange_strong_explicit(&s->word, &w, kt_word(id, KT_SLOT_LIVE),
+	                                                    memory_order_acq_rel,
+	                                                    memory_order_acquire);
+	kt_held_settle(id, named);
 }
 
 /* A live child registered with its pidfs inode, or (for a group send) a
@@ -295,15 +322,12 @@ static void keep_identity(const struct kt_send *k, struct kt_slot *s, uint64_t w
 static enum verdict judge_by_pidfd(const struct kt_send *k, struct kt_slot *s, uint64_t w,
                                    int *fd)
 {
-	int pidfd = kt_pidfd_open(k->pid);
-	if (pidfd < 0)
-		return judge_without_pidfd(k, s, w, pidfd);
-	if (kt_word_state(w) == KT_SLOT_REAPED) {
-		/* A group kill after the leader's reap, and a process holds the
-		 * number again: a stranger, so our group is gone. */
-		kt_close(pidfd);
-		return SEND_STALE;
-	}
+	if (kt_word_state(w) == KT_SLOT_REAPED)
+		return group_after_leader(k); /* a group kill after the leader's reap */
+	int pidfd;
+	enum verdict v;
+	if (!open_holder(k, s, w, &pidfd, &v))
+		return v;
 	int64_t ino = kt_fd_inode(pidfd);
 	if (ino < 0) {
 		kt_close(pidfd);
@@ -325,7 +349,7 @@ static int act(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum verd
                enum kt_mode mode)
 {
 	if (v == SEND_STALE)
-		return stale_send(k, mode);
+		return stale_send(k, mode, NULL);
 	if (v == SEND_PIDFD) {
 		/* A live child's proven pidfd (judge_by_pidfd proves only those:
 		 * for a reaped leader it answers stale or plain). */
@@ -337,7 +361,7 @@ static int act(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum verd
 	return send_plain(k);
 }
 
-/* A number no slot names, with observation on: the program may have seen
+/* A number no table names, with observation on: the program may have seen
  * it under /proc (observe.h).  Then the kill reaches the process it saw
  * (through a pidfd checked to name it), or, if a later process holds the
  * number, it is stale; if nobody holds it, ESRCH, as the kernel answers.
@@ -350,11 +374,11 @@ static __attribute__((noinline)) int send_observed(const struct kt_send *k)
 	case KT_OBSERVED_HOLDER:
 		return deliver(k, fd, mode);
 	case KT_OBSERVED_LATER: {
-		struct kt_seen seen = { .kind = 0 };
+		struct kt_sighting seen = { .kind = 0 };
 		struct kt_send ks = *k;
 		kt_observe_describe(k->pid, &seen);
 		ks.seen = &seen;
-		return stale_send(&ks, mode);
+		return stale_send(&ks, mode, NULL);
 	}
 	case KT_OBSERVED_NOBODY:
 		if (mode == KT_MODE_AUDIT)
@@ -366,8 +390,30 @@ static __attribute__((noinline)) int send_observed(const struct kt_send *k)
 	}
 }
 
-static inline int send_unregistered(const struct kt_send *k)
+/* K names a number this process's own table does not.  First a child of
+ * one of its ancestors, as far as this process may know (tree.h): an
+ * ancestor's registration is the stronger fact, and its verdict stands;
+ * then a number the program saw under /proc; else nobody's. */
+static int send_unregistered(const struct kt_send *k, enum kt_mode mode)
 {
+	if (kt_tree_inherits()) {
+		struct kt_tree_origin origin;
+		int fd = -1;
+		switch (kt_tree_judge(k->pid, k->group, &fd, &origin)) {
+		case KT_TREE_STALE:
+			return stale_send(k, mode, &origin);
+		case KT_TREE_LEADER_GONE:
+			if (group_after_leader(k) == SEND_STALE)
+				return stale_send(k, mode, &origin);
+			return send_plain(k);
+		case KT_TREE_PIDFD:
+			return deliver(k, fd, mode);
+		case KT_TREE_PLAIN:
+			return send_plain(k);
+		default: /* no ancestor registered it */
+			break;
+		}
+	}
 	return kt_observe_active() ? send_observed(k) : send_plain(k);
 }
 
@@ -400,25 +446,32 @@ send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum kt_mode m
 	/* A pidfd answers ESRCH only once its process is reaped (a zombie still
 	 * takes signals).  A group send also answers ESRCH when the child lives
 	 * but leads no group (kill(-pid) of a child that never called setsid or
-	 * setpgid): that is the answer to give, not a sign of its death. */
-	int gone = r == -ESRCH && (!(flags & KT_PIDFD_SIGNAL_PROCESS_GROUP) ||
-	                           kt_pidfd_send_signal(fd, 0, NULL, 0) == -ESRCH);
+	 * setpgid): that is the answer to give, not a sign of its death; or when
+	 * the leader is gone and so is every member of its group. */
+	int gone = r == -ESRCH && (!flags || kt_pidfd_send_signal(fd, 0, NULL, 0) == -ESRCH);
+	/* The leader is gone: does its group live on?  Through the held pidfd,
+	 * the kernel knows exactly (see the top of this file); the group send
+	 * just made has answered already unless this was a probe. */
+	int group_lives = gone && pg && !flags &&
+	                  kt_pidfd_send_signal(fd, 0, NULL, KT_PIDFD_SIGNAL_PROCESS_GROUP) == 0;
 	kt_held_return(&ref);
 	if (gone) {
 		/* Reaped where no hook saw it. */
 		kt_slot_retire_unseen(k->pid, s, w);
 		kt_held_release(kt_word_ident(w));
 		if (!k->group)
-			return stale_send(k, mode);
-		/* The leader is reaped.  Its group lives on, and keeps the number,
-		 * while a member does; if a process holds the number, it is a
-		 * stranger and our group is gone (see the top of this file). */
-		int pidfd = kt_pidfd_open(k->pid);
-		if (pidfd == -ESRCH)
+			return stale_send(k, mode, NULL);
+		if (!pg) /* no group flag here: by number */
+			return act(k, s, w, group_after_leader(k), -1, mode);
+		if (group_lives) /* audit: the members, by number (the number is theirs) */
 			return send_plain(k);
-		if (pidfd >= 0)
-			kt_close(pidfd);
-		return stale_send(k, mode);
+		/* Our group is gone.  If no group holds the number now either, this
+		 * is what plain kill() answers; if one does, it is a stranger's. */
+		if (kt_kill(-k->pid, 0) == -ESRCH) {
+			errno = ESRCH;
+			return -1;
+		}
+		return stale_send(k, mode, NULL);
 	}
 	if (probe)
 		return send_plain(k);
@@ -431,15 +484,18 @@ send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum kt_mode m
 
 /* Deliver K to the registered child (or its group) K->pid, whose slot is S
  * (NULL: the number has none), through a pidfd of it, or refuse if it is
- * gone.  Unregistered targets go by number.  Inlined into its two callers,
+ * gone.  Unregistered targets go to send_unregistered.  Inlined into its two callers,
  * so that a repeated kill issues its system call two frames below the
  * program rather than five (see kt_syscall6 for why frames matter). */
 static inline __attribute__((always_inline)) int
 send_registered(const struct kt_send *k, struct kt_slot *s, enum kt_mode mode)
 {
 	if (!s)
-		return send_unregistered(k);
+		return send_unregistered(k, mode);
 	uint64_t w;
+	/* send_held comes back (SEND_AGAIN) only when another thread changed the
+	 * slot word (a reap, an eviction, a new registration) since it was read:
+	 * each turn follows someone else's change. */
 again:
 	w = atomic_load_explicit(&s->word, memory_order_acquire);
 	enum verdict v;
@@ -452,6 +508,13 @@ again:
 		v = k->group ? judge_by_pidfd(k, s, w, &fd) : SEND_STALE;
 		break;
 	case KT_SLOT_LIVE:
+		/* A vfork child has its own copy of the fd table, made when it was
+		 * born: the number the slot names may hold another pidfd there, or
+		 * none.  It judges as for a child never proven (by number). */
+		if (kt_held_is_ident(kt_word_ident(w)) && kt_in_vfork_child()) {
+			v = judge_unproven(k, s, w, &fd);
+			break;
+		}
 		if (kt_held_is_ident(kt_word_ident(w))) {
 			int r = send_held(k, s, w, mode);
 			if (r == SEND_AGAIN)
@@ -460,8 +523,8 @@ again:
 		}
 		v = judge_by_pidfd(k, s, w, &fd);
 		break;
-	default: /* never registered */
-		return send_unregistered(k);
+	default:
+		return send_unregistered(k, mode); /* never registered here */
 	}
 	return act(k, s, w, v, fd, mode);
 }
@@ -480,6 +543,21 @@ static __attribute__((noinline)) int kill_registered(pid_t pid, int sig, const c
 	return send_registered(&k, s, mode);
 }
 
+/* kill()/killpg() of a number this process's own table does not name, in
+ * a process that inherited tables (tree.h) or saw numbers under /proc
+ * (observe.h): out of line too. */
+static __attribute__((noinline)) int kill_unregistered(pid_t pid, int sig, const char *call,
+                                                       const struct kt_origin *origin,
+                                                       enum kt_mode mode)
+{
+	struct kt_send k = { .call = call, .origin = origin, .pid = pid, .sig = sig };
+	if (pid < 0) {
+		k.pid = -pid;
+		k.group = 1;
+	}
+	return send_unregistered(&k, mode);
+}
+
 /* kill(PID, SIG) and killpg's kill(-PGID, SIG), named CALL in reports. */
 static inline __attribute__((always_inline)) int
 kill_common(pid_t pid, int sig, const char *call, const struct kt_origin *origin)
@@ -496,12 +574,22 @@ kill_common(pid_t pid, int sig, const char *call, const struct kt_origin *origin
 	 * libc's kill.  send_registered reaches the same plain kill, but with
 	 * the set-up of a registered kill: the miss path is meant to stay within
 	 * a few percent of a bare kill(). */
-	struct kt_slot *s = kt_table_find(pid < 0 ? -pid : pid);
-	if ((!s || kt_word_state(atomic_load_explicit(&s->word, memory_order_acquire)) ==
-	                   KT_SLOT_EMPTY) &&
-	    !kt_observe_active())
-		return (int)kt_sys_result(kt_kill(pid, sig));
-	return kill_registered(pid, sig, call, origin, s, mode);
+	struct kt_table_head *h = atomic_load_explicit(&kt_table_nearest, memory_order_acquire);
+	if (h) {
+		int own = kt_table_owned(h);
+		struct kt_entry *e = own ? kt_table_entry_in(h, pid < 0 ? -pid : pid) : NULL;
+		if (e && kt_word_state(atomic_load_explicit(&e->slot.word, memory_order_acquire)) !=
+		                 KT_SLOT_EMPTY)
+			return kill_registered(pid, sig, call, origin, &e->slot, mode);
+		/* A forked child: its ancestors' children come next (tree.h). */
+		if (!own || h->parent)
+			return kill_unregistered(pid, sig, call, origin, mode);
+	}
+	/* A number the program may have seen under /proc (observe.h): one
+	 * load, NULL unless observation is on and something was observed. */
+	if (kt_observe_active())
+		return kill_unregistered(pid, sig, call, origin, mode);
+	return (int)kt_sys_result(kt_kill(pid, sig));
 }
 
 KT_EXPORT int kill(pid_t pid, int sig)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* posix_spawn and posix_spawnp.
  *
  * Each hook calls the real function and registers the child in the parent

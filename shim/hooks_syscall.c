@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* syscall(): children made by the raw clone, clone3 and fork system calls.
  *
  * Why hook syscall() at all.  A reaped child's number stays refused (its
@@ -28,10 +29,12 @@
 #include <sched.h>
 #include <stdint.h>
 
+#include "heldfd.h"
 #include "init.h"
 #include "registry.h"
 #include "story.h"
 #include "sys.h"
+#include "table.h"
 #include "vfork_child.h"
 
 #ifndef CLONE_PIDFD
@@ -129,12 +132,14 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 	} else {
 		cr = (struct creation){ 0, 0, NULL };
 	}
+	kt_table_before_fork(); /* what the child will know (table.h) */
 	long r = kt_syscall6(nr, a, b, c, d, e, f);
 	if (r == 0) {
 		/* The child, on its copy of this frame: forget the parent's vfork
 		 * and its table, as a fork child does. */
 		kt_vfork_forget();
 		kt_table_forget();
+		kt_held_forget_guards();
 		return 0;
 	}
 	if (r < 0)
@@ -146,7 +151,7 @@ long kt_syscall_make_child(long nr, long a, long b, long c, long d, long e, long
 		/* syscall_ARCH.S gives its entry a frame record, so the walk goes
 		 * from here through it to the program; its own frame is dropped. */
 		struct kt_origin origin = KT_ORIGIN;
-		kt_story_spawned((pid_t)r, &origin);
+		kt_story_spawned_ino((pid_t)r, &origin, kt_registered_inode((pid_t)r));
 	}
 	KT_ERRNO_RESTORE(saved);
 	return r;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vfork: the C half of the per-architecture trampolines (vfork_*.S).
  *
  * vfork cannot be a C function: the child returns from it first, through the
@@ -104,7 +105,7 @@ long kt_vfork_finish(long ret, struct kt_vfork_slot *slot, void *retaddr)
 	}
 	if (kt_story_on()) {
 		struct kt_origin origin = { retaddr, __builtin_frame_address(0) };
-		kt_story_spawned((pid_t)ret, &origin);
+		kt_story_spawned_ino((pid_t)ret, &origin, kt_registered_inode((pid_t)ret));
 	}
 	errno = saved;
 	return ret;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The wait family: note every reap of a registered child.
  *
  * Each public entry point has its own hook because glibc's wait() calls its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Code a forked child runs between fork() returning and its exec or exit.
  *
  * fork() copies no page-table entries for file-backed text: the child takes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The identity mode in force (identity.h). */
 #include "identity.h"
 

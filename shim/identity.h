@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The identity mode in force: how a registered child is told apart from a
  * later process with the same number (enum kt_identity_mode, kt.h).
  *

@@ -1,13 +1,15 @@
-/* Start-up: read the configuration once, resolve the real functions, open
- * the log, hand every room its part of the configuration (init.h).  Kept
- * small: it runs in every process that loads libkt, and most of them never
- * fork. */
+/* SPDX-License-Identifier: MIT */
+/* Start-up: read the settings once (libkt.conf, then the environment),
+ * resolve the real functions, open the log, hand every room its part of the
+ * configuration (init.h).  Kept small: it runs in every process that loads
+ * libkt, and most of them never fork. */
 #include "init.h"
 
 #include <errno.h>
 #include <sys/auxv.h>
 
 #include "caller.h"
+#include "conffile.h"
 #include "exitcode.h"
 #include "heldfd.h"
 #include "identity.h"
@@ -29,9 +31,12 @@ struct kt_started kt_started = { .mode = KT_MODE_ENFORCE };
 /* KT_STATS=1, for the destructor. */
 static int stats_wanted;
 
-/* The parsed configuration, from the environment. */
+/* The settings in force: the defaults, then libkt.conf, then the
+ * environment over both. */
 static void read_config(struct kt_config *c)
 {
+	kt_config_defaults(c);
+	kt_conffile_read(c);
 	/* One pass over the environment picks out the KT_* entries; the parser
 	 * then looks each name up among those few (usually none) instead of
 	 * running strncmp over the whole environment once per name, in every
@@ -44,12 +49,10 @@ static void read_config(struct kt_config *c)
 		if ((*e)[0] == 'K' && (*e)[1] == 'T' && (*e)[2] == '_')
 			kt_env[n++] = *e;
 	kt_env[n] = NULL;
-	const struct kt_config defaults = KT_CONFIG_DEFAULTS;
-	*c = defaults;
 	if (e && *e) /* more KT_ entries than we keep: let the parser see them all */
-		kt_config_parse(c, environ, getauxval(AT_SECURE) != 0);
+		kt_config_env(c, environ, getauxval(AT_SECURE) != 0);
 	else if (n)
-		kt_config_parse(c, kt_env, getauxval(AT_SECURE) != 0);
+		kt_config_env(c, kt_env, getauxval(AT_SECURE) != 0);
 }
 
 void kt_init_once(void)

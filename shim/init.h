@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start-up, and the question every hook asks first: is libkt on?
  *
  * The constructor reads the configuration once and hands each room its part

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The pieces of report lines (line.h). */
 #include "line.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The pieces every report line is made of, in both formats.  Every line
  * names the process that wrote it, since one log collects the reports of
  * every process that inherited KT_LOG.  Allocation-free (fmt.h). */

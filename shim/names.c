@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The words of the reports (names.h). */
 #include "names.h"
 

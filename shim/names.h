@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The words reports use for libkt's enums, each table in one place
  * (names.c).  Look-ups are bounds-checked: a report's facts are read without
  * a lock (table.h) and must never index past a table.  The tables hold

@@ -83,7 +83,7 @@ enum kt_mode kt_observe_mode(void)
 #define KT_OBS_SPIN 2000
 
 struct kt_obs_entry {
-	_Atomic uint32_t pid_kind; /* pid << 2 | enum kt_seen_kind; 0: empty */
+	_Atomic uint32_t pid_kind; /* pid << 2 | enum kt_sighting_kind; 0: empty */
 	_Atomic uint32_t seq;      /* table-wide order of writes: the oldest goes first */
 	_Atomic uint64_t ident;    /* inode number or start time; 0 for GONE */
 };
@@ -531,7 +531,7 @@ enum kt_observed kt_observe_judge(pid_t pid, int group, int *pidfd)
 	return v;
 }
 
-int kt_observe_describe(pid_t pid, struct kt_seen *out)
+int kt_observe_describe(pid_t pid, struct kt_sighting *out)
 {
 	struct kt_obs_table *t = table_now();
 	unsigned kind;
@@ -539,7 +539,7 @@ int kt_observe_describe(pid_t pid, struct kt_seen *out)
 	memset(out, 0, sizeof *out);
 	if (!t || !lookup(t, pid, &kind, &out->ident, &index))
 		return 0;
-	out->kind = (enum kt_seen_kind)kind;
+	out->kind = (enum kt_sighting_kind)kind;
 	struct kt_obs_story *s = atomic_load_explicit(&stories, memory_order_acquire);
 	if (!s)
 		return 1;

@@ -94,6 +94,6 @@ enum kt_observed kt_observe_judge(pid_t pid, int group, int *pidfd);
 
 /* The observation of PID a stale kill's report tells: 1 with *OUT filled,
  * 0 if there is none now. */
-int kt_observe_describe(pid_t pid, struct kt_seen *out);
+int kt_observe_describe(pid_t pid, struct kt_sighting *out);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reuse provoker's side inside libkt (kt-run --provoke-reuse).
  *
  * kt-run starts the program under a supervisor (kt-decoy, pid 1 of a private

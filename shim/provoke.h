@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reuse provoker's side inside libkt (kt-run --provoke-reuse): hand
  * each reaped PID to the supervisor, which puts a decoy on it.  Nothing
  * happens unless KT_PROVOKE_FD is set. */

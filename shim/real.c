@@ -1,11 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* The real libc functions (the list and the rules are in real.h).
  *
  * A function is looked up with dlsym(RTLD_NEXT), or dlvsym when its version
- * matters.  dlsym is not async-signal-safe, but a hook can only get here
- * unresolved before the constructor (from another library's constructor,
- * which is not a signal handler in any program we know of) or for a lazy
- * function whose callers are not async-signal-safe either.  Racing
- * resolvers store the same value, so a plain atomic store is enough. */
+ * matters, once: the answer, found or not, is kept, so a function this libc
+ * lacks is not looked up again at every call (where that call may be in a
+ * signal handler or a vfork child).  Racing resolvers store the same value,
+ * so a plain atomic store is enough. */
 #include "real.h"
 
 #include <dlfcn.h>
@@ -29,7 +29,11 @@ static const struct real_fn functions[KT_REAL_COUNT] = {
 #undef KT_REAL_ROW
 };
 
+/* Each function's address, ABSENT once the lookup found none, NULL before
+ * the lookup. */
 static void *_Atomic resolved[KT_REAL_COUNT];
+static const char absent_marker;
+#define ABSENT ((void *)&absent_marker)
 
 static void die_self_resolved(const char *name)
 {
@@ -60,25 +64,18 @@ void *kt_real_get(enum kt_real_id id)
 {
 	void *p = atomic_load_explicit(&resolved[id], memory_order_acquire);
 	if (p)
-		return p;
+		return p == ABSENT ? NULL : p;
 	const struct real_fn *f = &functions[id];
 	p = f->version[0] ? dlvsym(RTLD_NEXT, f->symbol, f->version)
 	                  : dlsym(RTLD_NEXT, f->symbol);
-	if (p) {
-		if (is_ours(p))
-			die_self_resolved(f->symbol);
-		atomic_store_explicit(&resolved[id], p, memory_order_release);
-	}
+	if (p && is_ours(p))
+		die_self_resolved(f->symbol);
+	atomic_store_explicit(&resolved[id], p ? p : ABSENT, memory_order_release);
 	return p;
 }
 
 void kt_real_resolve(void)
 {
-	/* fork, _Fork, clone and the wait family, which signal handlers do
-	 * call, are resolved here.  The spawns wait for their first call: none
-	 * is async-signal-safe, so a lookup then is no new hazard, and a process
-	 * that never spawns is spared their dlvsym lookups (on glibc < 2.39,
-	 * failing ones, which cost more still). */
 	for (int id = 0; id < KT_REAL_COUNT; id++)
 		if (functions[id].eager)
 			kt_real_get((enum kt_real_id)id);

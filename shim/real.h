@@ -1,19 +1,33 @@
+/* SPDX-License-Identifier: MIT */
 /* The real libc functions behind libkt's hooks: the one way to reach them.
  *
  * KT_REAL(id) is the function, or NULL where this libc has none (_Fork,
- * close_range and closefrom before glibc 2.34, pidfd_spawn before 2.39).  Each function is listed
- * once below, with the symbol version to ask for when one matters (the two
- * posix_spawn versions of x86_64, glibc 2.39's additions), and whether the
- * constructor resolves it or its first caller does.
+ * close_range and closefrom before glibc 2.34, pidfd_spawn before 2.39).  Each
+ * function is listed once below, with the symbol version to ask for when one
+ * matters (the two posix_spawn versions of x86_64, glibc 2.39's additions),
+ * and whether the constructor resolves it or its first caller does.
  *
- * Works before the constructor: an unresolved function is looked up on the
- * spot.  After the constructor the eager ones cost a pointer load, which is
- * async-signal-safe; the lazy ones are those whose callers are not
- * async-signal-safe themselves (the spawns, fopen, opendir) or that most
- * processes never reach (the fd guards' close/dup2 family resolve on first
- * use, as before any hook needs them), and the open family, which every
- * process reaches first outside any signal handler, and whose lookups at
- * start-up would cost every process start. */
+ * Resolving means asking the dynamic loader (dlsym), which takes the
+ * loader's lock: not async-signal-safe, and in a vfork child, which shares
+ * its parent's memory, it waits for a lock another thread of the parent may
+ * hold (a dlopen whose constructor waits for that child) for ever.  So every
+ * function a signal handler or a vfork child may reach is resolved by the
+ * constructor, where a lookup is safe: fork, _Fork, clone, the wait family,
+ * the fd guards' close, close_range, closefrom, dup2 and dup3 (a vfork
+ * child's first close() before its exec is a textbook pattern), and the
+ * /proc observer's open family (a vfork child opening its stdin before its
+ * exec is another; fopen and opendir too, as a first call may still be in
+ * a child or a handler, whatever else it risks there).  After the
+ * constructor those cost a pointer load.  Reaching the kernel directly
+ * instead would change libc's semantics: close() and open() are
+ * cancellation points, closefrom() has a fallback without close_range,
+ * fopen and opendir are whole stdio and dirent objects, and a library
+ * preloaded after libkt that wraps the same call would be skipped.
+ *
+ * Left to their first caller: the spawns and pidfd_getpid, which are not
+ * async-signal-safe themselves, so a lookup there adds no hazard, and which
+ * most processes never call.  Before the constructor (another library's
+ * constructor calling a hook) any function is looked up on the spot. */
 #ifndef KT_REAL_H
 #define KT_REAL_H
 
@@ -54,22 +68,22 @@ typedef int (*kt_pidfd_spawn_fn)(int *, const char *, const posix_spawn_file_act
 	X(pidfd_spawn, "pidfd_spawn", "GLIBC_2.39", 0, kt_pidfd_spawn_fn)             \
 	X(pidfd_spawnp, "pidfd_spawnp", "GLIBC_2.39", 0, kt_pidfd_spawn_fn)           \
 	X(pidfd_getpid, "pidfd_getpid", "GLIBC_2.39", 0, pid_t (*)(int))              \
-	X(close, "close", "", 0, int (*)(int))                                      \
-	X(close_range, "close_range", "", 0, int (*)(unsigned, unsigned, int))      \
-	X(closefrom, "closefrom", "", 0, void (*)(int))                             \
-	X(dup2, "dup2", "", 0, int (*)(int, int))                                   \
-	X(dup3, "dup3", "", 0, int (*)(int, int, int))                                \
-	X(open, "open", "", 0, int (*)(const char *, int, ...))                       \
-	X(open64, "open64", "", 0, int (*)(const char *, int, ...))                   \
-	X(openat, "openat", "", 0, int (*)(int, const char *, int, ...))              \
-	X(openat64, "openat64", "", 0, int (*)(int, const char *, int, ...))          \
-	X(__open_2, "__open_2", "", 0, int (*)(const char *, int))                    \
-	X(__open64_2, "__open64_2", "", 0, int (*)(const char *, int))                \
-	X(__openat_2, "__openat_2", "", 0, int (*)(int, const char *, int))           \
-	X(__openat64_2, "__openat64_2", "", 0, int (*)(int, const char *, int))       \
-	X(fopen, "fopen", "", 0, FILE *(*)(const char *, const char *))               \
-	X(fopen64, "fopen64", "", 0, FILE *(*)(const char *, const char *))           \
-	X(opendir, "opendir", "", 0, DIR *(*)(const char *))
+	X(close, "close", "", 1, int (*)(int))                                      \
+	X(close_range, "close_range", "", 1, int (*)(unsigned, unsigned, int))      \
+	X(closefrom, "closefrom", "", 1, void (*)(int))                             \
+	X(dup2, "dup2", "", 1, int (*)(int, int))                                   \
+	X(dup3, "dup3", "", 1, int (*)(int, int, int))                                \
+	X(open, "open", "", 1, int (*)(const char *, int, ...))                       \
+	X(open64, "open64", "", 1, int (*)(const char *, int, ...))                   \
+	X(openat, "openat", "", 1, int (*)(int, const char *, int, ...))              \
+	X(openat64, "openat64", "", 1, int (*)(int, const char *, int, ...))          \
+	X(__open_2, "__open_2", "", 1, int (*)(const char *, int))                    \
+	X(__open64_2, "__open64_2", "", 1, int (*)(const char *, int))                \
+	X(__openat_2, "__openat_2", "", 1, int (*)(int, const char *, int))           \
+	X(__openat64_2, "__openat64_2", "", 1, int (*)(int, const char *, int))       \
+	X(fopen, "fopen", "", 1, FILE *(*)(const char *, const char *))               \
+	X(fopen64, "fopen64", "", 1, FILE *(*)(const char *, const char *))           \
+	X(opendir, "opendir", "", 1, DIR *(*)(const char *))
 
 #if defined(__x86_64__)
 /* glibc < 2.15's posix_spawn, kept for old binaries: it retries a file

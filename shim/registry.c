@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Registering children and noticing their reaps.
  *
  * A child's identity is not taken when it is registered: it is taken by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reports about libkt itself: configuration warnings, degradation, the exit
  * summary (report.h).  Stale kills are report_stale.c. */
 #include "report.h"

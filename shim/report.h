@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reports: one event per stale kill, one per reason libkt degraded, the
  * configuration warnings and the KT_STATS exit summary, as text or JSON
  * lines, written only where KT_LOG points (log.h), never anywhere else.
@@ -14,9 +15,10 @@
 #include "config.h"
 #include "holder.h"
 #include "names.h"
+#include "table.h"
 
 /* How the process behind an observed number was told apart (observe.c). */
-enum kt_seen_kind {
+enum kt_sighting_kind {
 	KT_SEEN_GONE = 1, /* nobody held the number right after the program's open */
 	KT_SEEN_INODE,    /* its pidfs inode number (6.9+) */
 	KT_SEEN_START,    /* its start time, clock ticks after boot (older kernels) */
@@ -28,8 +30,8 @@ enum kt_seen_kind {
 /* A number the program saw under /proc, as a stale kill's report tells it:
  * when, where (the path the program opened and the stack it opened it
  * from) and which process it was.  Best effort, like a child's story. */
-struct kt_seen {
-	enum kt_seen_kind kind;
+struct kt_sighting {
+	enum kt_sighting_kind kind;
 	uint64_t ident;          /* the inode or the start time; 0 for GONE */
 	uint64_t at_ns;          /* CLOCK_MONOTONIC of the observation; 0 if not kept */
 	char path[KT_SEEN_PATH]; /* "" if not kept */
@@ -46,16 +48,24 @@ struct kt_stale {
 	int group;              /* kill(-pid)/killpg(pid): the signal was for pid's group */
 	int delivered;          /* audit mode: the kill went through */
 	int delivered_errno;    /* and the kernel's answer (0: signal sent) */
-	int holder;             /* who held the PID before any delivery: 1 another
-	                           process (comm, ppid below), 0 nobody, -1 unknown
-	                           (kt_holder_of) */
-	char holder_comm[KT_HOLDER_COMM];
-	int64_t holder_ppid;
+	int holder;             /* audit mode: who held the PID before the delivery,
+	                           as kt_holder_describe says (1 another process,
+	                           described in holder_seen, 0 nobody, -1 unknown).
+	                           Enforce mode sends nothing: the report describes
+	                           the holder itself as it writes the line. */
+	struct kt_holder_facts holder_seen;
 	struct kt_caller caller; /* where in the program the call came from */
+	/* The child was an ancestor's (a forked process's kill of its parent's
+	 * child, tree.h): that ancestor, and the child's facts as registered
+	 * there (NULL: not known).  ANCESTOR_PID is 0 for a child of our own. */
+	pid_t ancestor_pid;
+	const char *ancestor_name;
+	const struct kt_slot_info *ancestor_facts;
+	uint64_t ancestor_reg_seq;
 	/* Not a child's number but one the program saw under /proc: the
 	 * observation it was judged by (the report says that instead of the
 	 * child's story).  NULL for a child's. */
-	const struct kt_seen *seen;
+	const struct kt_sighting *seen;
 };
 void kt_report_stale(const struct kt_stale *ev);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stale-kill report (report.h): what was called, what the child was
  * and how it went, who holds its number now, and three stacks: where in the
  * program the call came from, and, when reports were on as the child came
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "holder.h"
 #include "line.h"
 #include "log.h"
 #include "story.h"
@@ -23,9 +25,57 @@ static uint64_t mono_to_wall(uint64_t mono, uint64_t now_mono, uint64_t now_wall
 	return now_wall - (now_mono - mono);
 }
 
-static int holder_is_decoy(const struct kt_stale *ev)
+/* Who holds the number, as the report says it: KNOWN as kt_holder_describe
+ * answers, H the process. */
+struct holder_view {
+	int known;
+	struct kt_holder_facts h;
+};
+
+/* A refused kill sent nothing, so whoever holds the number as the report is
+ * written is who the kill would have hit: described now, pinned by a pidfd,
+ * so the inode printed is that process's.  A kill let through (audit) may
+ * have ended its target: the hook's view from before the delivery. */
+static void holder_view(const struct kt_stale *ev, struct holder_view *v)
 {
-	return ev->holder == 1 && strcmp(ev->holder_comm, KT_DECOY_COMM) == 0;
+	if (!ev->delivered) {
+		v->known = kt_holder_describe(ev->pid, &v->h);
+		return;
+	}
+	v->known = ev->holder;
+	v->h = ev->holder_seen;
+}
+
+static int holder_is_decoy(const struct holder_view *v)
+{
+	return v->known == 1 && strcmp(v->h.comm, KT_DECOY_COMM) == 0;
+}
+
+/* PID:INODE, the name util-linux's kill(1) and systemd take for a process
+ * (its pidfs inode makes it unambiguous), as a JSON string, or null without
+ * an inode. */
+static void json_id(struct kt_buf *b, pid_t pid, uint64_t ino)
+{
+	kt_json_key(b, "id");
+	if (!ino) {
+		kt_buf_str(b, "null");
+		return;
+	}
+	kt_buf_char(b, '"');
+	kt_buf_i64(b, pid);
+	kt_buf_char(b, ':');
+	kt_buf_u64(b, ino);
+	kt_buf_char(b, '"');
+}
+
+/* The same in text: "PID:INODE", or "PID" without an inode. */
+static void text_id(struct kt_buf *b, pid_t pid, uint64_t ino)
+{
+	kt_buf_i64(b, pid);
+	if (ino) {
+		kt_buf_char(b, ':');
+		kt_buf_u64(b, ino);
+	}
 }
 
 /* Room kept free after the last stack: a JSON line must still close
@@ -69,14 +119,13 @@ static void json_hex(struct kt_buf *b, uint64_t v)
  * "reaped_from": the same shape for all three), leaving at least TAIL bytes
  * of the line free for what follows. */
 static void json_stack(struct kt_buf *b, const char *key, const struct kt_caller *c,
-                       size_t tail)
+                       size_t tail, struct kt_where *w)
 {
 	kt_json_key(b, key);
 	kt_buf_char(b, '[');
 	for (int i = 0; i < c->n; i++) {
 		size_t mark = b->len;
-		struct kt_where w;
-		int known = kt_caller_where(c->pc[i], &w);
+		int known = kt_caller_where(c->pc[i], w);
 		if (i)
 			kt_buf_char(b, ',');
 		kt_buf_str(b, "{\"pc\":");
@@ -84,19 +133,19 @@ static void json_stack(struct kt_buf *b, const char *key, const struct kt_caller
 		kt_json_key(b, "module");
 		if (known) {
 			kt_buf_char(b, '"');
-			where_module(b, w.module, 1);
+			where_module(b, w->module, 1);
 			kt_buf_char(b, '"');
 			kt_json_key(b, "offset");
-			json_hex(b, w.offset);
+			json_hex(b, w->offset);
 		} else {
 			kt_buf_str(b, "null");
 		}
 		kt_json_key(b, "symbol");
-		if (known && w.symbol) {
+		if (known && w->symbol) {
 			kt_buf_char(b, '"');
-			kt_buf_json(b, w.symbol, w.symbol_len < 64 ? w.symbol_len : 64);
+			kt_buf_json(b, w->symbol, w->symbol_len < 64 ? w->symbol_len : 64);
 			kt_buf_str(b, "+");
-			kt_buf_hex(b, w.symbol_offset);
+			kt_buf_hex(b, w->symbol_offset);
 			kt_buf_char(b, '"');
 		} else {
 			kt_buf_str(b, "null");
@@ -111,7 +160,7 @@ static void json_stack(struct kt_buf *b, const char *key, const struct kt_caller
 /* A stack as "; LABEL 0x... (where) <- 0x... (where)", or nothing if empty,
  * leaving at least TAIL bytes of the line free. */
 static void text_stack(struct kt_buf *b, const char *label, const struct kt_caller *c,
-                       size_t tail)
+                       size_t tail, struct kt_where *w)
 {
 	if (!c->n)
 		return;
@@ -120,36 +169,38 @@ static void text_stack(struct kt_buf *b, const char *label, const struct kt_call
 	kt_buf_char(b, ' ');
 	for (int i = 0; i < c->n; i++) {
 		size_t mark = b->len;
-		struct kt_where w;
 		if (i)
 			kt_buf_str(b, " <- ");
 		kt_buf_hex(b, c->pc[i]);
-		if (!kt_caller_where(c->pc[i], &w)) {
+		if (!kt_caller_where(c->pc[i], w)) {
 			if (!frame_fits(b, mark, tail))
 				break;
 			continue;
 		}
 		kt_buf_str(b, " (");
-		if (w.symbol) {
-			kt_buf_quoted(b, w.symbol, w.symbol_len < 64 ? w.symbol_len : 64);
+		if (w->symbol) {
+			kt_buf_quoted(b, w->symbol, w->symbol_len < 64 ? w->symbol_len : 64);
 			kt_buf_char(b, '+');
-			kt_buf_hex(b, w.symbol_offset);
+			kt_buf_hex(b, w->symbol_offset);
 			kt_buf_str(b, " in ");
 		}
-		where_module(b, w.module, 0);
+		where_module(b, w->module, 0);
 		kt_buf_char(b, '+');
-		kt_buf_hex(b, w.offset);
+		kt_buf_hex(b, w->offset);
 		kt_buf_char(b, ')');
 		if (!frame_fits(b, mark, tail))
 			break;
 	}
 }
 
-/* The report facts of PID, each field read whole (see KT_INFO_SET), into
- * *COPY; NULL if there are none. */
-static const struct kt_slot_info *info_snapshot(pid_t pid, struct kt_slot_info *copy)
+/* The report facts of EV's child (in our table, or in the ancestor's that
+ * registered it), each field read whole (see KT_INFO_SET), into *COPY; NULL
+ * if there are none. */
+static const struct kt_slot_info *info_snapshot(const struct kt_stale *ev,
+                                                struct kt_slot_info *copy)
 {
-	const struct kt_slot_info *info = kt_table_info(pid);
+	const struct kt_slot_info *info =
+		ev->ancestor_pid ? ev->ancestor_facts : kt_table_info(ev->pid);
 	if (!info)
 		return NULL;
 	copy->made_ns = KT_INFO_GET(info->made_ns);
@@ -175,50 +226,46 @@ static const char *child_name(const struct kt_slot_info *info,
 	return info->name;
 }
 
-/* The report facts of the child PID was, into *COPY; NULL if libkt has
- * no record of one. */
-static const struct kt_slot_info *child_facts(pid_t pid, struct kt_slot_info *copy)
-{
-	const struct kt_slot_info *info = info_snapshot(pid, copy);
-	return info && info->made_by ? info : NULL;
-}
-
 /* The child a stale kill's number belonged to, under "child". */
 static void json_child(struct kt_buf *b, const struct kt_stale *ev,
-                       const struct kt_story_view *story, uint64_t now, uint64_t wall)
+                       const struct kt_story_view *story, uint64_t now, uint64_t wall,
+                       struct kt_where *w)
 {
-	struct kt_slot_info facts;
-	const struct kt_slot_info *info = child_facts(ev->pid, &facts);
 	kt_json_key(b, "child");
-	if (!info) {
+	struct kt_slot_info facts;
+	const struct kt_slot_info *info = info_snapshot(ev, &facts);
+	if (info && info->made_by) {
+		size_t max;
+		const char *name = child_name(info, story, &max);
+		kt_buf_str(b, "{\"name\":");
+		kt_json_str(b, name, max);
+		json_id(b, ev->pid, story ? story->ino : 0);
+		kt_json_kv_str(b, "spawned_by", KT_NAME(kt_made_by_name, info->made_by));
+		kt_json_key(b, "spawned_at");
+		kt_json_time(b, mono_to_wall(info->made_ns, now, wall));
+		/* Each stack gets a share of the line, so a deep or long-named one
+		 * never crowds out the others, the kill's own above all. */
+		if (story)
+			json_stack(b, "spawned_from", &story->spawned, b->cap * 2 / 3, w);
+		kt_json_key(b, "reaped_at");
+		if (info->reaped_ns)
+			kt_json_time(b, mono_to_wall(info->reaped_ns, now, wall));
+		else
+			kt_buf_str(b, "null");
+		kt_json_kv_str(b, "reaped_by", KT_NAME(kt_reaped_by_key, info->reaped_by));
+		if (story)
+			json_stack(b, "reaped_from", &story->reaped, b->cap / 3, w);
+		kt_buf_char(b, '}');
+	} else {
 		kt_buf_str(b, "null");
-		return;
 	}
-	size_t max;
-	const char *name = child_name(info, story, &max);
-	kt_buf_str(b, "{\"name\":");
-	kt_json_str(b, name, max);
-	kt_json_kv_str(b, "spawned_by", KT_NAME(kt_made_by_name, info->made_by));
-	kt_json_key(b, "spawned_at");
-	kt_json_time(b, mono_to_wall(info->made_ns, now, wall));
-	/* Each stack gets a share of the line, so a deep or long-named one
-	 * never crowds out the others, the kill's own above all. */
-	if (story)
-		json_stack(b, "spawned_from", &story->spawned, b->cap * 2 / 3);
-	kt_json_key(b, "reaped_at");
-	if (info->reaped_ns)
-		kt_json_time(b, mono_to_wall(info->reaped_ns, now, wall));
-	else
-		kt_buf_str(b, "null");
-	kt_json_kv_str(b, "reaped_by", KT_NAME(kt_reaped_by_key, info->reaped_by));
-	if (story)
-		json_stack(b, "reaped_from", &story->reaped, b->cap / 3);
-	kt_buf_char(b, '}');
 }
 
 /* The observation an observed stale kill was judged by, under "observed". */
-static void json_seen(struct kt_buf *b, const struct kt_seen *seen, uint64_t now, uint64_t wall)
+static void json_seen(struct kt_buf *b, const struct kt_stale *ev, uint64_t now, uint64_t wall,
+                      struct kt_where *w)
 {
+	const struct kt_sighting *seen = ev->seen;
 	kt_json_key(b, "observed");
 	kt_buf_str(b, "{\"path\":");
 	if (seen->path[0])
@@ -230,6 +277,7 @@ static void json_seen(struct kt_buf *b, const struct kt_seen *seen, uint64_t now
 		kt_json_time(b, mono_to_wall(seen->at_ns, now, wall));
 	else
 		kt_buf_str(b, "null");
+	json_id(b, ev->pid, seen->kind == KT_SEEN_INODE ? seen->ident : 0);
 	/* Which process the number was: null when nobody held it just after
 	 * the program's open. */
 	kt_json_key(b, "identity");
@@ -240,12 +288,12 @@ static void json_seen(struct kt_buf *b, const struct kt_seen *seen, uint64_t now
 	} else {
 		kt_buf_str(b, "null");
 	}
-	json_stack(b, "from", &seen->from, b->cap / 3);
+	json_stack(b, "from", &seen->from, b->cap / 3, w);
 	kt_buf_char(b, '}');
 }
 
 static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
-                       const struct kt_story_view *story)
+                       const struct kt_story_view *story, struct kt_where *w)
 {
 	char sigtmp[16];
 	const char *sig = kt_signal_name(ev->sig, sigtmp);
@@ -268,77 +316,103 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 	kt_json_kv_u64(b, "errno", ev->delivered ? (uint64_t)ev->delivered_errno : ESRCH);
 	kt_json_kv_str(b, "mode", ev->delivered ? "audit" : "enforce");
 
+	if (ev->ancestor_pid) { /* an ancestor's child, judged in a forked process */
+		kt_json_key(b, "ancestor");
+		kt_buf_str(b, "{\"pid\":");
+		kt_buf_i64(b, ev->ancestor_pid);
+		kt_json_key(b, "name");
+		kt_json_str(b, ev->ancestor_name, 16);
+		kt_buf_char(b, '}');
+	}
 	if (ev->seen)
-		json_seen(b, ev->seen, now, wall);
+		json_seen(b, ev, now, wall, w);
 	else
-		json_child(b, ev, story, now, wall);
+		json_child(b, ev, story, now, wall, w);
 
 	kt_json_key(b, "holder");
-	if (ev->holder == 1) {
+	struct holder_view hv;
+	holder_view(ev, &hv);
+	if (hv.known == 1) {
 		kt_buf_str(b, "{\"pid\":");
 		kt_buf_i64(b, ev->pid);
+		json_id(b, ev->pid, hv.h.ino);
 		kt_json_key(b, "comm");
-		kt_json_str(b, ev->holder_comm, sizeof ev->holder_comm);
+		kt_json_str(b, hv.h.comm, sizeof hv.h.comm);
 		kt_json_key(b, "ppid");
-		kt_buf_i64(b, ev->holder_ppid);
+		kt_buf_i64(b, hv.h.ppid);
 		kt_json_key(b, "decoy");
-		kt_buf_str(b, holder_is_decoy(ev) ? "true" : "false");
+		kt_buf_str(b, holder_is_decoy(&hv) ? "true" : "false");
 		kt_buf_char(b, '}');
-	} else if (ev->holder == 0) {
+	} else if (hv.known == 0) {
 		kt_buf_str(b, "null");
 	} else {
 		/* Somebody may hold it, but /proc cannot say who (not our PID
 		 * namespace's /proc, or not readable). */
 		kt_buf_str(b, "{\"pid\":");
 		kt_buf_i64(b, ev->pid);
-		kt_buf_str(b, ",\"comm\":null,\"ppid\":null,\"decoy\":null}");
+		kt_buf_str(b, ",\"id\":null,\"comm\":null,\"ppid\":null,\"decoy\":null}");
 	}
-	json_stack(b, "caller", &ev->caller, KT_JSON_TAIL);
+	json_stack(b, "caller", &ev->caller, KT_JSON_TAIL, w);
 	kt_buf_char(b, '}');
 }
 
-/* "child N ("name", fork 0.002s ago) was reaped 0.001s ago by waitpid()" */
+/* " of ancestor 812 (\"bash\")": whose child it was, when not ours. */
+static void text_ancestor(struct kt_buf *b, const struct kt_stale *ev)
+{
+	kt_buf_str(b, " of ancestor ");
+	kt_buf_i64(b, ev->ancestor_pid);
+	kt_buf_str(b, " (\"");
+	kt_buf_quoted(b, ev->ancestor_name, 16);
+	kt_buf_str(b, "\")");
+}
+
+/* "child N:INODE ("name", fork 0.002s ago) was reaped 0.001s ago by
+ * waitpid()" */
 static void text_child(struct kt_buf *b, const struct kt_stale *ev,
                        const struct kt_story_view *story, uint64_t now)
 {
 	struct kt_slot_info facts;
-	const struct kt_slot_info *info = child_facts(ev->pid, &facts);
+	const struct kt_slot_info *info = info_snapshot(ev, &facts);
 	kt_buf_str(b, ev->group ? "group leader child " : "child ");
-	kt_buf_i64(b, ev->pid);
-	if (!info) {
-		kt_buf_str(b, " is gone");
-		return;
-	}
-	size_t max;
-	const char *name = child_name(info, story, &max);
-	kt_buf_str(b, " (\"");
-	kt_buf_quoted(b, name, max);
-	kt_buf_str(b, "\", ");
-	kt_buf_str(b, KT_NAME(kt_made_by_name, info->made_by));
-	kt_buf_char(b, ' ');
-	kt_buf_secs(b, now - info->made_ns);
-	kt_buf_str(b, " ago)");
-	const char *how = KT_NAME(kt_reaped_by_text, info->reaped_by);
-	if (how && info->reaped_ns) {
-		kt_buf_str(b, " was reaped ");
-		kt_buf_secs(b, now - info->reaped_ns);
-		kt_buf_str(b, " ago ");
-		kt_buf_str(b, how);
-	} else {
-		kt_buf_str(b, " is gone");
-		if (how) {
-			kt_buf_str(b, ", reaped ");
+	text_id(b, ev->pid, story ? story->ino : 0);
+	if (info && info->made_by) {
+		size_t max;
+		const char *name = child_name(info, story, &max);
+		kt_buf_str(b, " (\"");
+		kt_buf_quoted(b, name, max);
+		kt_buf_str(b, "\", ");
+		kt_buf_str(b, KT_NAME(kt_made_by_name, info->made_by));
+		kt_buf_char(b, ' ');
+		kt_buf_secs(b, now - info->made_ns);
+		kt_buf_str(b, " ago)");
+		if (ev->ancestor_pid)
+			text_ancestor(b, ev);
+		const char *how = KT_NAME(kt_reaped_by_text, info->reaped_by);
+		if (how && info->reaped_ns) {
+			kt_buf_str(b, " was reaped ");
+			kt_buf_secs(b, now - info->reaped_ns);
+			kt_buf_str(b, " ago ");
 			kt_buf_str(b, how);
+		} else {
+			kt_buf_str(b, " is gone");
+			if (how) {
+				kt_buf_str(b, ", reaped ");
+				kt_buf_str(b, how);
+			}
 		}
+	} else {
+		if (ev->ancestor_pid)
+			text_ancestor(b, ev);
+		kt_buf_str(b, " is gone");
 	}
 }
 
-/* "process N was seen at /proc/N/stat 0.150s ago (pidfs inode I)" */
+/* "process N:INODE was seen at "/proc/N/stat" 0.150s ago" */
 static void text_seen(struct kt_buf *b, const struct kt_stale *ev, uint64_t now)
 {
-	const struct kt_seen *seen = ev->seen;
+	const struct kt_sighting *seen = ev->seen;
 	kt_buf_str(b, ev->group ? "group leader process " : "process ");
-	kt_buf_i64(b, ev->pid);
+	text_id(b, ev->pid, seen->kind == KT_SEEN_INODE ? seen->ident : 0);
 	kt_buf_str(b, " was seen");
 	if (seen->path[0]) {
 		kt_buf_str(b, " at \"");
@@ -350,11 +424,7 @@ static void text_seen(struct kt_buf *b, const struct kt_stale *ev, uint64_t now)
 		kt_buf_secs(b, now - seen->at_ns);
 		kt_buf_str(b, " ago");
 	}
-	if (seen->kind == KT_SEEN_INODE) {
-		kt_buf_str(b, " (pidfs inode ");
-		kt_buf_u64(b, seen->ident);
-		kt_buf_char(b, ')');
-	} else if (seen->kind == KT_SEEN_START) {
+	if (seen->kind == KT_SEEN_START) {
 		kt_buf_str(b, " (started ");
 		kt_buf_u64(b, seen->ident);
 		kt_buf_str(b, " ticks after boot)");
@@ -364,7 +434,7 @@ static void text_seen(struct kt_buf *b, const struct kt_stale *ev, uint64_t now)
 }
 
 static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
-                       const struct kt_story_view *story)
+                       const struct kt_story_view *story, struct kt_where *w)
 {
 	char sigtmp[16];
 	const char *sig = kt_signal_name(ev->sig, sigtmp);
@@ -386,16 +456,23 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 	else
 		text_child(b, ev, story, now);
 
-	if (ev->holder == 1) {
+	struct holder_view hv;
+	holder_view(ev, &hv);
+	if (hv.known == 1) {
 		kt_buf_str(b, ev->delivered ? "; the signal hit" : "; PID now held by");
-		kt_buf_str(b, ev->seen ? " a later process: \"" : " another process: \"");
-		kt_buf_quoted(b, ev->holder_comm, sizeof ev->holder_comm);
+		kt_buf_str(b, ev->seen ? " a later process: " : " another process: ");
+		if (hv.h.ino) {
+			text_id(b, ev->pid, hv.h.ino);
+			kt_buf_char(b, ' ');
+		}
+		kt_buf_char(b, '"');
+		kt_buf_quoted(b, hv.h.comm, sizeof hv.h.comm);
 		kt_buf_str(b, "\" (parent ");
-		kt_buf_i64(b, ev->holder_ppid);
-		if (holder_is_decoy(ev))
+		kt_buf_i64(b, hv.h.ppid);
+		if (holder_is_decoy(&hv))
 			kt_buf_str(b, ", a decoy placed by kt-run --provoke-reuse");
 		kt_buf_char(b, ')');
-	} else if (ev->holder == 0) {
+	} else if (hv.known == 0) {
 		kt_buf_str(b, "; no process holds PID ");
 		kt_buf_i64(b, ev->pid);
 		kt_buf_str(b, " now");
@@ -408,12 +485,12 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 		kt_buf_char(b, ')');
 	}
 	/* Each stack gets a share of the line (see json_stale). */
-	text_stack(b, "called from", &ev->caller, b->cap * 2 / 3);
+	text_stack(b, "called from", &ev->caller, b->cap * 2 / 3, w);
 	if (ev->seen)
-		text_stack(b, "seen from", &ev->seen->from, KT_TEXT_TAIL);
+		text_stack(b, "seen from", &ev->seen->from, KT_TEXT_TAIL, w);
 	if (story) {
-		text_stack(b, "child spawned from", &story->spawned, b->cap / 3);
-		text_stack(b, "reaped from", &story->reaped, KT_TEXT_TAIL);
+		text_stack(b, "child spawned from", &story->spawned, b->cap / 3, w);
+		text_stack(b, "reaped from", &story->reaped, KT_TEXT_TAIL, w);
 	}
 	kt_text_end(b);
 }
@@ -422,29 +499,35 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
  * each frame with a module path of up to KT_MODULE_MAX bytes, escaped. */
 #define KT_STALE_LINE 8192
 
+/* What one report works in: not on the stack of whatever called kill(),
+ * which may be a small sigaltstack, but pages of its own, for the length of
+ * the report. */
+struct stale_pages {
+	char line[KT_STALE_LINE];
+	struct kt_where where; /* a few KiB: naming a frame may read /proc/self/maps */
+};
+
 void kt_report_stale(const struct kt_stale *ev)
 {
 	if (!kt_log_wanted())
 		return;
 	int saved = errno;
-	/* Not on the stack of whatever called kill(), which may be a small
-	 * sigaltstack: pages of its own, for the length of one report. */
-	char *line = kt_zeroed_pages(KT_STALE_LINE);
-	if (!line) {
+	struct stale_pages *pages = kt_zeroed_pages(sizeof *pages);
+	if (!pages) {
 		kt_log_drop();
 		errno = saved;
 		return;
 	}
 	struct kt_story_view story;
 	const struct kt_story_view *known =
-		!ev->seen && kt_story_get(ev->pid, &story) ? &story : NULL;
-	struct kt_buf b = { line, 0, KT_STALE_LINE };
-	line[0] = '\0';
+		!ev->seen && kt_story_get(ev->pid, ev->ancestor_pid ? ev->ancestor_reg_seq : 0, &story) ? &story
+		                                                                          : NULL;
+	struct kt_buf b = { pages->line, 0, KT_STALE_LINE };
 	if (kt_log_json())
-		json_stale(&b, ev, known);
+		json_stale(&b, ev, known, &pages->where);
 	else
-		text_stale(&b, ev, known);
+		text_stale(&b, ev, known, &pages->where);
 	kt_log_line(&b);
-	munmap(line, KT_STALE_LINE);
+	munmap(pages, sizeof *pages);
 	errno = saved;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A child's story for reports: see story.h. */
 #include "story.h"
 
@@ -16,18 +17,24 @@
 #include "vfork_child.h"
 
 struct kt_story {
-	uint64_t reg_seq; /* the registration this story belongs to (table.h) */
+	uint64_t reg_seq; /* the registration this story belongs to (table.h), */
+	uintptr_t table;  /* in this table (the one its writer owned) */
+	uint64_t ino;     /* the child's pidfs inode, or 0 */
 	uint8_t spawned_n, reaped_n;
 	char name[KT_STORY_NAME];
 	uintptr_t spawned[KT_CALLER_FRAMES];
 	uintptr_t reaped[KT_CALLER_FRAMES];
 };
 
+/* Leaves of 256 stories, mapped as the PIDs they hold are first used. */
+#define KT_STORY_LEAF_BITS 8
+#define KT_STORY_LEAF_PIDS (1u << KT_STORY_LEAF_BITS)
+
 struct kt_story_leaf {
-	struct kt_story story[KT_LEAF_PIDS];
+	struct kt_story story[KT_STORY_LEAF_PIDS];
 };
 
-#define KT_STORY_TOP_ENTRIES (KT_PID_LIMIT >> KT_LEAF_BITS)
+#define KT_STORY_TOP_ENTRIES (KT_PID_LIMIT >> KT_STORY_LEAF_BITS)
 
 static struct kt_story_leaf *_Atomic *_Atomic kt_story_top;
 
@@ -51,7 +58,7 @@ static struct kt_story *story_of(pid_t pid, int create)
 		atomic_load_explicit(&kt_story_top, memory_order_acquire);
 	if (!top || pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
 		return NULL;
-	struct kt_story_leaf *_Atomic *ref = &top[(uint32_t)pid >> KT_LEAF_BITS];
+	struct kt_story_leaf *_Atomic *ref = &top[(uint32_t)pid >> KT_STORY_LEAF_BITS];
 	struct kt_story_leaf *leaf = atomic_load_explicit(ref, memory_order_acquire);
 	if (!leaf && create) {
 		struct kt_story_leaf *mem = kt_zeroed_pages(sizeof *mem);
@@ -63,7 +70,7 @@ static struct kt_story *story_of(pid_t pid, int create)
 		else
 			munmap(mem, sizeof *mem); /* another thread, or a handler, won */
 	}
-	return leaf ? &leaf->story[(uint32_t)pid & (KT_LEAF_PIDS - 1)] : NULL;
+	return leaf ? &leaf->story[(uint32_t)pid & (KT_STORY_LEAF_PIDS - 1)] : NULL;
 }
 
 static void put_stack(uintptr_t *to, uint8_t *n, const struct kt_origin *origin)
@@ -78,6 +85,11 @@ static void put_stack(uintptr_t *to, uint8_t *n, const struct kt_origin *origin)
 
 void kt_story_spawned(pid_t pid, const struct kt_origin *origin)
 {
+	kt_story_spawned_ino(pid, origin, 0);
+}
+
+void kt_story_spawned_ino(pid_t pid, const struct kt_origin *origin, uint64_t ino)
+{
 	if (kt_in_vfork_child())
 		return;
 	struct kt_story *s = story_of(pid, 1);
@@ -86,6 +98,9 @@ void kt_story_spawned(pid_t pid, const struct kt_origin *origin)
 	/* A new child on this number: the last one's reap and name go. */
 	const struct kt_slot *slot = kt_table_find(pid);
 	KT_INFO_SET(s->reg_seq, slot ? atomic_load_explicit(&slot->reg_seq, memory_order_relaxed) : 0);
+	KT_INFO_SET(s->table, (uintptr_t)atomic_load_explicit(&kt_table_nearest,
+	                                                        memory_order_relaxed));
+	KT_INFO_SET(s->ino, ino);
 	KT_INFO_SET(s->reaped_n, (uint8_t)0);
 	KT_INFO_SET(s->name[0], '\0');
 	put_stack(s->spawned, &s->spawned_n, origin);
@@ -116,20 +131,31 @@ static void get_stack(struct kt_caller *c, const uintptr_t *from, const uint8_t 
 		c->pc[i] = KT_INFO_GET(from[i]);
 }
 
-int kt_story_get(pid_t pid, struct kt_story_view *out)
+int kt_story_get(pid_t pid, uint64_t reg_seq, struct kt_story_view *out)
 {
 	const struct kt_story *s = story_of(pid, 0);
-	const struct kt_slot *slot = kt_table_find(pid);
+	if (!s)
+		return 0;
+	if (!reg_seq) {
+		const struct kt_slot *slot = kt_table_find(pid);
+		if (!slot)
+			return 0;
+		reg_seq = atomic_load_explicit(&slot->reg_seq, memory_order_relaxed);
+		if (KT_INFO_GET(s->table) != (uintptr_t)atomic_load_explicit(&kt_table_nearest,
+		                                                              memory_order_relaxed))
+			return 0;
+	}
 	/* A story left by an earlier child on this number, registered where no
-	 * story was taken (before the constructor), is not this child's. */
-	if (!s || !slot ||
-	    KT_INFO_GET(s->reg_seq) != atomic_load_explicit(&slot->reg_seq, memory_order_relaxed))
+	 * story was taken (before the constructor), is not this child's; nor is
+	 * one of another table's registration with the same number. */
+	if (KT_INFO_GET(s->reg_seq) != reg_seq)
 		return 0;
 	get_stack(&out->spawned, s->spawned, &s->spawned_n);
 	get_stack(&out->reaped, s->reaped, &s->reaped_n);
 	for (size_t i = 0; i < KT_STORY_NAME; i++)
 		out->name[i] = KT_INFO_GET(s->name[i]);
 	out->name[KT_STORY_NAME - 1] = '\0';
+	out->ino = KT_INFO_GET(s->ino);
 	return out->spawned.n > 0;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A child's story, for stale-kill reports: the stack it was spawned from,
  * the stack it was reaped from, and the name it had when it was reaped (what
  * it exec'd), like a memory error report's "allocated by" and "freed by".
@@ -13,10 +14,11 @@
  * stale-kill report, possibly in a signal handler of the same thread: every
  * field is read and written whole with relaxed atomics, and a story is best
  * effort, never used for a decision.  A vfork child writes nothing (its
- * writes would land in its parent's table, see vfork.c). */
+ * writes would land in its parent's table, see vfork_child.h). */
 #ifndef KT_STORY_H
 #define KT_STORY_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -29,6 +31,7 @@ struct kt_story_view {
 	struct kt_caller spawned; /* n == 0: not seen */
 	struct kt_caller reaped;
 	char name[KT_STORY_NAME]; /* "" if not known */
+	uint64_t ino;             /* the child's pidfs inode, 0 if libkt had none */
 };
 
 /* Map the side table (constructor, when reports are on). */
@@ -37,10 +40,16 @@ void kt_story_open(void);
 int kt_story_on(void);
 /* A hook at ORIGIN registered child PID: remember where from. */
 void kt_story_spawned(pid_t pid, const struct kt_origin *origin);
+/* The same for a child whose pidfs inode INO the registration recorded
+ * (kt_registered_inode, registry.h), or 0. */
+void kt_story_spawned_ino(pid_t pid, const struct kt_origin *origin, uint64_t ino);
 /* A hook at ORIGIN reaped child PID, whose comm was NAME (or NULL). */
 void kt_story_reaped(pid_t pid, const struct kt_origin *origin, const char *name);
-/* Copy PID's story; 0 if there is none. */
-int kt_story_get(pid_t pid, struct kt_story_view *out);
+/* Copy PID's story; 0 if there is none.  REG_SEQ: the registration it must
+ * belong to, when the child is an ancestor's (its number in the ancestor's
+ * table: a forked child inherits its parent's stories with its memory), or
+ * 0 for a child of this process's own table. */
+int kt_story_get(pid_t pid, uint64_t reg_seq, struct kt_story_view *out);
 
 /* Which child a wait call is about to reap, and its name (story.c). */
 struct kt_peek {

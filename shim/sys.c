@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Raw syscalls: see sys.h for why they return -errno. */
 #include "sys.h"
 
@@ -51,6 +52,16 @@ int kt_fd_is_pidfs(int fd)
 	return (uint32_t)sfs.f_type == KT_PIDFS_MAGIC;
 }
 
+uint64_t kt_pidfs_inode_of(pid_t pid)
+{
+	int fd = kt_pidfd_open(pid);
+	if (fd < 0)
+		return 0;
+	int64_t ino = kt_fd_is_pidfs(fd) == 1 ? kt_fd_inode(fd) : -1;
+	kt_close(fd);
+	return ino > 0 ? (uint64_t)ino : 0;
+}
+
 int kt_pidfd_is_my_child(int pidfd)
 {
 	siginfo_t si;
@@ -65,6 +76,25 @@ int kt_pid_is_my_child(pid_t pid)
 	siginfo_t si;
 	return (int)kt_syscall(SYS_waitid, P_PID, pid, (long)&si,
 	                       WEXITED | WNOHANG | WNOWAIT | __WALL, 0);
+}
+
+enum kt_holder kt_holder_open(pid_t pid, int *fd, int *err)
+{
+	int r = kt_pidfd_open(pid);
+	*fd = r >= 0 ? r : -1;
+	*err = r < 0 ? r : 0;
+	if (r >= 0)
+		return KT_HOLDER_PROCESS;
+	if (r == -ESRCH)
+		return KT_HOLDER_NONE;
+	if (r == -ENOENT)
+		return KT_HOLDER_THREAD;
+	if (r == -EINVAL)
+		/* Before 6.16: a thread, or a group's number only.  kill() by number
+		 * reaches a thread's process, and finds no process for the
+		 * group's number. */
+		return kt_kill(pid, 0) == -ESRCH ? KT_HOLDER_NONE : KT_HOLDER_THREAD;
+	return KT_HOLDER_UNKNOWN;
 }
 
 void *kt_zeroed_pages(size_t n)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Raw system calls libkt issues itself, the clocks, and errno.
  *
  * Everything here is a single syscall (or a vDSO clock read): async-signal-
@@ -122,6 +123,18 @@ static inline int kt_close(int fd)
 	return (int)kt_syscall(SYS_close, fd, 0, 0, 0, 0);
 }
 
+/* Who holds a PID's number now, as pidfd_open sees it.  The same answer on
+ * every kernel: before 6.16 pidfd_open refuses a thread's number and a
+ * number only a process group or session still uses alike (EINVAL); from
+ * 6.16 on it says ENOENT for a thread and ESRCH for the group's number. */
+enum kt_holder {
+	KT_HOLDER_PROCESS, /* a process (running or a zombie): *FD is a pidfd of it */
+	KT_HOLDER_THREAD,  /* a thread of some process, not a process */
+	KT_HOLDER_NONE,    /* no process or thread (a group or session may use it) */
+	KT_HOLDER_UNKNOWN, /* no pidfd could be opened (*ERR: -EMFILE, -ENOSYS, ...) */
+};
+enum kt_holder kt_holder_open(pid_t pid, int *fd, int *err);
+
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds (vDSO: no syscall,
  * async-signal-safe). */
 uint64_t kt_now_ns(void);
@@ -129,6 +142,10 @@ uint64_t kt_wall_ns(void);
 
 /* The inode number of an fd, or -errno. */
 int64_t kt_fd_inode(int fd);
+
+/* The pidfs inode of process PID (a pidfd opened and closed), or 0: no
+ * such process, no pidfds, or no pidfs (before 6.9). */
+uint64_t kt_pidfs_inode_of(pid_t pid);
 
 /* 1 if fd lives on pidfs (so its inode names one process for the life of the
  * system), 0 if not, -errno on failure. */

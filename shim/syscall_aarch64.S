@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* syscall() for aarch64: the entry of libkt's hook.  Why assembly: see
  * syscall_x86_64.S.  Here the point is the link register: glibc's syscall()
  * returns with `ret`, to x30, and a child on a new stack inherits x30; with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* syscall() for x86_64: the entry of libkt's hook (hooks_syscall.c says why
  * syscall() is hooked at all).
  *

@@ -1,11 +1,44 @@
-/* The PID table: what libkt knows about each child, keyed by PID.
+/* SPDX-License-Identifier: MIT */
+/* The PID tables: what libkt knows about children, keyed by PID.
  *
- * Two levels, so memory grows with the PIDs actually used: a top array of
- * leaf pointers mmap()ed by the first registration (a process that does not
- * fork never has one), and 256-PID leaves mmap()ed on first use and installed
- * with a compare-and-swap.  mmap is a plain syscall, so registration stays
- * async-signal-safe; leaves are never freed (tombstones of reaped children
- * must outlive them, and a leaf is at most a few pages).
+ * Each process that registers a child owns one table.  A forked child keeps
+ * reading the tables of the processes it descends from (its ancestors'),
+ * as they stood when it was forked: their children are its siblings and
+ * cousins, whose numbers it learned from its parent's memory (a shell's
+ * `( sleep 9; kill $p ) &`), so a kill of one of those numbers is judged
+ * for it too (tree.c).  Its own children go into a table of its own.
+ *
+ * Why shared memory.  A table's entries live in MAP_SHARED mappings, which
+ * fork() neither copies nor write-protects: a registration after a fork
+ * costs no page copy, and a fork costs nothing whatever the table's size
+ * (with private memory, every fork copied one page-table entry per table
+ * page, and the first registration after it copied a page).  The price is
+ * that a descendant sees its ancestor's table as it is now, not as it was
+ * at the fork; what the descendant may know is recovered from registration
+ * numbers instead:
+ *
+ *   - every registration takes the next number of its table (seq), and
+ *     before every fork-like call the parent notes its table and seq in its
+ *     own memory (the fork mark), which the child thus inherits as they
+ *     were when it was forked.  An entry of an ancestor's table is visible
+ *     to a descendant only if it was registered at or before the fork that
+ *     separated the two (its seq <= that fork's mark): a number registered
+ *     later cannot be in the descendant's memory;
+ *   - each entry keeps the registration it replaced (`before`), so a number
+ *     the ancestor registered again after the fork still shows the
+ *     descendant what it knew;
+ *   - chunks of entries made after the fork are not even mapped in the
+ *     descendant: each chunk records the seq at which it was made.
+ *
+ * Layout: a table is a head page and up to KT_CHUNKS chunks of KT_CHUNK_PIDS
+ * entries, each chunk one shared mapping made on first use (MAP_NORESERVE:
+ * untouched pages cost nothing).  mmap is a plain system call, so
+ * registration stays async-signal-safe; nothing is ever unmapped (tombstones
+ * of reaped children must outlive them).  Which table is this process's own
+ * is kept in a private page mapped MADV_WIPEONFORK (the "self" page): a
+ * forked child sees it zeroed, owns nothing, and makes its own table at its
+ * first registration.  The self page also holds the counters, so a forked
+ * child counts from zero.
  *
  * A slot's state and identity share one 64-bit atomic word, so a reader (the
  * kill path, possibly a signal handler that interrupted a writer in the same
@@ -14,8 +47,9 @@
  *     word = identity << 2 | state
  *
  * identity is the pidfs inode number (62 bits are plenty: pidfs numbers
- * processes from a 64-bit counter that would take centuries to pass 2^62) or,
- * without pidfds, the slot's registration number, which is unique too. */
+ * processes from a 64-bit counter that would take centuries to pass 2^62),
+ * a held pidfd (heldfd.h), or, without either, the registration number,
+ * which is unique within its table too. */
 #ifndef KT_TABLE_H
 #define KT_TABLE_H
 
@@ -26,8 +60,12 @@
 
 /* PID_MAX_LIMIT on 64-bit Linux: no PID is ever at or above it. */
 #define KT_PID_LIMIT (1u << 22)
-#define KT_LEAF_BITS 8
-#define KT_LEAF_PIDS (1u << KT_LEAF_BITS)
+#define KT_CHUNK_BITS 16
+#define KT_CHUNK_PIDS (1u << KT_CHUNK_BITS)
+#define KT_CHUNKS (KT_PID_LIMIT >> KT_CHUNK_BITS)
+/* Ancestors' tables followed at most; older ones are not looked at (their
+ * numbers go by number, as without libkt). */
+#define KT_TREE_DEPTH 32
 
 enum kt_slot_state {
 	KT_SLOT_EMPTY = 0,  /* never registered */
@@ -67,9 +105,10 @@ enum kt_reaped_by {
 
 struct kt_slot {
 	_Atomic uint64_t word;
-	/* Value of the table's registration counter when this slot was last
-	 * registered: lets a wait hook tell "the child I just reaped" from "a new
-	 * child that took the same PID after my reap" (see hooks_wait.c). */
+	/* The table's registration counter when this slot was last registered:
+	 * lets a wait hook tell "the child I just reaped" from "a new child that
+	 * took the same PID after my reap" (see hooks_wait.c), and a descendant
+	 * tell what it may know (see the top of this file). */
 	_Atomic uint64_t reg_seq;
 };
 
@@ -80,7 +119,7 @@ struct kt_slot_info {
 	uint64_t reaped_ns; /* CLOCK_MONOTONIC when a hook saw the reap, or 0 */
 	uint8_t made_by;    /* enum kt_made_by */
 	uint8_t reaped_by;  /* enum kt_reaped_by */
-	char name[22];      /* what ran: spawned file's basename, or our own name */
+	char name[14];      /* what ran: spawned file's basename, or our own name */
 };
 
 /* Report facts are written by whichever thread registers or reaps a child
@@ -89,70 +128,140 @@ struct kt_slot_info {
 #define KT_INFO_SET(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
 #define KT_INFO_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
-/* A PID's slot and its report facts side by side, padded to one cache line,
- * so a registration (and a reap) writes one page of the leaf, not two.  Right
- * after fork() every page the parent writes is a copy-on-write fault while
- * the child lives; with the slots and the facts in separate arrays each
- * registration would pay two page copies.  The kill path still reads one
- * cache line. */
+/* A PID's entry: its slot, the registration the slot replaced (for
+ * descendants, see the top of this file) and its report facts, in one cache
+ * line, so a registration writes one page. */
 struct kt_entry {
 	struct kt_slot slot;
+	struct kt_slot before;
 	struct kt_slot_info info;
 } __attribute__((aligned(64)));
 
-struct kt_leaf {
-	struct kt_entry entry[KT_LEAF_PIDS];
+/* A table's head page, shared with the owner's descendants like its chunks.
+ * The owner's facts are written before the table is published and never
+ * change; seq and the chunks grow. */
+struct kt_table_head {
+	_Atomic uint64_t seq;    /* the last registration number handed out */
+	_Atomic size_t bytes;    /* chunk memory mapped (stats, the memory bench) */
+	pid_t owner_pid;
+	unsigned depth;          /* ancestors' tables above this one */
+	char owner_name[16];
+	/* The pidfs inode of the owner (0: unknown): the creation-order mark of
+	 * what the parent table's entries may name (tree.c). */
+	uint64_t owner_ino;
+	/* The table of the process the owner was forked from, and the fork seq
+	 * of the owner in it (0: no parent table, or nothing in it visible). */
+	const struct kt_table_head *parent;
+	uint64_t parent_fork_seq;
+	struct kt_entry *_Atomic chunk[KT_CHUNKS];
+	/* The seq when each chunk was made: a descendant uses only chunks made
+	 * at or before its fork seq, the ones mapped in its memory. */
+	_Atomic uint64_t chunk_seq[KT_CHUNKS];
 };
 
-/* The top array of leaf pointers (KT_PID_LIMIT >> KT_LEAF_BITS of them), or
- * NULL until the first registration maps it.  Written by table.c only; read
- * here so that every kill's lookup is a few instructions in its caller. */
-extern struct kt_leaf *_Atomic *_Atomic kt_table_top;
+/* This process's nearest table: its own, or, in a forked child that has not
+ * registered a child yet, its parent's (NULL: none).  Read inline by every
+ * kill; written by table.c only. */
+extern struct kt_table_head *_Atomic kt_table_nearest;
 
-/* The leaf holding PID's entry, or NULL if PID is out of range or the leaf
- * was never created.  Never allocates. */
-static inline struct kt_leaf *kt_table_leaf(pid_t pid)
+/* The private, wiped-on-fork page that says which table is this process's
+ * own (NULL until this process or an ancestor made a table). */
+/* Room for libkt's counters (counters.h, which checks that they fit). */
+#define KT_SELF_COUNTERS 16
+
+struct kt_self {
+	const struct kt_table_head *_Atomic owned;
+	_Atomic uint64_t counters[KT_SELF_COUNTERS];
+	/* 1 once the held-pidfd region in this process's memory is this
+	 * process's own (heldfd.c): 0 in a forked child, whose inherited
+	 * region names its parent's children. */
+	_Atomic int held_owned;
+};
+extern struct kt_self *_Atomic kt_self_page;
+
+/* 1 if H is this process's own table. */
+static inline int kt_table_owned(const struct kt_table_head *h)
 {
-	if (pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
-		return NULL;
-	struct kt_leaf *_Atomic *top = atomic_load_explicit(&kt_table_top, memory_order_acquire);
-	if (!top)
-		return NULL;
-	return atomic_load_explicit(&top[(uint32_t)pid >> KT_LEAF_BITS], memory_order_acquire);
+	struct kt_self *self = atomic_load_explicit(&kt_self_page, memory_order_acquire);
+	return self && atomic_load_explicit(&self->owned, memory_order_acquire) == h;
 }
 
-/* The slot for PID, or NULL if it has none.  Never allocates: this is the
- * kill path's lookup. */
+/* PID's entry in H (a table this process owns or inherited), or NULL if
+ * PID is out of range or its chunk was never made.  Never allocates.  In an
+ * inherited table, use kt_table_entry_seen instead. */
+static inline struct kt_entry *kt_table_entry_in(const struct kt_table_head *h, pid_t pid)
+{
+	if (!h || pid <= 0 || (uint32_t)pid >= KT_PID_LIMIT)
+		return NULL;
+	struct kt_entry *c = atomic_load_explicit(&h->chunk[(uint32_t)pid >> KT_CHUNK_BITS],
+	                                          memory_order_acquire);
+	return c ? &c[(uint32_t)pid & (KT_CHUNK_PIDS - 1)] : NULL;
+}
+
+/* The slot for PID in this process's own table, or NULL if it has none.
+ * Never allocates: this is the kill path's lookup. */
 static inline struct kt_slot *kt_table_find(pid_t pid)
 {
-	struct kt_leaf *leaf = kt_table_leaf(pid);
-	return leaf ? &leaf->entry[(uint32_t)pid & (KT_LEAF_PIDS - 1)].slot : NULL;
+	struct kt_table_head *h = atomic_load_explicit(&kt_table_nearest, memory_order_acquire);
+	if (!h || !kt_table_owned(h))
+		return NULL;
+	struct kt_entry *e = kt_table_entry_in(h, pid);
+	return e ? &e->slot : NULL;
 }
-/* Like kt_table_find, but creates the leaf; NULL only when out of range or
- * out of memory (the child then goes untracked, and is counted). */
+/* Like kt_table_find, but makes this process's table and the chunk if they
+ * are missing; NULL only when out of range or out of memory (the child then
+ * goes untracked, and is counted). */
 struct kt_slot *kt_table_get(pid_t pid);
-/* The report facts beside a slot returned by kt_table_find/get. */
+/* The report facts beside a slot of this process's own table. */
 struct kt_slot_info *kt_table_info(pid_t pid);
 
-/* libkt's counters (counters.h), KT_N_COUNTERS of them.  Kept with the
- * table, so that a forked child starts from zero, as its table does. */
+/* Just before a fork-like call: note the fork mark (this process's table
+ * and its seq) for the child to inherit.  A process that inherited tables
+ * makes its own here, before its first fork, so that its children find the
+ * whole line of tables in their memory. */
+void kt_table_before_fork(void);
+
+/* What the last fork noted (kt_table_before_fork): in a forked child, which
+ * of its parent's registrations it may know of. */
+struct kt_fork_mark {
+	const struct kt_table_head *_Atomic head;
+	_Atomic uint64_t seq;
+};
+extern struct kt_fork_mark kt_fork_mark;
+
+/* PID's entry in ancestor table H as a descendant separated from it at fork
+ * seq FORK_SEQ may know it: the current registration or the one it
+ * replaced, whichever is the newest at or before FORK_SEQ.  Returns 1 and
+ * fills *SEEN (BEFORE: 1 if it is the replaced one, i.e. H's owner has
+ * registered the number again since), or 0 if nothing visible names PID. */
+struct kt_seen {
+	uint64_t word;
+	uint64_t reg_seq;
+	int before;
+	const struct kt_entry *entry;
+};
+int kt_table_entry_seen(const struct kt_table_head *h, uint64_t fork_seq, pid_t pid,
+                        struct kt_seen *seen);
+
+/* libkt's counters (counters.h): this process's own. */
 _Atomic uint64_t *kt_table_counters(void);
 
-/* In a forked child, before it returns to the program: start from an empty
- * table.  (The kernel zeroes the table's memory in a forked child; this only
- * acts where it cannot, and then costs the child a page copy.) */
+/* In a forked child, before it returns to the program.  (The kernel zeroes
+ * the self page in a forked child; this only acts where it cannot, and then
+ * costs the child a page copy.) */
 void kt_table_forget(void);
 
-/* Take the next registration number (1, 2, ...). */
+/* Take the next registration number (1, 2, ...) of this process's table. */
 uint64_t kt_table_next_seq(void);
-/* The last registration number handed out. */
+/* The last registration number handed out by this process's table (0: none). */
 uint64_t kt_table_last_seq(void);
 
 /* Record a registered child in slot S: STATE is KT_SLOT_LIVE with IDENT its
  * pidfs inode, or KT_SLOT_LIVE_UNVERIFIED (IDENT is then ignored and the
  * registration number stands in for it, so every registration is distinct).
- * A registration always wins: the child it describes was verified alive and
- * ours after its fork returned, which is later than anything already here. */
+ * A registration always wins: the child it describes was verified
+ * alive and ours after its fork returned, which is later than anything
+ * already here. */
 void kt_slot_publish(struct kt_slot *s, uint64_t ident, unsigned state);
 
 /* Record that the child registered in S died before it could be registered
@@ -176,11 +285,12 @@ int kt_slot_retire_unseen(pid_t pid, struct kt_slot *s, uint64_t w);
 int kt_slot_mark_reaped(struct kt_slot *s, pid_t pid, uint64_t seq_before,
                         int (*holder_is)(pid_t pid, uint64_t word));
 
-/* Bytes of leaf memory mapped so far (for stats and the memory benchmark). */
+/* Bytes of chunk memory this process's table has mapped (stats, the memory
+ * benchmark). */
 size_t kt_table_bytes(void);
 
 #ifdef KT_UNIT_TEST
-/* Unit tests only: forget every leaf (unmapping them) and the counter. */
+/* Unit tests only: forget this process's table (unmapping it) and own none. */
 void kt_table_reset_for_test(void);
 #endif
 

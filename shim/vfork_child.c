@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The per-thread vfork slots (vfork_child.h). */
 #include "vfork_child.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Is this process a vfork child still running in its parent's memory?
  * Such a process must leave libkt's state as it found it: every word it
  * wrote would land in its parent's table, describing a grandchild the parent

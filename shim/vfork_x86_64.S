@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vfork for x86_64: clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD|SIGCHLD).
  *
  * Why assembly, and where the pidfd goes: see hooks_vfork.c.  The rule here is

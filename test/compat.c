@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The compatibility suite's plumbing (declared and described in compat.h). */
 #include "compat.h"
 
@@ -25,32 +26,9 @@ enum { COMPAT_RUN_TIMEOUT_S = 15 };
 
 /* ------------------------------------------------------------------ plumbing */
 
-static const char *compat_dir(void)
-{
-	/* $KT_BUILD is <repo>/build under `make test`; the fixtures are in
-	 * <repo>/test/compat.  Run by hand from the top directory, it is
-	 * test/compat. */
-	static char dir[PATH_MAX];
-	if (dir[0])
-		return dir;
-	const char *b = getenv("KT_BUILD");
-	if (b && *b) {
-		snprintf(dir, sizeof dir, "%s/../test/compat", b);
-		if (access(dir, R_OK) == 0)
-			return dir;
-	}
-	snprintf(dir, sizeof dir, "test/compat");
-	return dir;
-}
-
 const char *fixture(const char *name)
 {
-	static char ring[4][PATH_MAX + 64];
-	static int next;
-	char *p = ring[next++ & 3];
-	snprintf(p, sizeof ring[0], "%s/%s", compat_dir(), name);
-	ck_assert_msg(access(p, R_OK) == 0, "fixture %s is missing", p);
-	return p;
+	return kt_test_fixture(name);
 }
 
 const char *preload_value(void)

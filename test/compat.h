@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plumbing for the compatibility suite (test/preload_compat.c), built once
  * as an object: running a real program plain and under libkt with stdout,
  * stderr and libkt's counters (test/helpers/libktcount.so) apart; comparing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checking libkt's JSON report lines in the suites: a strict validator (one
  * JSON value per line, nothing after it) and a finder for the line of a given
  * event.  Header-only, like scenario.h, so the Makefile's preload rule needs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stand-ins for the glibc functions the suites and helpers use that an
  * older glibc (libkt supports 2.28 and later) does not have.
  *

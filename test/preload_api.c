@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The public header (include/kt.h) as users get it: a program that uses the
  * lookup helpers runs without libkt (everything "not loaded") and with it
  * (version, per-PID state, counters), unchanged. */

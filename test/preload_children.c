@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every way a program makes and signals children beyond fork: vfork, clone,
  * pidfd_spawn, killpg, kill(-pgid), sigqueue.
  *
@@ -434,9 +435,12 @@ START_TEST(test_delivery_parity)
 	ck_assert_msg(strcmp(plain, hooked) == 0,
 	              "%s: the receiver saw\n  without libkt: %s\n  with libkt:    %s", mode, plain,
 	              hooked);
-	/* And it did go through a pidfd, or the comparison proves nothing. */
-	ck_assert_msg(strstr(out1, kt_test_identity() == KT_IDENTITY_NONE ? "via_pidfd=0"
-	                                                                   : "via_pidfd=1") != NULL,
+	/* And it went the way this identity mode and kernel send: through a
+	 * pidfd (a group kill only where the kernel takes
+	 * PIDFD_SIGNAL_PROCESS_GROUP), else by number. */
+	int group = strcmp(mode, "killpg") == 0 || strcmp(mode, "kill_neg") == 0;
+	int by_pidfd = group ? kt_test_group_by_pidfd() : kt_test_identity() != KT_IDENTITY_NONE;
+	ck_assert_msg(strstr(out1, by_pidfd ? "via_pidfd=1" : "via_pidfd=0") != NULL,
 	              "%s: not sent the way this identity mode sends:\n%s", mode, out1);
 	ck_assert_msg(strstr(plain, "from_us=1") != NULL, "%s: %s", mode, plain);
 	if (strcmp(mode, "sigqueue") == 0)
@@ -454,7 +458,7 @@ static void check_signaller(int preload)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0 && count_lines(out, "FAIL") == 0,
 	              "signaller (%s libkt): status 0x%x\n%s", preload ? "with" : "without", st,
 	              out);
-	if (preload && kt_test_identity() != KT_IDENTITY_NONE)
+	if (preload && kt_test_group_by_pidfd())
 		ck_assert_msg(strstr(out, "ok group_live") && strstr(out, "via_pidfd+1"),
 		              "killpg of a live group did not go through a pidfd:\n%s", out);
 }

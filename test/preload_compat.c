@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The compatibility suite: real programs nobody here wrote, run with
  * and without libkt.  Scripts and fixtures are in test/compat/, the plumbing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* preload_core: the library itself, run under LD_PRELOAD=libkt.so.
  * Exports and dependencies, errno, every wait entry point, the modes, the
  * log, bad configuration, and hooks that run before libkt's constructor. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libkt and the program's file descriptors (docs/design.md, held pidfds):
  * the program must not be able to tell libkt is there, so with live
  * children the program sees the same fds, gets the same numbers from open(),
@@ -209,6 +210,75 @@ START_TEST(exec_leaves_nothing_fd_mode)
 }
 END_TEST
 
+/* A program's first close/dup2/dup3/close_range/closefrom in a vfork child,
+ * or in a signal handler, while another thread's dlopen holds the dynamic
+ * loader's lock in a constructor that waits for that child or handler
+ * (test/helpers/firstfd.c): the same output as without libkt.  A hook that
+ * looked the real function up at that moment (dlsym takes the same lock)
+ * made the program hang until the timeout killed it.  The handler that
+ * interrupts dlopen in the lock's own thread never hung (the lock is
+ * recursive); it is checked too, since it is the case a program meets. */
+static void first_fd_call(const char *which)
+{
+	char *argv[] = { (char *)kt_test_helper("firstfd"), (char *)which,
+		         (char *)kt_test_helper("libslow_ctor.so"), NULL };
+	int st = kt_test_run(0, argv, NULL, plain, sizeof plain, 1, 20);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "firstfd %s without libkt: 0x%x\n%s",
+	              which, st, plain);
+	if (strncmp(plain, "skip ", 5) == 0) {
+		printf("SKIP: %s: %s", which, plain + 5);
+		return;
+	}
+	ck_assert_msg(strstr(plain, "dlopen=ok\n"), "%s", plain);
+	st = kt_test_run(1, argv, NULL, hooked, sizeof hooked, 1, 20);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	              "firstfd %s with libkt: status 0x%x (0x9: hung and killed)\n%s", which, st,
+	              hooked);
+	ck_assert_str_eq(hooked, plain);
+}
+
+START_TEST(first_close_in_vfork_child)
+{
+	first_fd_call("vfork-close");
+}
+END_TEST
+
+START_TEST(first_dup2_in_vfork_child)
+{
+	first_fd_call("vfork-dup2");
+}
+END_TEST
+
+START_TEST(first_dup3_in_vfork_child)
+{
+	first_fd_call("vfork-dup3");
+}
+END_TEST
+
+START_TEST(first_close_range_in_vfork_child)
+{
+	first_fd_call("vfork-close_range");
+}
+END_TEST
+
+START_TEST(first_closefrom_in_vfork_child)
+{
+	first_fd_call("vfork-closefrom");
+}
+END_TEST
+
+START_TEST(first_close_in_handler_interrupting_dlopen)
+{
+	first_fd_call("handler-same-thread");
+}
+END_TEST
+
+START_TEST(first_close_in_handler_while_dlopen_waits)
+{
+	first_fd_call("handler-other-thread");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = kt_test_preload_suite("fds");
@@ -222,5 +292,10 @@ int main(void)
 
 	kt_test_tcase(s, "exec", 0, exec_leaves_nothing_inode_mode,
 	              exec_leaves_nothing_fd_mode);
+
+	kt_test_tcase(s, "first call", 60, first_close_in_vfork_child, first_dup2_in_vfork_child,
+	              first_dup3_in_vfork_child, first_close_range_in_vfork_child,
+	              first_closefrom_in_vfork_child, first_close_in_handler_interrupting_dlopen,
+	              first_close_in_handler_while_dlopen_waits);
 	return kt_test_main(s);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hostile conditions, made from outside without test hooks in the library:
  *
  *   - the fork→registration race forced open from outside, with strace's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The kill-time identity: a child's identity is taken when a signal first
  * needs it (pidfd_open, then waitid(P_PIDFD, WNOHANG|WNOWAIT) proves the
  * pidfd names our unreaped child, then pidfd_send_signal through it).  That
@@ -53,19 +54,6 @@ static const struct window raw_kill_window = {
 	"inside the kill system call", "trace=kill", "inject=kill:delay_enter=" DELAY_US,
 };
 
-/* The identity mode this run of the suite is for (scripts/run-tests sets
- * KT_IDENTITY), as an environment for the programs it starts: kt_test_run
- * gives them none of the suite's own KT_* variables. */
-static char identity_kv[64];
-static char *identity_env[] = { identity_kv, NULL };
-
-static char **run_env(void)
-{
-	const char *id = getenv("KT_IDENTITY");
-	snprintf(identity_kv, sizeof identity_kv, "KT_IDENTITY=%s", id ? id : "");
-	return identity_env;
-}
-
 /* 1 if the scenario can run here; 0 after a SKIP line saying why. */
 static int race_possible(const char *what, int needs_pidfd)
 {
@@ -88,16 +76,7 @@ static void race_run(struct scenario *s, int preload, const struct window *w,
 	char pre[4200];
 	snprintf(pre, sizeof pre, "--preload=%s", kt_test_lib());
 	char *argv[20];
-	int n = 0;
-	argv[n++] = STRACE;
-	argv[n++] = "-f";
-	argv[n++] = "-qq";
-	argv[n++] = "-o";
-	argv[n++] = "/dev/null";
-	argv[n++] = "-e";
-	argv[n++] = (char *)w->trace;
-	argv[n++] = "-e";
-	argv[n++] = (char *)w->inject;
+	int n = kt_test_strace_argv(argv, w->trace, w->inject);
 	argv[n++] = (char *)kt_test_helper("reuse");
 	/* The reuse helper hands libkt to the program only: strace, the
 	 * supervisor and the stranger run without it. */
@@ -109,7 +88,7 @@ static void race_run(struct scenario *s, int preload, const struct window *w,
 	argv[n++] = (char *)send;
 	argv[n++] = (char *)first;
 	argv[n] = NULL;
-	ck_assert(scenario_run(s, 0, argv, run_env(), what));
+	ck_assert(scenario_run(s, 0, argv, kt_test_identity_env(NULL), what));
 }
 
 /* With libkt, the call made while W was held open reached nobody. */
@@ -182,12 +161,9 @@ static void games(const char *nofile, const char *max_fds, const char *kept_many
 {
 	char plain[16384], hooked[16384], kv[64];
 	char *argv[] = { (char *)kt_test_helper("cache_games"), (char *)nofile, NULL };
-	char **env = run_env();
-	char *env_max[] = { env[0], kv, NULL };
-	if (max_fds) {
+	if (max_fds)
 		snprintf(kv, sizeof kv, "KT_MAX_FDS=%s", max_fds);
-		env = env_max;
-	}
+	char **env = kt_test_identity_env(max_fds ? kv : NULL);
 	int st = kt_test_run(0, argv, env, plain, sizeof plain, 1, 60);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(plain, "games=ok\n"),
 	              "cache_games %s without libkt: status 0x%x\n%s", nofile ? nofile : "", st,
@@ -231,9 +207,19 @@ END_TEST
 
 START_TEST(kept_pidfds_under_rlimit_nofile_32)
 {
-	/* A quarter of the descriptors at most, at the top. */
+	/* A soft limit that leaves no room above the floor (256): nothing is
+	 * kept, so no number below it is ever libkt's (a guard needs no more
+	 * than one comparison to know), and every kill still reaches its
+	 * child, each proving it again. */
+	games("32", NULL, "");
+}
+END_TEST
+
+START_TEST(kept_pidfds_under_rlimit_nofile_300)
+{
+	/* Room for 44 above the floor, under the cap of a quarter (75). */
 	char want[1024];
-	games("32", NULL, range(want, sizeof want, 24, 8));
+	games("300", NULL, range(want, sizeof want, 256, 44));
 }
 END_TEST
 
@@ -241,6 +227,8 @@ START_TEST(kept_pidfds_budget_from_kt_max_fds)
 {
 	char want[1024];
 	games("1024", "5", range(want, sizeof want, 256, 5));
+	/* More than the default, up to KT_MAX_FDS's bound: all 100 children's. */
+	games("1024", "100", range(want, sizeof want, 256, 100));
 	/* None kept: every kill proves its child again, and still reaches it. */
 	games("1024", "0", "");
 }
@@ -254,6 +242,7 @@ int main(void)
 	tcase_add_loop_test(tc, kill_time_window_reaches_nobody, 0,
 	                    (int)(sizeof race_cases / sizeof race_cases[0]));
 	kt_test_tcase(s, "kept_pidfds", 120, kept_pidfds_survive_close_all_loops_and_parked_pidfds,
-	              kept_pidfds_under_rlimit_nofile_32, kept_pidfds_budget_from_kt_max_fds);
+	              kept_pidfds_under_rlimit_nofile_32, kept_pidfds_under_rlimit_nofile_300,
+	              kept_pidfds_budget_from_kt_max_fds);
 	return kt_test_main(s);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real programs nobody here wrote, the final judges, with and without libkt: bash,
  * dash, coreutils `timeout`, CPython's subprocess.  Two kinds of test:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Real programs on the vfork and spawn paths, with and without libkt: dash
  * (vfork for every external command), CPython's subprocess (vfork + exec), GNU
  * make -j (posix_spawn, then /bin/sh's vfork), and a child that makes its own

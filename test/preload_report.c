@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reports (KT_LOG, KT_LOG_FORMAT, KT_STATS): every key of every event, in
  * text and JSON, in enforce and audit mode.
  *
@@ -77,11 +78,6 @@ static int job_pid(const struct run *r)
 	return atoi(p + 4);
 }
 
-static void expect_in(const char *hay, const char *needle, const char *what)
-{
-	ck_assert_msg(strstr(hay, needle) != NULL, "%s: expected %s in:\n%s", what, needle, hay);
-}
-
 static void expect_valid_json(const char *out)
 {
 	char bad[16384]; /* a stale kill's line holds three stacks */
@@ -115,31 +111,32 @@ START_TEST(test_json_stale_no_holder)
 	expect_valid_json(r.out);
 	/* Let through or refused, the kernel's answer and libkt's agree here:
 	 * nobody holds the number. */
-	expect_in(r.out, "kill=-1 errno=ESRCH", mode);
+	kt_test_expect_in(r.out, "kill=-1 errno=ESRCH", mode);
 
 	char line[16384], want[128];
 	ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
 	              "%s: no stale_kill event in:\n%s", mode, r.out);
-	expect_in(line, "\"time\":", mode);
-	expect_in(line, "\"process\":{\"pid\":", mode);
-	expect_in(line, "\"comm\":\"stale_kill\"}", mode);
-	expect_in(line, "\"call\":\"kill\"", mode);
+	kt_test_expect_in(line, "\"time\":", mode);
+	kt_test_expect_in(line, "\"process\":{\"pid\":", mode);
+	kt_test_expect_in(line, "\"comm\":\"stale_kill\"}", mode);
+	kt_test_expect_in(line, "\"call\":\"kill\"", mode);
 	snprintf(want, sizeof want, "\"pid\":%d,\"sig\":15,\"signame\":\"SIGTERM\"", pid);
-	expect_in(line, want, mode);
-	expect_in(line, audit ? "\"action\":\"delivered\"" : "\"action\":\"refused\"", mode);
-	expect_in(line, "\"errno\":3", mode);
-	expect_in(line, audit ? "\"mode\":\"audit\"" : "\"mode\":\"enforce\"", mode);
-	expect_in(line, "\"child\":{\"name\":\"stale_kill\",\"spawned_by\":\"fork\","
-	                "\"spawned_at\":", mode);
-	expect_in(line, "\"reaped_by\":\"waitpid\",\"reaped_from\":[{\"pc\":", mode);
+	kt_test_expect_in(line, want, mode);
+	kt_test_expect_in(line, audit ? "\"action\":\"delivered\"" : "\"action\":\"refused\"", mode);
+	kt_test_expect_in(line, "\"errno\":3", mode);
+	kt_test_expect_in(line, audit ? "\"mode\":\"audit\"" : "\"mode\":\"enforce\"", mode);
+	/* A fork's child has no inode libkt could have taken: no id. */
+	kt_test_expect_in(line, "\"child\":{\"name\":\"stale_kill\",\"id\":null,"
+	                "\"spawned_by\":\"fork\",\"spawned_at\":", mode);
+	kt_test_expect_in(line, "\"reaped_by\":\"waitpid\",\"reaped_from\":[{\"pc\":", mode);
 	ck_assert_msg(!strstr(line, "\"reaped_at\":null"), "%s: reap time missing: %s", mode, line);
-	expect_in(line, "\"holder\":null", mode);
+	kt_test_expect_in(line, "\"holder\":null", mode);
 	/* The caller: the exact return address into cancel_job, then the frame
 	 * walk (the helper keeps frame pointers) up to main. */
-	expect_in(line, "\"caller\":[{\"pc\":\"0x", mode);
-	expect_in(line, "/test/helpers/stale_kill\",\"offset\":\"0x", mode);
-	expect_in(line, "\"symbol\":\"cancel_job+0x", mode);
-	expect_in(line, "\"symbol\":\"main+0x", mode);
+	kt_test_expect_in(line, "\"caller\":[{\"pc\":\"0x", mode);
+	kt_test_expect_in(line, "/test/helpers/stale_kill\",\"offset\":\"0x", mode);
+	kt_test_expect_in(line, "\"symbol\":\"cancel_job+0x", mode);
+	kt_test_expect_in(line, "\"symbol\":\"main+0x", mode);
 	const char *caller = strstr(line, "\"caller\":[");
 	ck_assert_msg(caller && strstr(caller, "cancel_job") < strstr(caller, "main+0x"),
 	              "%s: frames out of order: %s", mode, line);
@@ -156,21 +153,21 @@ START_TEST(test_text_stale_no_holder)
 	char want[160];
 	snprintf(want, sizeof want, audit ? "libkt: stale kill(%d, SIGTERM), let through (audit mode): "
 	                                  : "libkt: refused stale kill(%d, SIGTERM) with ESRCH: ", pid);
-	expect_in(r.out, want, mode);
+	kt_test_expect_in(r.out, want, mode);
 	snprintf(want, sizeof want, "child %d (\"stale_kill\", fork ", pid);
-	expect_in(r.out, want, mode);
-	expect_in(r.out, " ago by waitpid()", mode);
+	kt_test_expect_in(r.out, want, mode);
+	kt_test_expect_in(r.out, " ago by waitpid()", mode);
 	snprintf(want, sizeof want, "no process holds PID %d now", pid);
-	expect_in(r.out, want, mode);
+	kt_test_expect_in(r.out, want, mode);
 	if (audit)
-		expect_in(r.out, "(kill failed: errno 3)", mode);
-	expect_in(r.out, "; called from 0x", mode);
-	expect_in(r.out, "(cancel_job+0x", mode);
-	expect_in(r.out, "/test/helpers/stale_kill+0x", mode);
-	expect_in(r.out, " <- 0x", mode);
-	expect_in(r.out, "(main+0x", mode);
-	expect_in(r.out, ") [pid ", mode);
-	expect_in(r.out, " stale_kill]\n", mode);
+		kt_test_expect_in(r.out, "(kill failed: errno 3)", mode);
+	kt_test_expect_in(r.out, "; called from 0x", mode);
+	kt_test_expect_in(r.out, "(cancel_job+0x", mode);
+	kt_test_expect_in(r.out, "/test/helpers/stale_kill+0x", mode);
+	kt_test_expect_in(r.out, " <- 0x", mode);
+	kt_test_expect_in(r.out, "(main+0x", mode);
+	kt_test_expect_in(r.out, ") [pid ", mode);
+	kt_test_expect_in(r.out, " stale_kill]\n", mode);
 	/* One line per event: the report is one line, the program's is another. */
 	int lines = 0;
 	for (const char *p = r.out; (p = strchr(p, '\n')); p++)
@@ -179,7 +176,45 @@ START_TEST(test_text_stale_no_holder)
 }
 END_TEST
 
-/* A stale kill whose number a stranger holds (the reuse harness): holder. */
+/* PID:INODE, as util-linux's kill(1) and systemd name a process, in REPORT
+ * (a JSON line, or text) of the reuse helper's run S (--ids): the child where
+ * libkt has its inode (one made with a pidfd, here clone() with the
+ * CLONE_PIDFD libkt adds, in inode mode), the holder where a pidfd of it can
+ * be taken (pidfs, 6.9+): in audit mode as the hook saw it before the
+ * delivery.  The inodes are the ones the helper took with pidfds of its own. */
+static void check_ids(const struct scenario *s, const char *report, int json, const char *what)
+{
+	char pid[16], child_ino[32], stranger_ino[32], child_id[64], holder_id[64], no_id[64];
+	scenario_field(s, "pid", pid, sizeof pid);
+	scenario_field(s, "child_ino", child_ino, sizeof child_ino);
+	scenario_field(s, "stranger_ino", stranger_ino, sizeof stranger_ino);
+	int child_known = kt_test_identity() == KT_IDENTITY_INODE;
+	int holder_known = kt_test_have_pidfd() && strcmp(stranger_ino, "0") != 0;
+	ck_assert_msg(!child_known || strcmp(child_ino, "0") != 0, "%s: %s", what, s->line);
+	if (json) {
+		snprintf(child_id, sizeof child_id, "\"id\":\"%s:%s\"", pid, child_ino);
+		snprintf(holder_id, sizeof holder_id, "\"holder\":{\"pid\":%s,\"id\":\"%s:%s\",", pid,
+		         pid, stranger_ino);
+		snprintf(no_id, sizeof no_id, "\"child\":{\"name\":\"reuse\",\"id\":null,");
+	} else {
+		snprintf(child_id, sizeof child_id, "child %s:%s (", pid, child_ino);
+		snprintf(holder_id, sizeof holder_id, "another process: %s:%s \"", pid, stranger_ino);
+		snprintf(no_id, sizeof no_id, "child %s (\"reuse\", clone ", pid);
+	}
+	/* Where pidfd_open is refused, clone's CLONE_PIDFD may still give libkt
+	 * the child's inode, but the helper has no way to learn it too. */
+	if (!kt_test_have_pidfd())
+		kt_test_skip(what, "the child's inode: pidfd_open is refused, nothing to check it by");
+	else
+		kt_test_expect_in(report, child_known ? child_id : no_id, what);
+	if (holder_known)
+		kt_test_expect_in(report, holder_id, what);
+	else
+		kt_test_expect_in(report, json ? "\"id\":null,\"comm\":" : "another process: \"", what);
+}
+
+/* A stale kill whose number a stranger holds (the reuse harness): holder,
+ * and the names PID:INODE of the child and the holder. */
 static void holder_case(const char *format, const char *mode)
 {
 	char what[96];
@@ -190,8 +225,8 @@ static void holder_case(const char *format, const char *mode)
 	snprintf(kv_format, sizeof kv_format, "KT_LOG_FORMAT=%s", format);
 	snprintf(kv_mode, sizeof kv_mode, "KT_MODE=%s", mode);
 	char *env[] = { "KT_LOG=stderr", kv_format, kv_mode, NULL };
-	char *argv[] = { (char *)kt_test_helper("reuse"), "--creation=fork", "--reap=waitpid",
-	                 NULL };
+	char *argv[] = { (char *)kt_test_helper("reuse"), "--creation=clone", "--reap=waitpid",
+	                 "--ids", NULL };
 	struct scenario s;
 	if (!scenario_run(&s, 1, argv, env, what))
 		return;
@@ -209,18 +244,18 @@ static void holder_case(const char *format, const char *mode)
 		ck_assert_msg(strstr(line, "\"comm\":\"stranger\",\"ppid\":1,\"decoy\":false}") ||
 		              strstr(line, "\"comm\":\"reuse\",\"ppid\":1,\"decoy\":false}"),
 		              "%s: holder is not the stranger: %s", what, line);
-		expect_in(line, "\"holder\":{\"pid\":", what);
-		expect_in(line, audit ? "\"action\":\"delivered\",\"errno\":0"
+		kt_test_expect_in(line, "\"holder\":{\"pid\":", what);
+		kt_test_expect_in(line, audit ? "\"action\":\"delivered\",\"errno\":0"
 		                      : "\"action\":\"refused\",\"errno\":3", what);
-		expect_in(line, "/test/helpers/reuse\"", what);
+		kt_test_expect_in(line, "/test/helpers/reuse\"", what);
+		check_ids(&s, line, 1, what);
 	} else {
-		const char *said = audit ? "; the signal hit another process: \""
-		                         : "; PID now held by another process: \"";
-		expect_in(s.out, said, what);
-		const char *name = strstr(s.out, said) + strlen(said);
-		ck_assert_msg(strncmp(name, "stranger\" (parent 1)", 20) == 0 ||
-		              strncmp(name, "reuse\" (parent 1)", 17) == 0,
+		const char *said = audit ? "; the signal hit another process: "
+		                         : "; PID now held by another process: ";
+		ck_assert_msg(kt_test_holder_named(s.out, said, "\"stranger\" (parent 1)") ||
+		              kt_test_holder_named(s.out, said, "\"reuse\" (parent 1)"),
 		              "%s: holder is not the stranger:\n%s", what, s.out);
+		check_ids(&s, s.out, 0, what);
 	}
 }
 
@@ -257,7 +292,7 @@ START_TEST(test_degraded)
 			        NULL };
 		struct run r;
 		run_stale(&r, env, degradations[_i].arg);
-		expect_in(r.out, "kill=-1 errno=ESRCH", what);
+		kt_test_expect_in(r.out, "kill=-1 errno=ESRCH", what);
 		char want[160];
 		if (json) {
 			char line[1024];
@@ -266,17 +301,17 @@ START_TEST(test_degraded)
 			              "%s: no degraded event in:\n%s", what, r.out);
 			snprintf(want, sizeof want, "\"reason\":\"%s\",\"errno\":%s,\"message\":\"%s",
 			         degradations[_i].reason, degradations[_i].err, degradations[_i].text);
-			expect_in(line, want, what);
-			expect_in(line, "\"process\":{\"pid\":", what);
+			kt_test_expect_in(line, want, what);
+			kt_test_expect_in(line, "\"process\":{\"pid\":", what);
 			ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
 			              "%s: no stale_kill event in:\n%s", what, r.out);
-			expect_in(line, "\"action\":\"refused\"", what);
+			kt_test_expect_in(line, "\"action\":\"refused\"", what);
 		} else {
 			snprintf(want, sizeof want, "libkt: degraded: %s", degradations[_i].text);
-			expect_in(r.out, want, what);
+			kt_test_expect_in(r.out, want, what);
 			snprintf(want, sizeof want, "(errno %s) [pid ", degradations[_i].err);
-			expect_in(r.out, want, what);
-			expect_in(r.out, "libkt: refused stale kill(", what);
+			kt_test_expect_in(r.out, want, what);
+			kt_test_expect_in(r.out, "libkt: refused stale kill(", what);
 		}
 		const char *first = strstr(r.out, "degraded");
 		ck_assert_msg(first && !strstr(first + 1, "degraded"), "degraded said twice:\n%s",
@@ -303,15 +338,15 @@ START_TEST(test_summary)
 			ck_assert_msg(!got == !expected, "%s: summary %s:\n%s", exits[_i],
 			              expected ? "missing" : "written after _exit", r.out);
 			if (got) {
-				expect_in(line, "\"mode\":\"enforce\"", exits[_i]);
-				expect_in(line, "\"children_tracked\":1", exits[_i]);
-				expect_in(line, "\"kills_via_pidfd\":0", exits[_i]);
-				expect_in(line, "\"stale_refused\":1", exits[_i]);
-				expect_in(line, "\"stale_delivered\":0", exits[_i]);
+				kt_test_expect_in(line, "\"mode\":\"enforce\"", exits[_i]);
+				kt_test_expect_in(line, "\"children_tracked\":1", exits[_i]);
+				kt_test_expect_in(line, "\"kills_via_pidfd\":0", exits[_i]);
+				kt_test_expect_in(line, "\"stale_refused\":1", exits[_i]);
+				kt_test_expect_in(line, "\"stale_delivered\":0", exits[_i]);
 				char fb[32];
 				snprintf(fb, sizeof fb, "\"fallbacks\":%s", FALLBACKS);
-				expect_in(line, fb, exits[_i]);
-				expect_in(line, "\"reaps_seen\":1", exits[_i]);
+				kt_test_expect_in(line, fb, exits[_i]);
+				kt_test_expect_in(line, "\"reaps_seen\":1", exits[_i]);
 			}
 		} else {
 			char want[256];
@@ -338,9 +373,9 @@ START_TEST(test_summary_audit_counts)
 	char line[1024];
 	ck_assert_msg(json_find_event(r.out, "summary", line, sizeof line), "no summary:\n%s",
 	              r.out);
-	expect_in(line, "\"mode\":\"audit\"", "audit");
-	expect_in(line, "\"stale_refused\":0", "audit");
-	expect_in(line, "\"stale_delivered\":1", "audit");
+	kt_test_expect_in(line, "\"mode\":\"audit\"", "audit");
+	kt_test_expect_in(line, "\"stale_refused\":0", "audit");
+	kt_test_expect_in(line, "\"stale_delivered\":1", "audit");
 }
 END_TEST
 
@@ -387,7 +422,7 @@ START_TEST(test_warning_json)
 	expect_valid_json(r.out);
 	ck_assert_msg(json_find_event(r.out, "warning", line, sizeof line), "no warning:\n%s",
 	              r.out);
-	expect_in(line, "\"message\":\"libkt: ignoring KT_STATS=\\\"yes\\\"", "warning");
+	kt_test_expect_in(line, "\"message\":\"libkt: ignoring KT_STATS=\\\"yes\\\"", "warning");
 }
 END_TEST
 
@@ -436,9 +471,9 @@ START_TEST(test_hostile_path_stays_valid)
 			expect_valid_json(r.out);
 			ck_assert_msg(json_find_event(r.out, "stale_kill", line, sizeof line),
 			              "no stale_kill event in:\n%s", r.out);
-			expect_in(line, "\"symbol\":\"cancel_job+0x", "hostile path");
-			expect_in(line, "\\u0001\\u0001", "hostile path");
-			expect_in(line, "}]}", "hostile path");
+			kt_test_expect_in(line, "\"symbol\":\"cancel_job+0x", "hostile path");
+			kt_test_expect_in(line, "\\u0001\\u0001", "hostile path");
+			kt_test_expect_in(line, "}]}", "hostile path");
 			/* The kill's own stack, last in the line: */
 			const char *caller = strstr(line, "\"caller\":[");
 			ck_assert_msg(caller != NULL, "no caller (line of %zu bytes)", strlen(line));
@@ -448,8 +483,8 @@ START_TEST(test_hostile_path_stays_valid)
 			ck_assert_msg(frames >= 1 && frames < 6, "%d caller frames: none left out?",
 			              frames);
 		} else {
-			expect_in(r.out, "(cancel_job+0x", "hostile path");
-			expect_in(r.out, " stale_kill]\n", "hostile path");
+			kt_test_expect_in(r.out, "(cancel_job+0x", "hostile path");
+			kt_test_expect_in(r.out, " stale_kill]\n", "hostile path");
 		}
 	}
 	unlink(exe);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deterministic PID-reuse tests (docs/testing.md): a child is created by one creation
  * path, reaped by one reap path, and a stranger — a child of another process —
  * is placed exactly on its freed PID in a private PID namespace.  The program

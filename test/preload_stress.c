@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stress test (test/helpers/stress.c), bounded in time: threads forking,
  * vforking and spawning, killing and reaping at once, a SIGCHLD handler
  * reaping with waitid/waitpid, an interval timer's handler sending pending

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Running the PID-reuse scenario helper (test/helpers/reuse.c) from a Check
  * suite and reading its one result line.  Header-only (static functions) so the
  * suites that use it need no extra object in the Makefile's preload rule. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A stranger on a child's number: the only way to tell, by outcome, whether a
  * signal that names a PID reached the caller's child or whoever holds that
  * number now.  Header-only (static functions) for the preload suites and for
@@ -138,11 +139,13 @@ struct stranger_clone_args {
 };
 
 /* The placer kills and waits by system call number: it inherited the
- * caller's libkt table, whose kill and wait hooks would judge the caller's
- * old child's number (refuse a kill of it, say) instead of just doing it. */
+ * caller's libkt tables, whose kill and wait hooks would judge the caller's
+ * old child's number (refuse a kill of it, say) instead of just doing it.
+ * Whether a number is free is asked with getpgid, which no test holds up
+ * (the race tests delay kill itself, in the program under test). */
 static inline int stranger_pid_free(pid_t pid)
 {
-	return syscall(SYS_kill, pid, 0) < 0 && errno == ESRCH;
+	return syscall(SYS_getpgid, pid) < 0 && errno == ESRCH;
 }
 
 /* Puts a child of the placer on PID; returns its pid or -1. */
@@ -160,6 +163,11 @@ static inline pid_t stranger_make(pid_t pid)
 	struct timespec ms = { 0, 1000000 };
 	for (int i = 0; i < 2000 && !stranger_pid_free(pid); i++)
 		nanosleep(&ms, NULL);
+	/* The stranger says when it has its name: a report that reads it a
+	 * moment too early would find its creator's, or half of each. */
+	int named[2];
+	if (pipe2(named, O_CLOEXEC) < 0)
+		return -1;
 	/* The kernel frees a number a moment after kill() stops finding its
 	 * holder: EEXIST for a while is normal. */
 	long r = -1;
@@ -171,9 +179,18 @@ static inline pid_t stranger_make(pid_t pid)
 	}
 	if (r == 0) {
 		prctl(PR_SET_NAME, "stranger");
+		(void)!write(named[1], "n", 1);
 		for (;;)
 			pause();
 	}
+	int saved = errno;
+	close(named[1]);
+	char c;
+	if (r > 0)
+		while (read(named[0], &c, 1) < 0 && errno == EINTR)
+			;
+	close(named[0]);
+	errno = saved;
 	return (pid_t)r;
 }
 

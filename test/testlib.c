@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 #include "testlib.h"
 
 #include <kt.h>
 
 #include <check.h>
+#include <limits.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -161,12 +163,36 @@ double kt_test_now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+int kt_test_exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int kt_test_holder_named(const char *text, const char *said, const char *name)
+{
+	const char *p = strstr(text, said);
+	if (!p)
+		return 0;
+	p += strlen(said);
+	size_t digits = strspn(p, "0123456789:");
+	if (digits && p[digits] == ' ' && memchr(p, ':', digits))
+		p += digits + 1;
+	return strncmp(p, name, strlen(name)) == 0;
+}
+
+void kt_test_skip(const char *what, const char *why)
+{
+	printf("SKIP: %s: %s\n", what, why);
+	fflush(stdout);
+}
+
 int kt_test_installed(const char *path, const char *what)
 {
 	if (access(path, X_OK) == 0)
 		return 1;
-	printf("SKIP: %s: %s is not installed\n", what, path);
-	fflush(stdout);
+	char why[4200];
+	snprintf(why, sizeof why, "%s is not installed", path);
+	kt_test_skip(what, why);
 	return 0;
 }
 
@@ -215,6 +241,34 @@ int kt_test_main(Suite *s)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static const char *fixture_dir(void)
+{
+	/* $KT_BUILD is <repo>/build under `make test`; the fixtures are in
+	 * <repo>/test/compat.  Run by hand from the top directory (or from a
+	 * sanitizer build, whose KT_BUILD is deeper), it is test/compat. */
+	static char dir[PATH_MAX];
+	if (dir[0])
+		return dir;
+	const char *b = getenv("KT_BUILD");
+	if (b && *b) {
+		snprintf(dir, sizeof dir, "%s/../test/compat", b);
+		if (access(dir, R_OK) == 0)
+			return dir;
+	}
+	snprintf(dir, sizeof dir, "test/compat");
+	return dir;
+}
+
+const char *kt_test_fixture(const char *name)
+{
+	static char ring[4][PATH_MAX + 64];
+	static int next;
+	char *p = ring[next++ & 3];
+	snprintf(p, sizeof ring[0], "%s/%s", fixture_dir(), name);
+	ck_assert_msg(access(p, R_OK) == 0, "fixture %s is missing", p);
+	return p;
 }
 
 int kt_test_can_pidns(const char **why)
@@ -267,6 +321,21 @@ int kt_test_have_pidfd(void)
 	return 1;
 }
 
+int kt_test_group_by_pidfd(void)
+{
+	if (kt_test_identity() == KT_IDENTITY_NONE)
+		return 0;
+	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0)
+		return 0;
+	/* Signal 0 to our own group: an unknown flag is EINVAL before the
+	 * target is looked at. */
+	int r = (int)syscall(SYS_pidfd_send_signal, fd, 0, NULL, 4u /* PIDFD_SIGNAL_PROCESS_GROUP */);
+	int known = r == 0 || errno != EINVAL;
+	close(fd);
+	return known;
+}
+
 int kt_test_identity(void)
 {
 	if (!kt_test_have_pidfd())
@@ -292,4 +361,26 @@ int kt_test_glibc_has(const char *name, const char *version)
 	if (libc)
 		dlclose(libc);
 	return has;
+}
+
+int kt_test_strace_argv(char **argv, const char *trace, const char *inject)
+{
+	const char *head[] = { "/usr/bin/strace", "-f", "-qq", "-o", "/dev/null", "-e", trace,
+		               "-e", inject };
+	int n = (int)(sizeof head / sizeof head[0]);
+	for (int i = 0; i < n; i++)
+		argv[i] = (char *)head[i];
+	return n;
+}
+
+char **kt_test_identity_env(const char *extra)
+{
+	static char kv[64];
+	static char *env[3];
+	const char *id = getenv("KT_IDENTITY");
+	snprintf(kv, sizeof kv, "KT_IDENTITY=%s", id ? id : "");
+	env[0] = kv;
+	env[1] = (char *)extra;
+	env[2] = NULL;
+	return env;
 }

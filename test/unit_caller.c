@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of shim/caller.c: naming a stale kill's caller.  The property
  * that matters most is that a bad frame pointer can never crash the program
  * (the walk reads memory with process_vm_readv, which fails instead of
  * faulting), then that good frames are named. */
 #include <check.h>
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,36 @@ START_TEST(test_unknown_addresses)
 }
 END_TEST
 
+/* A library loaded after the start-up map was taken (dlopen, as CPython
+ * loads its extension modules): named from /proc/self/maps, with the
+ * offset from where the loader put it and its exported function. */
+START_TEST(test_names_late_module)
+{
+	const char *lib = kt_test_helper("liblate_jobs.so");
+	void *h = dlopen(lib, RTLD_NOW);
+	ck_assert_msg(h != NULL, "dlopen %s: %s", lib, dlerror());
+	void *fn = dlsym(h, "late_cancel_job");
+	Dl_info info;
+	ck_assert(fn && dladdr(fn, &info));
+	struct kt_where w;
+	ck_assert_int_eq(kt_caller_where((uintptr_t)fn + 5, &w), 1);
+	char *path = realpath(lib, NULL); /* /proc/self/maps names it so */
+	ck_assert_ptr_nonnull(path);
+	ck_assert_str_eq(w.module, path);
+	free(path);
+	ck_assert_uint_eq(w.offset, (uintptr_t)fn + 5 - (uintptr_t)info.dli_fbase);
+	ck_assert_ptr_nonnull(w.symbol);
+	ck_assert_int_eq((int)w.symbol_len, (int)strlen("late_cancel_job"));
+	ck_assert_int_eq(strncmp(w.symbol, "late_cancel_job", w.symbol_len), 0);
+	ck_assert_uint_eq(w.symbol_offset, 5);
+	/* Its data is no code: not named. */
+	ck_assert_int_eq(kt_caller_where((uintptr_t)info.dli_fbase + 1, &w), 0);
+	dlclose(h);
+	/* Unloaded: nothing left to name, and nothing faults. */
+	ck_assert_int_eq(kt_caller_where((uintptr_t)fn + 5, &w), 0);
+}
+END_TEST
+
 /* Garbage frame pointers: the first (exact) address is kept, the walk stops,
  * nothing faults. */
 START_TEST(test_bad_frames_never_fault)
@@ -125,7 +157,8 @@ int main(void)
 {
 	Suite *s = suite_create("caller");
 	TCase *tc = kt_test_tcase(s, "caller", 0, test_names_frames, test_names_libc,
-	                          test_unknown_addresses, test_bad_frames_never_fault);
+	                          test_unknown_addresses, test_names_late_module,
+	                          test_bad_frames_never_fault);
 	tcase_add_unchecked_fixture(tc, setup, NULL);
 	return kt_test_main(s);
 }

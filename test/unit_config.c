@@ -1,10 +1,14 @@
-/* Unit tests of the KT_* parser (shim/config.c), linked without any hook: the
- * defaults, each variable's valid values, and the rule every variable follows
- * for bad input — the default stays and one warning names the variable. */
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the settings parser (shim/config.c), linked without any hook:
+ * the defaults, each variable's valid values, the rule every variable follows
+ * for bad input (what was in force stays and one warning names the
+ * variable), libkt.conf's lines, and the environment over the file. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
+#include "heldfd.h"
 #include "testlib.h"
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -170,6 +174,10 @@ START_TEST(exitcode_from_1_to_255)
 	ck_assert_int_eq(parse1("KT_EXITCODE=1").exitcode, 1);
 	ck_assert_int_eq(parse1("KT_EXITCODE=255").exitcode, 255);
 	ck_assert_int_eq(parse1("KT_EXITCODE=255").n_warnings, 0);
+	/* Empty: unset, as the shipped libkt.conf shows it ("exitcode ="). */
+	struct kt_config c = parse1("KT_EXITCODE=");
+	expect_defaults(&c);
+	ck_assert_int_eq(c.n_warnings, 0);
 }
 END_TEST
 
@@ -181,8 +189,13 @@ START_TEST(max_fds_valid_values)
 	ck_assert_int_eq(parse1("KT_MAX_FDS=1").max_fds, 1);
 	ck_assert_int_eq(parse1("KT_MAX_FDS=256").max_fds, 256);
 	ck_assert_int_eq(parse1("KT_MAX_FDS=007").max_fds, 7);
-	ck_assert_int_eq(parse1("KT_MAX_FDS=1048576").max_fds, KT_MAX_FDS_LIMIT);
-	ck_assert_int_eq(parse1("KT_MAX_FDS=1048576").n_warnings, 0);
+	ck_assert_int_eq(parse1("KT_MAX_FDS=1024").max_fds, KT_MAX_FDS_MAX);
+	ck_assert_int_eq(parse1("KT_MAX_FDS=1024").n_warnings, 0);
+	/* The default the warnings and kt-run --config name is heldfd's. */
+	char tmp[32];
+	struct kt_config c = parse(0, NULL, NULL, NULL);
+	ck_assert_str_eq(kt_setting_value(&c, KT_SET_MAX_FDS, tmp, sizeof tmp), "64");
+	ck_assert_int_eq(KT_HELD_MAX, 64);
 }
 END_TEST
 
@@ -229,7 +242,6 @@ static const struct {
 	{ "KT_EXITCODE=256", "KT_EXITCODE", "(expected a number from 1 to 255)" },
 	{ "KT_EXITCODE=-1", "KT_EXITCODE", NULL },
 	{ "KT_EXITCODE=0x42", "KT_EXITCODE", NULL },
-	{ "KT_EXITCODE=", "KT_EXITCODE", NULL },
 	{ "KT_EXITCODE=6 6", "KT_EXITCODE", "using the program's own exit status" },
 	{ "KT_MAX_FDS=", "ignoring KT_MAX_FDS=", "using 64" },
 	{ "KT_MAX_FDS=-1", "ignoring KT_MAX_FDS=", "using 64" },
@@ -239,7 +251,8 @@ static const struct {
 	{ "KT_MAX_FDS=0x10", "ignoring KT_MAX_FDS=", "using 64" },
 	{ "KT_MAX_FDS=1e3", "ignoring KT_MAX_FDS=", "using 64" },
 	{ "KT_MAX_FDS=12k", "ignoring KT_MAX_FDS=", "using 64" },
-	{ "KT_MAX_FDS=1048577", "ignoring KT_MAX_FDS=", "using 64" },
+	{ "KT_MAX_FDS=1025", "ignoring KT_MAX_FDS=", "(expected a whole number from 0 to 1024); using 64" },
+	{ "KT_MAX_FDS=1048576", "ignoring KT_MAX_FDS=", "using 64" },
 	{ "KT_MAX_FDS=99999999999999999999999", "ignoring KT_MAX_FDS=",
 	  "using 64" },
 	{ "KT_MAX_FDS=ten", "ignoring KT_MAX_FDS=", "using 64" },
@@ -276,6 +289,240 @@ START_TEST(bad_value_gets_the_default_and_one_warning)
 }
 END_TEST
 
+/* ---- libkt.conf ------------------------------------------------------------------ */
+
+#define CONF "/etc/libkt.conf"
+
+/* TEXT parsed as the file (a copy: lines are cut in place, and the log path
+ * points into it, so it lives in BUF), then ENV ("K=V", NULL-ended, may be
+ * NULL) over it. */
+static char conf_buf[4][4096];
+static int conf_next;
+
+static struct kt_config conf(const char *text, char *const *env, int secure)
+{
+	char *buf = conf_buf[conf_next++ % 4];
+	size_t n = strlen(text);
+	ck_assert_uint_lt(n, sizeof conf_buf[0]);
+	memcpy(buf, text, n + 1);
+	struct kt_config c;
+	kt_config_defaults(&c);
+	kt_config_file(&c, buf, n, CONF);
+	kt_config_env(&c, env, secure);
+	return c;
+}
+
+START_TEST(file_sets_every_key)
+{
+	struct kt_config c = conf("# libkt.conf\n"
+	                          "\n"
+	                          "mode = audit\n"
+	                          "log=syslog\n"
+	                          "  log_format\t=\tjson  \r\n"
+	                          "stats = 1   # a summary at exit\n"
+	                          "identity = fd\n"
+	                          "max_fds = 128\n"
+	                          "   # indented comment\n"
+	                          "exitcode = 66\n"
+	                          "observe = audit", /* no newline at the end */
+	                          NULL, 0);
+	ck_assert_int_eq(c.n_warnings, 0);
+	ck_assert_int_eq(c.mode, KT_MODE_AUDIT);
+	ck_assert_int_eq(c.log_target, KT_LOG_SYSLOG);
+	ck_assert_int_eq(c.log_format, KT_LOG_JSON);
+	ck_assert_int_eq(c.stats, 1);
+	ck_assert_int_eq(c.identity, KT_IDENTITY_FD);
+	ck_assert_int_eq(c.max_fds, 128);
+	ck_assert_int_eq(c.exitcode, 66);
+	ck_assert_int_eq(c.observe, KT_MODE_AUDIT);
+	static const unsigned lines[] = { 3, 4, 5, 6, 7, 8, 10, 11 };
+	for (int s = KT_SET_MODE; s <= KT_SET_OBSERVE; s++) {
+		ck_assert_int_eq(c.source[s], KT_FROM_FILE);
+		ck_assert_uint_eq(c.line[s], lines[s]);
+	}
+	ck_assert_int_eq(c.source[KT_SET_PROVOKE_FD], KT_FROM_DEFAULT);
+}
+END_TEST
+
+START_TEST(file_log_path_and_empty_values)
+{
+	struct kt_config c = conf("log = /var/log/libkt.log   # reports\n", NULL, 0);
+	ck_assert_int_eq(c.log_target, KT_LOG_FILE);
+	ck_assert_str_eq(c.log_path, "/var/log/libkt.log");
+	/* "log =" is as if the line were not there; the last of two lines wins. */
+	c = conf("log = stderr\nlog =\nmode = off\nmode = audit\n", NULL, 0);
+	ck_assert_int_eq(c.log_target, KT_LOG_STDERR);
+	ck_assert_uint_eq(c.line[KT_SET_LOG], 1);
+	ck_assert_int_eq(c.mode, KT_MODE_AUDIT);
+	ck_assert_uint_eq(c.line[KT_SET_MODE], 4);
+	ck_assert_int_eq(c.n_warnings, 0);
+	/* Nothing but comments and blanks, or nothing at all. */
+	c = conf("# mode = audit\n\n   \n\t# log = syslog\n", NULL, 0);
+	expect_defaults(&c);
+	ck_assert_int_eq(c.n_warnings, 0);
+	c = conf("", NULL, 0);
+	expect_defaults(&c);
+	ck_assert_int_eq(c.n_warnings, 0);
+}
+END_TEST
+
+/* Each bad line: nothing changes, one warning naming the file and line. */
+static const struct {
+	const char *line, *words;
+} bad_lines[] = {
+	{ "mode audit", "ignoring \"mode audit\" (expected key = value)" },
+	{ "mdoe = audit", "ignoring unknown key \"mdoe\" (expected mode, log, log_format" },
+	{ "KT_MODE = audit", "unknown key \"KT_MODE\"" },
+	{ "provoke_fd = 5:6", "unknown key \"provoke_fd\"" },
+	{ "= audit", "unknown key \"\"" },
+	{ "mode = Audit", "ignoring mode = \"Audit\" (expected enforce, audit or off); using enforce" },
+	{ "mode = audit#x", "ignoring mode = \"audit#x\"" },
+	{ "log = kt.log", "(expected stderr, syslog or an absolute path); using no log" },
+	{ "max_fds = 1025", "(expected a whole number from 0 to 1024); using 64" },
+	{ "exitcode = 0", "(expected a number from 1 to 255)" },
+	{ "stats = yes", "ignoring stats = \"yes\" (expected 0 or 1); using 0" },
+	{ "identity = pidfs", "(expected auto, inode, fd or none); using auto" },
+	{ "log_format = JSON", "(expected text or json); using text" },
+	{ "observe = on", "(expected off, audit or enforce); using off" },
+};
+
+START_TEST(file_bad_line_changes_nothing)
+{
+	char text[128];
+	snprintf(text, sizeof text, "# first\n%s\n", bad_lines[_i].line);
+	struct kt_config c = conf(text, NULL, 0);
+	expect_defaults(&c);
+	ck_assert_msg(c.n_warnings == 1, "%s: %d warnings", bad_lines[_i].line, c.n_warnings);
+	ck_assert_msg(strncmp(c.warnings[0], "libkt: " CONF ":2: ", 24) == 0, "%s: %s",
+	              bad_lines[_i].line, c.warnings[0]);
+	ck_assert_msg(strstr(c.warnings[0], bad_lines[_i].words) != NULL,
+	              "%s: warning without \"%s\": %s", bad_lines[_i].line, bad_lines[_i].words,
+	              c.warnings[0]);
+}
+END_TEST
+
+START_TEST(file_nul_byte_and_hostile_text)
+{
+	char text[] = "mode = au\0dit\nstats = 1\n";
+	char buf[sizeof text];
+	memcpy(buf, text, sizeof text);
+	struct kt_config c;
+	kt_config_defaults(&c);
+	kt_config_file(&c, buf, sizeof text - 1, CONF);
+	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
+	ck_assert_int_eq(c.stats, 1);
+	ck_assert_int_eq(c.n_warnings, 1);
+	ck_assert_ptr_nonnull(strstr(c.warnings[0], CONF ":1: ignoring a line holding a NUL byte"));
+	/* Escapes and quotes in a bad line cannot forge a log line. */
+	c = conf("mode = \033[31m\"x\n", NULL, 0);
+	ck_assert_int_eq(c.n_warnings, 1);
+	ck_assert_ptr_null(strchr(c.warnings[0], '\033'));
+	ck_assert_ptr_nonnull(strstr(c.warnings[0], "\\x1b[31m\\x22x"));
+}
+END_TEST
+
+START_TEST(file_many_bad_lines_are_counted)
+{
+	char text[2048] = "";
+	for (int i = 0; i < 20; i++)
+		strcat(text, "nonsense\n");
+	strcat(text, "mode = off\n");
+	struct kt_config c = conf(text, NULL, 0);
+	ck_assert_int_eq(c.mode, KT_MODE_OFF);
+	ck_assert_int_eq(c.n_warnings, KT_CONFIG_MAX_WARNINGS);
+	ck_assert_ptr_nonnull(strstr(c.warnings[0], CONF ":1: "));
+	ck_assert_ptr_nonnull(strstr(c.warnings[KT_CONFIG_MAX_WARNINGS - 2], CONF ":7: "));
+	ck_assert_str_eq(c.warnings[KT_CONFIG_MAX_WARNINGS - 1],
+	                 "libkt: 13 more warnings about the settings, not shown");
+}
+END_TEST
+
+/* ---- the environment over the file -------------------------------------------- */
+
+START_TEST(environment_wins_over_file)
+{
+	char *env[] = { "KT_MODE=enforce", "KT_LOG=stderr", NULL };
+	struct kt_config c = conf("mode = audit\nlog = syslog\nstats = 1\n", env, 0);
+	ck_assert_int_eq(c.mode, KT_MODE_ENFORCE);
+	ck_assert_int_eq(c.source[KT_SET_MODE], KT_FROM_ENV);
+	ck_assert_int_eq(c.log_target, KT_LOG_STDERR);
+	ck_assert_int_eq(c.source[KT_SET_LOG], KT_FROM_ENV);
+	ck_assert_int_eq(c.stats, 1);
+	ck_assert_int_eq(c.source[KT_SET_STATS], KT_FROM_FILE);
+	ck_assert_int_eq(c.n_warnings, 0);
+	/* An empty KT_LOG is as if unset: the file's log stays. */
+	char *empty[] = { "KT_LOG=", NULL };
+	c = conf("log = syslog\n", empty, 0);
+	ck_assert_int_eq(c.log_target, KT_LOG_SYSLOG);
+}
+END_TEST
+
+/* A bad value in the environment leaves the file's value, and says so. */
+START_TEST(bad_environment_value_keeps_the_files)
+{
+	char *env[] = { "KT_MODE=bogus", NULL };
+	struct kt_config c = conf("\nmode = audit\n", env, 0);
+	ck_assert_int_eq(c.mode, KT_MODE_AUDIT);
+	ck_assert_int_eq(c.source[KT_SET_MODE], KT_FROM_FILE);
+	ck_assert_int_eq(c.n_warnings, 1);
+	ck_assert_str_eq(c.warnings[0], "libkt: ignoring KT_MODE=\"bogus\" (expected enforce, audit or "
+	                                "off); using audit (from " CONF ":2)");
+}
+END_TEST
+
+/* Secure-execution mode: the environment names no log file, the file may;
+ * stderr and syslog from the environment are still taken. */
+START_TEST(secure_mode_takes_the_files_log_path)
+{
+	char *path_env[] = { "KT_LOG=/tmp/caller.log", NULL };
+	struct kt_config c = conf("log = syslog\n", path_env, 1);
+	ck_assert_int_eq(c.log_target, KT_LOG_SYSLOG);
+	ck_assert_int_eq(c.n_warnings, 1);
+	ck_assert_ptr_nonnull(strstr(c.warnings[0], "(expected stderr or syslog in secure-execution "
+	                                            "mode); using syslog (from " CONF ":1)"));
+	c = conf("log = /var/log/libkt.log\n", NULL, 1);
+	ck_assert_int_eq(c.log_target, KT_LOG_FILE);
+	ck_assert_str_eq(c.log_path, "/var/log/libkt.log");
+	char *syslog_env[] = { "KT_LOG=syslog", NULL };
+	c = conf("", syslog_env, 1);
+	ck_assert_int_eq(c.log_target, KT_LOG_SYSLOG);
+	ck_assert_int_eq(c.n_warnings, 0);
+	/* Not secure: the same path from the environment is taken. */
+	c = conf("log = syslog\n", path_env, 0);
+	ck_assert_int_eq(c.log_target, KT_LOG_FILE);
+	ck_assert_str_eq(c.log_path, "/tmp/caller.log");
+}
+END_TEST
+
+/* ---- values in words (warnings and kt-run --config) ---------------------------- */
+
+START_TEST(values_in_words)
+{
+	char tmp[48];
+	struct kt_config c = parse(0, NULL, NULL, NULL);
+	static const char *const defaults[KT_SETTINGS] = {
+		"enforce", "no log", "text", "0", "auto", "64", "the program's own exit status",
+		"off", "no reuse provoker",
+	};
+	for (int s = 0; s < KT_SETTINGS; s++)
+		ck_assert_str_eq(kt_setting_value(&c, (enum kt_setting)s, tmp, sizeof tmp), defaults[s]);
+	char *env[] = { "KT_MODE=off", "KT_LOG=/x/y.log", "KT_LOG_FORMAT=json", "KT_STATS=1",
+		        "KT_IDENTITY=none", "KT_MAX_FDS=7", "KT_EXITCODE=9", "KT_OBSERVE=audit",
+		        "KT_PROVOKE_FD=12:345", NULL };
+	kt_config_parse(&c, env, 0);
+	static const char *const set[KT_SETTINGS] = {
+		"off", "/x/y.log", "json", "1", "none", "7", "9", "audit", "12:345",
+	};
+	for (int s = 0; s < KT_SETTINGS; s++) {
+		ck_assert_str_eq(kt_setting_value(&c, (enum kt_setting)s, tmp, sizeof tmp), set[s]);
+		ck_assert_int_eq(c.source[s], KT_FROM_ENV);
+		ck_assert_ptr_nonnull(kt_setting_env((enum kt_setting)s));
+	}
+	ck_assert_str_eq(kt_setting_key(KT_SET_LOG_FORMAT), "log_format");
+	ck_assert_ptr_null(kt_setting_key(KT_SET_PROVOKE_FD));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -295,5 +542,12 @@ int main(void)
 
 	TCase *tc = kt_test_tcase(s, "strict", 0);
 	tcase_add_loop_test(tc, bad_value_gets_the_default_and_one_warning, 0, N_OF(bad_values));
+
+	tc = kt_test_tcase(s, "file", 0, file_sets_every_key, file_log_path_and_empty_values,
+	                   file_nul_byte_and_hostile_text, file_many_bad_lines_are_counted);
+	tcase_add_loop_test(tc, file_bad_line_changes_nothing, 0, N_OF(bad_lines));
+	kt_test_tcase(s, "precedence", 0, environment_wins_over_file,
+	              bad_environment_value_keeps_the_files, secure_mode_takes_the_files_log_path);
+	kt_test_tcase(s, "words", 0, values_in_words);
 	return kt_test_main(s);
 }

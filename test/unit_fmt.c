@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the allocation-free formatter (shim/fmt.c) the reports and
  * warnings are built with, linked without any hook: numbers, JSON and hex,
  * signal names, and truncation that always leaves a terminated string. */

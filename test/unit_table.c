@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the PID table (shim/table.c), linked without any hook. */
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "table.h"
 #include "testlib.h"
@@ -31,12 +34,12 @@ START_TEST(memory_grows_with_the_pids_used)
 	kt_table_get(100);
 	size_t one = kt_table_bytes();
 	ck_assert_uint_gt(one, 0);
-	kt_table_get(101); /* same leaf */
+	kt_table_get(101); /* same chunk */
 	ck_assert_uint_eq(kt_table_bytes(), one);
-	kt_table_get(100 + KT_LEAF_PIDS); /* next leaf */
+	kt_table_get(100 + KT_CHUNK_PIDS); /* next chunk */
 	ck_assert_uint_eq(kt_table_bytes(), 2 * one);
-	/* A leaf is a few pages, not a table sized for pid_max. */
-	ck_assert_uint_le(one, 16384);
+	/* A chunk is address space for 65536 PIDs, not a table for pid_max. */
+	ck_assert_uint_eq(one, KT_CHUNK_PIDS * sizeof(struct kt_entry));
 }
 END_TEST
 
@@ -163,27 +166,27 @@ START_TEST(reap_of_empty_or_reaped_slot_is_a_no_op)
 }
 END_TEST
 
-/* Many threads creating leaves at once: every slot pointer must be stable and
+/* Many threads creating chunks at once: every slot pointer must be stable and
  * the byte count exact (a lost CAS race must unmap, not leak or double-count). */
 #define RACE_THREADS 8
 static pthread_barrier_t race_barrier;
 static struct kt_slot *race_result[RACE_THREADS][64];
 
-static void *race_leaf_creation(void *arg)
+static void *race_chunk_creation(void *arg)
 {
 	long t = (long)arg;
 	pthread_barrier_wait(&race_barrier);
 	for (int i = 0; i < 64; i++)
-		race_result[t][i] = kt_table_get(1 + i * (int)KT_LEAF_PIDS);
+		race_result[t][i] = kt_table_get(1 + i * (int)KT_CHUNK_PIDS);
 	return NULL;
 }
 
-START_TEST(concurrent_leaf_creation_agrees)
+START_TEST(concurrent_chunk_creation_agrees)
 {
 	pthread_t th[RACE_THREADS];
 	pthread_barrier_init(&race_barrier, NULL, RACE_THREADS);
 	for (long t = 0; t < RACE_THREADS; t++)
-		pthread_create(&th[t], NULL, race_leaf_creation, (void *)t);
+		pthread_create(&th[t], NULL, race_chunk_creation, (void *)t);
 	for (int t = 0; t < RACE_THREADS; t++)
 		pthread_join(th[t], NULL);
 	for (int i = 0; i < 64; i++)
@@ -191,12 +194,121 @@ START_TEST(concurrent_leaf_creation_agrees)
 			ck_assert_ptr_eq(race_result[t][i], race_result[0][i]);
 	kt_table_reset_for_test();
 	kt_table_get(1);
-	size_t leaf = kt_table_bytes();
+	size_t chunk = kt_table_bytes();
 	kt_table_reset_for_test();
 	for (int i = 0; i < 64; i++)
-		kt_table_get(1 + i * (int)KT_LEAF_PIDS);
-	ck_assert_uint_eq(kt_table_bytes(), 64 * leaf);
+		kt_table_get(1 + i * (int)KT_CHUNK_PIDS);
+	ck_assert_uint_eq(kt_table_bytes(), 64 * chunk);
 	pthread_barrier_destroy(&race_barrier);
+}
+END_TEST
+
+
+/* What a descendant forked at a mark may know (table.h): registrations up to
+ * the mark, and for a number registered again since, the one it replaced. */
+START_TEST(entries_registered_after_the_fork_mark_are_invisible)
+{
+	struct kt_slot *s = kt_table_get(10);
+	kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+	kt_table_before_fork();
+	const struct kt_table_head *h = atomic_load(&kt_fork_mark.head);
+	uint64_t mark = atomic_load(&kt_fork_mark.seq);
+	ck_assert_ptr_eq(h, atomic_load(&kt_table_nearest));
+	ck_assert_uint_eq(mark, kt_table_last_seq());
+	kt_slot_publish(kt_table_get(11), 0, KT_SLOT_LIVE_UNVERIFIED);
+
+	struct kt_seen seen;
+	ck_assert_int_eq(kt_table_entry_seen(h, mark, 10, &seen), 1);
+	ck_assert_int_eq(seen.before, 0);
+	ck_assert_uint_eq(seen.word, atomic_load(&s->word));
+	ck_assert_int_eq(kt_table_entry_seen(h, mark, 11, &seen), 0);
+	ck_assert_int_eq(kt_table_entry_seen(h, kt_table_last_seq(), 11, &seen), 1);
+	ck_assert_int_eq(kt_table_entry_seen(h, mark, 12, &seen), 0); /* never registered */
+	ck_assert_int_eq(kt_table_entry_seen(h, 0, 10, &seen), 0);    /* no mark: nothing */
+}
+END_TEST
+
+START_TEST(a_number_registered_again_shows_what_was_known)
+{
+	struct kt_slot *s = kt_table_get(12);
+	kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+	uint64_t first = atomic_load(&s->word);
+	kt_table_before_fork();
+	uint64_t mark = atomic_load(&kt_fork_mark.seq);
+	const struct kt_table_head *h = atomic_load(&kt_fork_mark.head);
+	/* After the fork: the child is reaped, and a new one gets its number. */
+	ck_assert_int_eq(kt_slot_retire(s, first), 1);
+	uint64_t tomb = atomic_load(&s->word);
+	kt_slot_publish(s, 0, KT_SLOT_LIVE_UNVERIFIED);
+
+	struct kt_seen seen;
+	ck_assert_int_eq(kt_table_entry_seen(h, mark, 12, &seen), 1);
+	ck_assert_int_eq(seen.before, 1);
+	ck_assert_uint_eq(seen.word, tomb);
+	/* A descendant forked after the new registration sees that one. */
+	ck_assert_int_eq(kt_table_entry_seen(h, kt_table_last_seq(), 12, &seen), 1);
+	ck_assert_int_eq(seen.before, 0);
+	ck_assert_uint_eq(seen.word, atomic_load(&s->word));
+}
+END_TEST
+
+START_TEST(a_chunk_made_after_the_fork_mark_is_not_read)
+{
+	kt_slot_publish(kt_table_get(13), 0, KT_SLOT_LIVE_UNVERIFIED);
+	kt_table_before_fork();
+	uint64_t mark = atomic_load(&kt_fork_mark.seq);
+	const struct kt_table_head *h = atomic_load(&kt_fork_mark.head);
+	pid_t far = 13 + 3 * (pid_t)KT_CHUNK_PIDS;
+	kt_slot_publish(kt_table_get(far), 0, KT_SLOT_LIVE_UNVERIFIED);
+	struct kt_seen seen;
+	ck_assert_int_eq(kt_table_entry_seen(h, mark, far, &seen), 0);
+	ck_assert_int_eq(kt_table_entry_seen(h, kt_table_last_seq(), far, &seen), 1);
+}
+END_TEST
+
+/* A forked child owns no table: it reads its parent's, and its first
+ * registration makes its own above it, with the parent's mark. */
+static int child_view(const struct kt_table_head *parent, uint64_t mark, pid_t self)
+{
+	if (kt_table_find(14) != NULL)
+		return 10; /* the parent's table must not be ours to write */
+	if (atomic_load(&kt_table_nearest) != parent || kt_table_last_seq() != 0)
+		return 11;
+	if (atomic_load(&kt_fork_mark.head) != parent || atomic_load(&kt_fork_mark.seq) != mark)
+		return 12;
+	struct kt_slot *mine = kt_table_get(15);
+	if (!mine)
+		return 13;
+	kt_slot_publish(mine, 0, KT_SLOT_LIVE_UNVERIFIED);
+	const struct kt_table_head *h = atomic_load(&kt_table_nearest);
+	if (h == parent || !kt_table_owned(h))
+		return 14;
+	if (h->parent != parent || h->parent_fork_seq != mark || h->owner_pid != self ||
+	    h->depth != parent->depth + 1)
+		return 15;
+	struct kt_seen seen;
+	if (kt_table_entry_seen(h->parent, h->parent_fork_seq, 14, &seen) != 1)
+		return 16;
+	return 0;
+}
+
+START_TEST(a_forked_child_reads_its_parents_table_and_makes_its_own)
+{
+	kt_slot_publish(kt_table_get(14), 0, KT_SLOT_LIVE_UNVERIFIED);
+	kt_table_before_fork();
+	const struct kt_table_head *h = atomic_load(&kt_fork_mark.head);
+	uint64_t mark = atomic_load(&kt_fork_mark.seq);
+	pid_t p = fork();
+	if (p == 0)
+		_exit(child_view(h, mark, getpid()));
+	int st;
+	ck_assert_int_eq(waitpid(p, &st, 0), p);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child's view: %d", WEXITSTATUS(st));
+	/* The child's registration went into its own table, not ours. */
+	struct kt_slot *s = kt_table_find(15);
+	ck_assert(!s || kt_word_state(atomic_load(&s->word)) == KT_SLOT_EMPTY);
+	ck_assert_ptr_eq(atomic_load(&kt_table_nearest), h);
+	ck_assert(kt_table_owned(h));
 }
 END_TEST
 
@@ -213,7 +325,11 @@ int main(void)
 	                          reap_racing_a_new_registration_asks_the_identity,
 	                          reap_racing_an_unverified_registration_asks_too,
 	                          reap_of_empty_or_reaped_slot_is_a_no_op,
-	                          concurrent_leaf_creation_agrees);
+	                          concurrent_chunk_creation_agrees,
+	                          entries_registered_after_the_fork_mark_are_invisible,
+	                          a_number_registered_again_shows_what_was_known,
+	                          a_chunk_made_after_the_fork_mark_is_not_read,
+	                          a_forked_child_reads_its_parents_table_and_makes_its_own);
 	tcase_add_checked_fixture(tc, setup, NULL);
 	return kt_test_main(s);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* make bench: libkt against the floor (an empty preloaded library, plain libc)
  * and the limit (the raw syscalls), measured side by side in one run.
  *
@@ -17,7 +18,7 @@
  * MODES is the comma-separated list of KT_IDENTITY values to measure kill()
  * in (BENCH_MODES by default: adding a mode is one word there or on the
  * command line).  COUNTS is the list of child counts for the scaling rows.
- * SECTIONS picks from kill,cycle,start,scale,rss,make,observe (all by default). */
+ * SECTIONS picks from kill,cycle,start,scale,rss,make,fds,observe (all by default). */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -285,6 +286,30 @@ static int worker_killcount(long iters)
 	return 0;
 }
 
+/* What N descriptors held from 256 up (where libkt keeps the pidfds of
+ * signalled children) cost every fork: ns per fork + _exit + waitpid, with
+ * copies of a pidfd of this process at 256..256+N-1.  Plain, no preload: the
+ * kernel's price for the descriptor table, which bounds KT_MAX_FDS. */
+static int worker_forkheld(long n, long iters)
+{
+	int self = (int)libc_syscall(SYS_pidfd_open, getpid(), 0);
+	if (self < 0)
+		die("pidfd_open: %s", strerror(errno));
+	for (long i = 0; i < n; i++)
+		if (fcntl(self, F_DUPFD_CLOEXEC, 256 + i) != 256 + i)
+			die("dup to %ld: %s", 256 + i, strerror(errno));
+	uint64_t t0 = now_ns();
+	for (long i = 0; i < iters; i++) {
+		pid_t c = fork();
+		if (c == 0)
+			_exit(0);
+		while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	printf("fork_ns %.1f\n", (double)(now_ns() - t0) / (double)iters);
+	return 0;
+}
+
 /* N paused children, each signalled once (with KILL_EACH) or not at all,
  * then killed and reaped: the difference between the two in syscalls,
  * over N, is what a child's first kill costs, its release at the reap
@@ -522,6 +547,8 @@ static int worker_main(int argc, char **argv)
 		return worker_observedkill(a, blocks);
 	if (strcmp(kind, "killcount") == 0)
 		return worker_killcount(a);
+	if (strcmp(kind, "forkheld") == 0)
+		return worker_forkheld(a, argc > 3 ? atol(argv[3]) : 1000);
 	if (strcmp(kind, "firstkill") == 0)
 		return worker_firstkill(a, blocks);
 	if (strcmp(kind, "scale") == 0)
@@ -541,6 +568,9 @@ static int worker_main(int argc, char **argv)
 static char self_exe[4096];
 static const char *build_dir = "build";
 static char lib_kt[4200], lib_empty[4200], exit0_buf[4200];
+/* libkt built to read bench/etc/libkt.conf instead of /etc/libkt.conf (the
+ * Makefile's bench/libkt-conf.so), and that file. */
+static char lib_kt_conf[4200], conf_file[4200];
 
 struct run {
 	int status;
@@ -903,6 +933,35 @@ static double true_instructions(const char *preload)
 	return p ? strtod(p + 11, NULL) : -1;
 }
 
+/* perf's count of the system calls of /bin/true under PRELOAD, or -1. */
+static double true_syscalls(const char *preload)
+{
+	if (access("/usr/bin/perf", X_OK) != 0)
+		return -1;
+	char *argv[] = { "/usr/bin/perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "--",
+		         "/bin/true", NULL };
+	struct run r;
+	run_prog(argv, preload, NULL, 1, &r);
+	char *p = strstr(r.out, ",raw_syscalls:sys_enter");
+	if (!p || !WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0)
+		return -1;
+	while (p > r.out && p[-1] != '\n')
+		p--;
+	return strtod(p, NULL);
+}
+
+/* Whether libkt-conf.so's libkt.conf is one libkt reads (root's, written by
+ * nobody else); why not, otherwise. */
+static const char *conf_unusable(void)
+{
+	struct stat st;
+	if (access(lib_kt_conf, R_OK) != 0 || stat(conf_file, &st) != 0)
+		return "not built (make bench builds bench/libkt-conf.so)";
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return "bench/etc/libkt.conf is not root's: libkt ignores it (run as root)";
+	return NULL;
+}
+
 static void section_start(int rounds, int loop_n)
 {
 	char script[256];
@@ -912,14 +971,19 @@ static void section_start(int rounds, int loop_n)
 	char *argv[] = { access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh", "-c", script,
 		         NULL };
 	/* The empty library runs twice a round: how far apart its two runs
-	 * land is the noise floor the other ratios should be read against. */
-	const char *pre[4] = { NULL, lib_empty, lib_kt, lib_empty };
-	double wall[4][MAX_ROUNDS], cpu[4][MAX_ROUNDS], flt[4][MAX_ROUNDS];
+	 * land is the noise floor the other ratios should be read against.
+	 * The fifth: libkt reading a libkt.conf (every key set, at its
+	 * default), where it can. */
+	const char *no_conf = conf_unusable();
+	const char *pre[5] = { NULL, lib_empty, lib_kt, lib_empty, lib_kt_conf };
+	int variants = no_conf ? 4 : 5;
+	double wall[5][MAX_ROUNDS], cpu[5][MAX_ROUNDS], flt[5][MAX_ROUNDS];
 	double rk[MAX_ROUNDS], re[MAX_ROUNDS], rkc[MAX_ROUNDS], noise[MAX_ROUNDS];
+	double rf[MAX_ROUNDS], rfk[MAX_ROUNDS];
 	struct run r;
 	for (int k = 0; k < rounds; k++) {
-		for (int j = 0; j < 4; j++) {
-			int v = (j + k) % 4;
+		for (int j = 0; j < variants; j++) {
+			int v = (j + k) % variants;
 			run_prog(argv, pre[v], NULL, 0, &r);
 			wall[v][k] = r.wall_ns / loop_n / 1000;
 			cpu[v][k] = r.cpu_ns / loop_n / 1000;
@@ -929,6 +993,10 @@ static void section_start(int rounds, int loop_n)
 		re[k] = wall[1][k] / wall[0][k];
 		rkc[k] = cpu[2][k] / cpu[1][k];
 		noise[k] = wall[3][k] / wall[1][k];
+		if (!no_conf) {
+			rf[k] = wall[4][k] / wall[1][k];
+			rfk[k] = wall[4][k] / wall[2][k];
+		}
 	}
 	char what[96], b[48], w[48];
 	header("5. process start: a shell loop (bash, else sh) running /bin/true, us per /bin/true");
@@ -939,19 +1007,76 @@ static void section_start(int rounds, int loop_n)
 	snprintf(what, sizeof what, "  libkt.so, wall (noise floor x%.3f)", median(noise, rounds));
 	row(what, "empty library", F("%.1f us", median(wall[2], rounds)),
 	    F("x%.3f", median(rk, rounds)), "<= x1.02", median(rk, rounds) <= 1.02);
+	struct stat etc_conf;
+	if (stat("/etc/libkt.conf", &etc_conf) == 0)
+		printf("  (this machine has an /etc/libkt.conf: the libkt.so rows read it)\n");
+	if (no_conf) {
+		row("  libkt.so reading a libkt.conf", "", no_conf, "", "", -1);
+	} else {
+		row("  libkt.so reading a libkt.conf, wall", "empty library",
+		    F("%.1f us", median(wall[4], rounds)), F("x%.3f", median(rf, rounds)), "", -1);
+		row("    the file's own cost, wall", "libkt.so, no file",
+		    F("%.1f us", median(wall[4], rounds)), F("x%.3f", median(rfk, rounds)), "", -1);
+	}
 	row("  libkt.so, CPU (user+sys)", F("%.1f us", median(cpu[1], rounds)),
 	    F("%.1f us", median(cpu[2], rounds)), F("x%.3f", median(rkc, rounds)), "", -1);
 	snprintf(b, sizeof b, "%.2f / %.2f", median(flt[0], rounds), median(flt[1], rounds));
 	snprintf(w, sizeof w, "%.2f", median(flt[2], rounds));
 	row("  page faults per /bin/true (none / empty)", b, w, "", "", -1);
 	double in = true_instructions(NULL), ie = true_instructions(lib_empty),
-	       ik = true_instructions(lib_kt);
+	       ik = true_instructions(lib_kt), ikf = no_conf ? -1 : true_instructions(lib_kt_conf);
 	if (in > 0 && ie > 0 && ik > 0) {
 		snprintf(b, sizeof b, "%.0f no preload", in);
 		snprintf(w, sizeof w, "%.0f empty lib", ie);
 		row("  user instructions, /bin/true (callgrind)", b, w, F("x%.3f", ie / in), "", -1);
 		snprintf(w, sizeof w, "%.0f (%+.0f)", ik, ik - ie);
 		row("    libkt.so vs the empty library", F("%.0f", ie), w, F("x%.3f", ik / ie), "", -1);
+		if (ikf > 0) {
+			snprintf(w, sizeof w, "%.0f (%+.0f)", ikf, ikf - ik);
+			row("    libkt.so reading a libkt.conf", F("%.0f no file", ik), w,
+			    F("x%.3f", ikf / ik), "", -1);
+		}
+	}
+	/* Exact counts: one failed open is the whole cost of a missing file. */
+	double sn = true_syscalls(NULL), se = true_syscalls(lib_empty), sk = true_syscalls(lib_kt),
+	       skf = no_conf ? -1 : true_syscalls(lib_kt_conf);
+	if (sn > 0 && se > 0 && sk > 0) {
+		snprintf(b, sizeof b, "%.0f / %.0f", sn, se);
+		snprintf(w, sizeof w, "%.0f (%+.0f)", sk, sk - se);
+		row("  system calls of /bin/true (none / empty)", b, w, "", "", -1);
+		if (skf > 0) {
+			snprintf(w, sizeof w, "%.0f (%+.0f)", skf, skf - sk);
+			row("    libkt.so reading a libkt.conf", F("%.0f no file", sk), w, "", "", -1);
+		}
+	}
+	fflush(stdout);
+}
+
+/* The kernel's price of held descriptors at every fork (KT_MAX_FDS's bound,
+ * config.h): fork + _exit + waitpid with N pidfds held from 256 up, no
+ * preload. */
+static void section_fds(int rounds)
+{
+	static const long held[] = { 0, 64, 256, 1024 };
+	enum { N = sizeof held / sizeof held[0] };
+	double ns[N][MAX_ROUNDS], ratio[N][MAX_ROUNDS];
+	struct run r;
+	for (int k = 0; k < rounds; k++) {
+		for (int j = 0; j < N; j++) {
+			int v = (j + k) % N;
+			worker(&r, NULL, NULL, "forkheld", held[v], 0, 2000);
+			ns[v][k] = get_key(&r, "fork_ns") / 1000;
+		}
+		for (int j = 0; j < N; j++)
+			ratio[j][k] = ns[j][k] / ns[0][k];
+	}
+	header("9. a fork with N descriptors held from 256 up (KT_MAX_FDS: 64 by default, at most 1024), "
+	       "us per fork + _exit + waitpid, no preload");
+	for (int j = 0; j < N; j++) {
+		char what[80];
+		snprintf(what, sizeof what, "N = %ld", held[j]);
+		row(what, j ? F("%.1f us", median(ns[0], rounds)) : "", F("%.1f us", median(ns[j], rounds)),
+		    j ? F("x%.3f", median(ratio[j], rounds)) : "", "", -1);
 	}
 	fflush(stdout);
 }
@@ -1198,7 +1323,7 @@ static void section_observe(int rounds, int nproc)
 	for (; made < nproc; made++)
 		if ((kids[made] = fork_paused_child()) < 0)
 			break;
-	header("9. KT_OBSERVE: programs that read /proc, wall time per run, vs the empty library");
+	header("10. KT_OBSERVE: programs that read /proc, wall time per run, vs the empty library");
 	printf("  (%d paused processes added; %ld tasks on the machine)\n", made, procs_running());
 	char scan_what[64];
 	snprintf(scan_what, sizeof scan_what, "a C scan of /proc (%ld processes)", procs_running());
@@ -1319,7 +1444,7 @@ int main(int argc, char **argv)
 
 	int rounds = 7, quick = 0;
 	const char *modes_s = BENCH_MODES, *counts_s = BENCH_COUNTS;
-	const char *sections = "kill,cycle,start,scale,rss,make,observe";
+	const char *sections = "kill,cycle,start,scale,rss,make,fds,observe";
 	int opt;
 	while ((opt = getopt(argc, argv, "b:r:m:n:s:q")) != -1) {
 		switch (opt) {
@@ -1349,6 +1474,8 @@ int main(int argc, char **argv)
 	snprintf(lib_kt, sizeof lib_kt, "%s/libkt.so", abs_build);
 	snprintf(lib_empty, sizeof lib_empty, "%s/bench/empty.so", abs_build);
 	snprintf(exit0_buf, sizeof exit0_buf, "%s/bench/exit0", abs_build);
+	snprintf(lib_kt_conf, sizeof lib_kt_conf, "%s/bench/libkt-conf.so", abs_build);
+	snprintf(conf_file, sizeof conf_file, "%s/bench/etc/libkt.conf", abs_build);
 	if (access(lib_kt, R_OK) || access(lib_empty, R_OK) || access(exit0_buf, X_OK))
 		die("build %s, %s and %s first (make bench does)", lib_kt, lib_empty, exit0_buf);
 
@@ -1378,6 +1505,8 @@ int main(int argc, char **argv)
 		section_rss(rounds);
 	if (strstr(sections, "make"))
 		section_make(quick ? 1 : (rounds > 5 ? 5 : rounds), quick ? 100 : 300);
+	if (strstr(sections, "fds"))
+		section_fds(rounds);
 	if (strstr(sections, "observe"))
 		section_observe(rounds, 1000);
 	printf("\ntargets met: %d, missed: %d\n", met_count, missed_count);

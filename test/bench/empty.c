@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The floor of any LD_PRELOAD shim: a shared library with nothing in it.
  * Whatever a process pays to load this (one more open/mmap/relocate, one more
  * hash table in every symbol lookup) libkt pays too; the bench compares libkt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The program the vfork+exec and posix_spawn cycles execute: static, no libc,
  * one exit_group syscall.  Static, so LD_PRELOAD does not load anything into
  * it and the cycle measures the spawning side's hooks rather than start-up

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A shell-heavy script for bench/system: command substitutions, pipelines,
 # subshells and small external commands, the stuff cron jobs and init scripts
 # are made of.  About eleven processes per round.  Usage: bash shell_workload.sh N

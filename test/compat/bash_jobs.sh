@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash job control as scripts use it.  Run with and without libkt; every line
 # of output must be the same.  Ends on a builtin, so bash does not exec the
 # last command and libktcount sees this process exit.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # dash without job control (no terminal here): run with and without libkt;
 # every line of output must be the same.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Fixture for test/preload_compat.c (copied into a fresh directory per run).
 #
 # make -j3 all: three recipes that each record their PID (and make's), write

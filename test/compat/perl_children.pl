@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Perl's own process calls: fork, kill, waitpid, open '-|' (Perl forks for it
 # itself, as it does for backticks and system: no glibc popen/system here).
 # Run with and without libkt; every line must be the same.

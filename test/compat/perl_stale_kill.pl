@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Perl: kill of a child it has already reaped, whose PID the reuse helper has
 # given to a stranger.  perl perl_stale_kill.pl fork|open|sigchld
 # Protocol: see test/helpers/reuse.c (fds 3 and 4).

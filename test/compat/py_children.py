@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPython: os.fork/os.kill/os.waitpid and asyncio subprocesses (in 3.11 the
 # default child watcher reaps from a thread of its own).  Run with and without
 # libkt; every line must be the same.  (subprocess.Popen is covered by

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # glibc's system() and popen() create their child inside glibc, through
 # internal aliases no preloaded library can hook: the child is untracked and a
 # kill of its old PID passes through unchanged, with libkt as without.

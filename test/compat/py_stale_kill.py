@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPython asyncio: os.kill(proc.pid) after `await proc.wait()`.  The child
 # watcher thread reaped the child; the reuse helper then gave its PID to a
 # stranger.  Protocol: see test/helpers/reuse.c (fds 3 and 4).

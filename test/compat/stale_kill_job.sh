@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash, job control on: kill %1 of a job that has ended and been reaped (in
 # bash's SIGCHLD handler) but not yet reported.  bash still holds the job and
 # sends killpg(its process group): the group is named by the reaped leader's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # dash: kill %1 of a background job that has ended.  dash reaped it while it
 # waited for the foreground `sleep`, but keeps the job until it is reported.
 # dash 0.5.12 then sends kill(-PID) (to the process group the job would lead

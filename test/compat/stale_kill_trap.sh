@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # POSIX sh (bash and dash): a cleanup trap on EXIT kills a worker that had
 # already finished and been reaped by `wait`; its PID now belongs to a
 # stranger.  Protocol: see test/helpers/reuse.c (fds 3 and 4).

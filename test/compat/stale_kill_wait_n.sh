@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash: wait -n returns when the first of two workers ends; the script then
 # cancels "the rest" with one kill naming both.  The first is stale (reaped,
 # its PID given to a stranger), the second is alive and must still die.

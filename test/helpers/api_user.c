@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_user — a program that uses include/kt.h the way the header tells users
  * to: no link against libkt, every function looked up at run time.  It must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bystander PID — put an innocent process on PID, a number that was just freed,
  * and later say whether anything signalled it.  Used by scripts/demo (and any

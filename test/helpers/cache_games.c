@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cache_games: the pidfds libkt keeps for children it has signalled, against
  * a program that plays with its descriptors.
  *
@@ -36,24 +37,11 @@
 #include <unistd.h>
 
 #include "../older_glibc.h"
+#include "selfcheck.h"
 
 #define MANY 100
 
 static int bad;
-
-static pid_t pausing_child(void)
-{
-	pid_t p = fork();
-	if (p < 0) {
-		perror("fork");
-		exit(2);
-	}
-	if (p == 0) {
-		for (;;)
-			pause();
-	}
-	return p;
-}
 
 /* The pidfds in /proc/self/fd, "a,b,c" in OUT, lowest first; returns the
  * lowest, or -1 if there is none. */

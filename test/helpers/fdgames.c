@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdgames: a program that plays with its fds while it has live children, run
  * by preload_fds with and without libkt.  Everything it prints is a fact the
  * program itself can see, so "identical output" means "libkt is invisible".

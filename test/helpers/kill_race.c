@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kill_race: the kill-time identity window, forced open from outside.
  *
  * Run as `reuse -- kill_race REAPER SEND [FIRST]` (the reuse helper's
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "../older_glibc.h"
+#include "selfcheck.h"
 
 enum { CTL_FD = 3, REPLY_FD = 4 };
 
@@ -44,24 +46,6 @@ enum { CTL_FD = 3, REPLY_FD = 4 };
 static pid_t child;
 static int go_pipe[2];
 static _Atomic int freed, stranger_placed, started;
-
-static int read_line(int fd, char *buf, size_t n)
-{
-	size_t i = 0;
-	while (i + 1 < n) {
-		char c;
-		ssize_t r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		if (c == '\n')
-			break;
-		buf[i++] = c;
-	}
-	buf[i] = '\0';
-	return (int)i;
-}
 
 /* The child is reaped: tell the supervisor and wait for the stranger. */
 static void reaped(pid_t p)
@@ -82,13 +66,6 @@ static void on_sigchld(int sig)
 	if (p == child)
 		reaped(p);
 	errno = saved;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* Lets the child go once the signalling call has started; with REAP, reaps

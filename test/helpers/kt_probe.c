@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kt_probe: small in-process checks the preload_core suite runs with and
  * without libkt.  Each subcommand prints "key=value" facts on stdout; the
  * suite asserts on them.  Prints no PIDs, so two runs compare equal. */

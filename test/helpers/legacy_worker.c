@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * legacy_worker — a tiny job runner written the way a lot of old C code is,
  * with the PID-reuse bug libkt exists to defuse.  scripts/demo drives it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A library whose constructor forks, reaps and kills before libkt's own
  * constructor has run: preloaded AFTER libkt (LD_PRELOAD="libkt.so
  * libearly_fork.so"), it is initialised first.  Prints what it saw. */

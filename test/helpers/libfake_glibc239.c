@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libfake_glibc239 — a stand-in for glibc 2.39's pidfd_spawn, pidfd_spawnp and
  * pidfd_getpid, for machines whose glibc is older (this one has 2.36).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libktcount.so — a test-only companion preloaded after libkt.so
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nomem: children forked when no address space is left for libkt's PID
  * table (RLIMIT_AS at the current size): the child goes untracked and
  * counted, and the program notices nothing.  Prints what the program sees

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * parity — the errno/return parity matrix for kill/killpg/sigqueue and the wait
  * family: outside stale kills, every call must return what plain libc returns,
@@ -15,6 +16,9 @@
  * (test/preload_parity.c does that).
  *
  * Options (the case lines must stay the same under each, with or without libkt):
+ *   --orphaned-groups-full          only the orphaned-group cases with libkt's
+ *                                   kept-pidfd cache full (run by the matrix
+ *                                   itself, with KT_MAX_FDS=1)
  *   --deny-pidfd=ENOSYS|EPERM       install a seccomp filter that fails
  *                                   pidfd_open and pidfd_send_signal, then
  *                                   re-exec, so libkt starts without pidfds
@@ -60,6 +64,7 @@
 #include "kt.h"
 #include "../older_glibc.h"
 
+#include "../orphan_group.h"
 #include "../stranger.h"
 
 #define SENTINEL 4242
@@ -496,6 +501,57 @@ static void group_leader(void)
 	/* Release the member.  It is not our child (its parent is gone), so the
 	 * system's reaper collects it. */
 	close(hold[1]);
+}
+
+/* A living group whose leader is gone, killed as a group: the new-session
+ * child that exits while its own child lives on (Python's
+ * Popen(start_new_session=True), wait(), then os.killpg).  Plain libc: 0,
+ * and the member gets the signal exactly once.  However the leader was
+ * reaped (waitpid, or the kernel with SIGCHLD ignored), whether its identity
+ * was taken while it lived (a kill(leader, 0)), and with libkt's kept-pidfd
+ * cache full (KT_MAX_FDS=1, its one pidfd taken by another child since: a
+ * copy of this program started with --orphaned-groups-full runs those).
+ * Lines: orphan.REAP.IDENTITY.CACHE.CALL RET ERRNO hits=N (test/orphan_group.h). */
+static void orphaned_group_cases(int cache_full)
+{
+	static const char *const reaps[] = { "waitpid", "sigchld_ignored" };
+	pid_t filler = cache_full ? spawn_pausing() : 0;
+	for (int unseen = 0; unseen < 2; unseen++)
+		for (int taken = 0; taken < 2; taken++)
+			for (int by_killpg = 1; by_killpg >= 0; by_killpg--) {
+				char name[96];
+				snprintf(name, sizeof name, "orphan.%s.%s.%s.%s", reaps[unseen],
+				         taken ? "identity_taken" : "identity_untaken",
+				         cache_full ? "cache_full" : "cache_room",
+				         by_killpg ? "killpg" : "kill_neg");
+				struct group_kill k;
+				if (group_kill_after_reap(unseen, taken, filler, by_killpg, SIGRTMIN + 1,
+				                          SENTINEL, &k) < 0) {
+					out("%s failed no-group\n", name);
+					continue;
+				}
+				out("%s %s %s hits=%d\n", name, ret_token(k.ret, 0), errno_token(k.err),
+				    k.hits);
+			}
+	if (filler > 0)
+		kill_and_reap(filler);
+}
+
+/* The cache_full lines, from a copy of this program with KT_MAX_FDS=1. */
+static void orphaned_groups_cache_full(char *self)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		char *argv[] = { self, "--orphaned-groups-full", NULL };
+		setenv("KT_MAX_FDS", "1", 1);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	int st = 0;
+	while (p > 0 && waitpid(p, &st, 0) < 0 && errno == EINTR)
+		;
+	if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		out("orphan.cache_full failed status-0x%x\n", (unsigned)st);
 }
 
 static void spawn_family(char *self)
@@ -1021,6 +1077,10 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--pause") == 0)
 		child_pause();
+	if (argc > 1 && strcmp(argv[1], "--orphaned-groups-full") == 0) {
+		orphaned_group_cases(1);
+		return 0;
+	}
 	if (argc > 1 && strncmp(argv[1], "--deny-pidfd=", 13) == 0) {
 		if (deny_pidfd(parse_err(argv[1] + 13)) < 0) {
 			perror("parity: seccomp");
@@ -1056,6 +1116,8 @@ int main(int argc, char **argv)
 	kill_to_stopped_child();
 	kill_to_zombie_and_reaped();
 	group_leader();
+	orphaned_group_cases(0);
+	orphaned_groups_cache_full(argv[0]);
 	spawn_family(argv[0]);
 	permission_cases();
 	wait_family();

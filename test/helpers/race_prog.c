@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* race_prog: the fork→registration race, forced open from outside.  Run as
  * `reuse -- race_prog` (the reuse helper's protocol on fds 3 and 4) under
  * `strace -f -e inject=pidfd_open:delay_enter=200000`, so libkt's
@@ -20,24 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../older_glibc.h"
+#include "selfcheck.h"
 
 static _Atomic int freed_pid, ready;
-
-static int read_line(int fd, char *buf, size_t n)
-{
-	size_t i = 0;
-	while (i + 1 < n) {
-		char c;
-		ssize_t r = read(fd, &c, 1);
-		if (r <= 0)
-			return -1;
-		if (c == '\n')
-			break;
-		buf[i++] = c;
-	}
-	buf[i] = '\0';
-	return (int)i;
-}
 
 static void *reaper(void *arg)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rawsyscall: syscall() as programs call it, with and without libkt, natively
  * and (built for aarch64) under qemu-user.  libkt's syscall() is an assembly
  * entry of its own (shim/syscall_ARCH.S); these cases check it is glibc's in

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reuse — a deterministic PID-reuse scenario: a stranger (a child of another
  * process) placed on a freed PID in a private PID namespace (docs/testing.md).
  *
- *   reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P]
+ *   reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P] [--ids]
  *   reuse [--place=P] -- CMD [ARG...]
  *
  *   C  fork, _Fork, vfork, vfork_exec (vfork, then exec /bin/true, as shells
@@ -20,6 +21,9 @@
  *   F  where it is sent from: main (default), or handler (a SIGUSR1 handler,
  *      as coreutils timeout kills from SIGALRM)
  *   P  auto (default: clone3 set_tid, else ns_last_pid), clone3, ns_last_pid
+ *   --ids  the result line also gives the pidfs inodes of the child (taken
+ *      before its reap) and of the stranger: child_ino=N stranger_ino=N (0
+ *      where there is none to take), what a report's PID:INODE must say
  *
  * Three processes take part, in a private PID namespace:
  *
@@ -115,6 +119,7 @@ struct opts {
 	const char *send;     /* kill, sigqueue, killpg, kill_neg */
 	const char *from;     /* main, handler */
 	const char *preload;  /* LD_PRELOAD for the program, or NULL */
+	int ids;              /* --ids */
 	char **cmd;           /* CMD mode: the program's argv */
 };
 
@@ -149,26 +154,6 @@ static void arm_alarm(unsigned seconds)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
 	alarm(seconds);
-}
-
-/* Reads one '\n'-terminated line (without the '\n'); -1 on EOF before one. */
-static int read_line(int fd, char *buf, size_t size)
-{
-	size_t n = 0;
-	for (;;) {
-		char c;
-		ssize_t r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		if (c == '\n')
-			break;
-		if (n + 1 < size)
-			buf[n++] = c;
-	}
-	buf[n] = '\0';
-	return (int)n;
 }
 
 static int env_fd(const char *name)
@@ -511,6 +496,9 @@ static int program_role(const struct opts *o)
 	prepare_reap(o->reap, &old_mask);
 	pid_t pid = create_child(o->creation);
 	const char *born = kt_state_word(pid, "none");
+	char ids[64] = "";
+	if (o->ids)
+		snprintf(ids, sizeof ids, " child_ino=%llu", pidfs_inode(pid));
 	reap_child(o->reap, pid, &old_mask);
 	const char *state = kt_state_word(pid, "none");
 
@@ -525,8 +513,8 @@ static int program_role(const struct opts *o)
 	int ret = send_from(o->from, o->send, pid, &err);
 	const char *ename = err ? strerrorname_np(err) : "0";
 
-	dprintf(ctl, "result pid=%d kt_born=%s kt_state=%s kill_ret=%d kill_errno=%s\n",
-	        (int)pid, born, state, ret, ename ? ename : "?");
+	dprintf(ctl, "result pid=%d kt_born=%s kt_state=%s kill_ret=%d kill_errno=%s%s\n",
+	        (int)pid, born, state, ret, ename ? ename : "?", ids);
 	return 0;
 }
 
@@ -674,7 +662,8 @@ static pid_t start_program(const struct opts *o, const char *exe, int ctl_w, int
 	snprintf(reap, sizeof reap, "--reap=%s", o->reap);
 	snprintf(send, sizeof send, "--send=%s", o->send);
 	snprintf(from, sizeof from, "--from=%s", o->from);
-	char *argv[] = { (char *)exe, "--role=program", creation, reap, send, from, NULL };
+	char *argv[] = { (char *)exe, "--role=program", creation, reap, send, from,
+		         o->ids ? "--ids" : NULL, NULL };
 	execv(exe, argv);
 	die(127, "exec %s: %s", exe, strerror(errno));
 	return -1;
@@ -714,6 +703,9 @@ static int supervisor_role(const struct opts *o, const char *exe, int result_fd)
 	}
 
 	pid_t stranger = place_stranger(freed, o->place);
+	char ids[64] = "";
+	if (o->ids)
+		snprintf(ids, sizeof ids, " stranger_ino=%llu", pidfs_inode(stranger));
 	if (write(reply[1], "ready\n", 6) != 6)
 		die(EXIT_SETUP, "write ready: %s", strerror(errno));
 
@@ -753,7 +745,7 @@ static int supervisor_role(const struct opts *o, const char *exe, int result_fd)
 	int pst = reap_status(prog);
 	if (!WIFEXITED(pst) || WEXITSTATUS(pst) != 0)
 		die(EXIT_SETUP, "program ended with status 0x%x after: %s", pst, line + 7);
-	dprintf(result_fd, "%s stranger=%s\n", line + 7, fate);
+	dprintf(result_fd, "%s stranger=%s%s\n", line + 7, fate, ids);
 	return 0;
 }
 
@@ -809,7 +801,7 @@ static int outer_role(const struct opts *o)
 
 static void usage(void)
 {
-	die(EXIT_SETUP, "usage: reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P]\n"
+	die(EXIT_SETUP, "usage: reuse --creation=C --reap=R [--send=S] [--from=F] [--place=P] [--ids]\n"
 	    "       reuse [--place=P] -- CMD [ARG...]");
 }
 
@@ -837,6 +829,8 @@ int main(int argc, char **argv)
 			o.place = a + 8;
 		} else if (strncmp(a, "--preload=", 10) == 0) {
 			o.preload = a + 10;
+		} else if (strcmp(a, "--ids") == 0) {
+			o.ids = 1;
 		} else {
 			usage();
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* seccomp_launch --errno=ENOSYS|EPERM [--syscalls=pidfd] -- CMD [ARG...]
  *
  * Runs CMD under a seccomp filter that answers pidfd_open and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secure_log LIBKT: load libkt with dlopen (a set-user-ID program ignores
  * LD_PRELOAD paths, but its own dlopen of a full path works) and say whether
  * this process runs in secure-execution mode.  libkt's constructor has then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * signaller — kill, killpg, kill(-pgid) and sigqueue to live children,
  * self-checking, run with and without libkt by test/preload_children.c.
@@ -166,9 +167,12 @@ static int member_status(pid_t member)
 	return reap(member);
 }
 
-/* 1 if libkt here can send through pidfds at all: not with
- * KT_IDENTITY=none, not where seccomp refuses pidfd_open (the test runs). */
-static int have_identity(void)
+/* 1 if libkt here sends a group kill through the leader's pidfd: it can
+ * send through pidfds at all (not with KT_IDENTITY=none, not where seccomp
+ * refuses pidfd_open: the test runs), and the kernel takes
+ * PIDFD_SIGNAL_PROCESS_GROUP (6.9; before it pidfd_send_signal refuses every
+ * flag with EINVAL, and libkt sends group kills by number). */
+static int group_by_pidfd(void)
 {
 	const char *id = getenv("KT_IDENTITY");
 	if (id && strcmp(id, "none") == 0)
@@ -176,8 +180,10 @@ static int have_identity(void)
 	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (fd < 0)
 		return 0;
+	int r = (int)syscall(SYS_pidfd_send_signal, fd, 0, NULL, 4u /* PIDFD_SIGNAL_PROCESS_GROUP */);
+	int flag_known = r == 0 || errno != EINVAL;
 	close(fd);
-	return 1;
+	return flag_known;
 }
 
 static void case_group_live(void)
@@ -196,7 +202,7 @@ static void case_group_live(void)
 	snprintf(d, sizeof d, "ret=%d leader=0x%x member=0x%x via_pidfd+%ld", r, ls, ms,
 	         before < 0 ? 0 : after - before);
 	int ok = r == 0 && WIFSIGNALED(ls) && WTERMSIG(ls) == SIGTERM && WIFSIGNALED(ms) &&
-		WTERMSIG(ms) == SIGTERM && (before < 0 || after == before + have_identity());
+		WTERMSIG(ms) == SIGTERM && (before < 0 || after == before + group_by_pidfd());
 	verdict(ok, "group_live", d);
 }
 

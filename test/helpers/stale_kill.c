@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stale_kill — a small job runner with a latent PID-reuse bug, for the report
  * and kt-run tests.
  *
  *   stale_kill [--emfile] [--deny-pidfd] [--depth=N] [--exit=return|exit|_exit] [--sig=N]
- *              [--exec=PATH] [--code=N] [--fork-after]
+ *              [--exec=PATH] [--code=N] [--fork-after] [--late=LIB]
  *
  * It starts a job (fork, from start_job(); the job exits at once), reaps it
  * with waitpid from reap_job(), then "cancels" it: kill(job_pid, SIG) with
@@ -28,12 +29,18 @@
  *   --fork-after  after the kill, fork a child that ends with exit(0), and
  *              print its status too ("after=STATUS"): a child does not carry
  *              its parent's stale kill
+ *   --late=LIB  load LIB (test/helpers/liblate_jobs.so) with dlopen once
+ *              running, and start (posix_spawn /bin/true), reap and cancel the job
+ *              through its late_start_job, late_reap_job and late_cancel_job;
+ *              first prints "late_base=ADDR" (where LIB is loaded) and each
+ *              function's address ("late_start_job=ADDR" ...)
  *
  * Built with -rdynamic and frame pointers (see the Makefile), so a report's
  * frames can name cancel_job, start_job, reap_job and main; built a second
  * time as stale_kill_nodyn, with -g and frame pointers but no -rdynamic, for
  * kt-symbolize to name them from the debug information.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -121,10 +128,41 @@ static int deny_pidfd_open(void)
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
+/* --late=LIB: the same job, run by code loaded after start-up. */
+static int run_late(const char *lib, int sig)
+{
+	void *h = dlopen(lib, RTLD_NOW);
+	if (!h) {
+		fprintf(stderr, "dlopen: %s\n", dlerror());
+		return 1;
+	}
+	pid_t (*start)(void) = (pid_t (*)(void))dlsym(h, "late_start_job");
+	int (*reap)(pid_t) = (int (*)(pid_t))dlsym(h, "late_reap_job");
+	int (*cancel)(pid_t, int) = (int (*)(pid_t, int))dlsym(h, "late_cancel_job");
+	Dl_info info;
+	if (!start || !reap || !cancel || !dladdr((void *)cancel, &info)) {
+		fprintf(stderr, "%s: no late_*_job functions\n", lib);
+		return 1;
+	}
+	printf("late_base=%p late_start_job=%p late_reap_job=%p late_cancel_job=%p\n",
+	       info.dli_fbase, (void *)start, (void *)reap, (void *)cancel);
+	pid_t job = start();
+	if (job < 0 || reap(job) < 0) {
+		perror("late job");
+		return 1;
+	}
+	errno = 0;
+	int r = cancel(job, sig);
+	int e = errno;
+	printf("job=%d kill=%d errno=%s\n", (int)job, r, e ? strerrorname_np(e) : "0");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *how_exit = "return";
 	const char *exec_path = NULL;
+	const char *late = NULL;
 	int sig = SIGTERM, emfile = 0, deny = 0, depth = 0, code = 0, fork_after = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--emfile") == 0)
@@ -143,9 +181,11 @@ int main(int argc, char **argv)
 			code = atoi(argv[i] + 7);
 		else if (strcmp(argv[i], "--fork-after") == 0)
 			fork_after = 1;
+		else if (strncmp(argv[i], "--late=", 7) == 0)
+			late = argv[i] + 7;
 		else {
 			fprintf(stderr, "usage: stale_kill [--emfile] [--deny-pidfd] [--depth=N] [--exit=return|exit|_exit] "
-			        "[--sig=N] [--exec=PATH] [--code=N] [--fork-after]\n");
+			        "[--sig=N] [--exec=PATH] [--code=N] [--fork-after] [--late=LIB]\n");
 			return 2;
 		}
 	}
@@ -155,6 +195,8 @@ int main(int argc, char **argv)
 		perror("seccomp");
 		return 1;
 	}
+	if (late)
+		return run_late(late, sig);
 	pid_t job = start_job(exec_path);
 	if (job < 0) {
 		perror("fork");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stress [SECONDS] [THREADS]: children created, signalled and reaped from
  * every direction at once, for a bounded time, inside a private PID
  * namespace (so a stale kill, if one ever got through, could only hit the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* untracked_reuse MODE: a reaped child's number handed to a child made where
  * libkt's fork/spawn hooks do not see it, inside a private PID namespace where
  * ns_last_pid puts it there for sure.  MODE is how that child is made:

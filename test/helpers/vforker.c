@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vforker — vfork's semantics under libkt, self-checking.
  *

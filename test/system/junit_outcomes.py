@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Prints one "TEST-ID OUTCOME" line per test case of a JUnit XML file written
 by `python3 -m test --junit-xml`, sorted; OUTCOME is pass, fail, error or skip.
 check-system compares these between a run with and a run without libkt."""

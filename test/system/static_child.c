@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* static_child — a statically linked program for check-system: the loader
  * never runs for it, so /etc/ld.so.preload cannot reach it.  It shows that it
  * works unchanged on a machine where every dynamic program has libkt: it
