@@ -295,7 +295,10 @@ START_TEST(pkill_under_audit_lets_the_kill_through_and_says_so)
 	expect(&r, "stranger", "killed-SIGTERM", what);
 	expect(&r, "status", "0", what);
 	expect_prog(&r, "let through (audit mode)", can_prove(), what);
-	expect_prog(&r, "the signal hit a later process: \"stranger\"", can_prove(), what);
+	ck_assert_msg(kt_test_holder_named(r.prog, "; the signal hit a later process: ", "\"stranger\"") ==
+	                      can_prove(),
+	              "%s: the holder, [PID:INODE ], \"stranger\" %s in:\n%s", what,
+	              can_prove() ? "missing" : "said", r.prog);
 }
 END_TEST
 
@@ -600,16 +603,20 @@ START_TEST(report_says_when_where_and_who)
 	scanner_run(&text, 1, "enforce", "reuse", 0, "open", "kill", "15", log, what);
 	char t[16];
 	field(&text, "target", t, sizeof t);
+	/* The process seen is named PID:INODE where its pidfs inode was the
+	 * identity, else PID and its start time. */
+	int by_inode = kt_test_identity() == KT_IDENTITY_INODE;
 	char want[256];
-	snprintf(want, sizeof want,
-	         "libkt: refused stale kill(%s, SIGTERM) with ESRCH: process %s was seen at "
-	         "\"/proc/%s/stat\" ",
-	         t, t, t);
+	snprintf(want, sizeof want, "libkt: refused stale kill(%s, SIGTERM) with ESRCH: process %s%s", t,
+	         t, by_inode ? ":" : " was seen at ");
 	expect_prog(&text, want, 1, what);
-	expect_prog(&text, kt_test_identity() == KT_IDENTITY_FD ? "ticks after boot)"
-	                                                        : "(pidfs inode ",
-	            1, what);
-	expect_prog(&text, "; PID now held by a later process: \"stranger\" (parent 1)", 1, what);
+	snprintf(want, sizeof want, " was seen at \"/proc/%s/stat\" ", t);
+	expect_prog(&text, want, 1, what);
+	expect_prog(&text, "ticks after boot)", !by_inode, what);
+	ck_assert_msg(kt_test_holder_named(text.prog, "; PID now held by a later process: ",
+	                                   "\"stranger\" (parent 1)"),
+	              "%s: the holder, [PID:INODE ], \"stranger\" (parent 1) missing in:\n%s", what,
+	              text.prog);
 	expect_prog(&text, "; called from 0x", 1, what);
 	expect_prog(&text, "; seen from 0x", 1, what);
 
@@ -621,9 +628,10 @@ START_TEST(report_says_when_where_and_who)
 	ck_assert_msg(json_line_valid(ev), "%s: invalid JSON: %s", what, ev);
 	snprintf(want, sizeof want, "\"observed\":{\"path\":\"/proc/%s/stat\",\"at\":", t);
 	ck_assert_msg(strstr(ev, want), "%s: no %s in %s", what, want, ev);
-	ck_assert_msg(strstr(ev, kt_test_identity() == KT_IDENTITY_FD ? "\"identity\":{\"start_ticks\":"
-	                                                                : "\"identity\":{\"pidfs_inode\":"),
+	ck_assert_msg(strstr(ev, by_inode ? "\"identity\":{\"pidfs_inode\":" : "\"identity\":{\"start_ticks\":"),
 	              "%s: no identity in %s", what, ev);
+	snprintf(want, sizeof want, by_inode ? "\"id\":\"%s:" : "\"id\":null,\"identity\"", t);
+	ck_assert_msg(strstr(ev, want), "%s: no %s in %s", what, want, ev);
 	ck_assert_msg(strstr(ev, "\"from\":[{\"pc\":"), "%s: no stack in %s", what, ev);
 	ck_assert_msg(strstr(ev, "\"action\":\"refused\""), "%s: not refused: %s", what, ev);
 	ck_assert_msg(strstr(ev, "\"comm\":\"stranger\""), "%s: no holder in %s", what, ev);
