@@ -328,7 +328,7 @@ START_TEST(test_check_settings)
 {
 	struct kt_test_output r;
 	sh(&r,
-	   "\"$KTRUN\" --audit --json --exitcode 7 sleep 30 & a=$!\n"
+	   "\"$KTRUN\" --audit --json --exitcode 7 --observe=enforce sleep 30 & a=$!\n"
 	   "for i in $(seq 200); do grep -q libkt \"/proc/$a/maps\" && break; sleep 0.05; done\n"
 	   "\"$KTRUN\" --check $a; echo \"a=$?\"\n"
 	   "kill $a; wait $a; exit 0\n",
@@ -341,7 +341,8 @@ START_TEST(test_check_settings)
 	                 "  KT_STATS=0                     # default\n",
 	          "--check settings");
 	kt_test_expect_in(r.out, "  KT_MAX_FDS=64                  # default\n"
-	                 "  KT_EXITCODE=7                  # environment\na=1\n",
+	                 "  KT_EXITCODE=7                  # environment\n"
+	                 "  KT_OBSERVE=enforce             # environment\na=1\n",
 	          "--check settings");
 }
 END_TEST
