@@ -484,9 +484,10 @@ send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum kt_mode m
 
 /* Deliver K to the registered child (or its group) K->pid, whose slot is S
  * (NULL: the number has none), through a pidfd of it, or refuse if it is
- * gone.  Unregistered targets go to send_unregistered.  Inlined into its two callers,
- * so that a repeated kill issues its system call two frames below the
- * program rather than five (see kt_syscall6 for why frames matter). */
+ * gone.  Unregistered targets go to send_unregistered.  Inlined into its
+ * two callers, so that a repeated kill issues its system call two frames
+ * below the program rather than five (see kt_syscall6 for why frames
+ * matter). */
 static inline __attribute__((always_inline)) int
 send_registered(const struct kt_send *k, struct kt_slot *s, enum kt_mode mode)
 {
