@@ -101,7 +101,7 @@ $(DECOY): scripts/kt-decoy.c Makefile
 
 # The settings as libkt reads them, for kt-run (--config, --check, its checks
 # of KT_* values): the library's own parser and file reader, nothing else.
-KTCONFIG_SRC := scripts/kt-config.c shim/config.c shim/conffile.c shim/fmt.c
+KTCONFIG_SRC := scripts/kt-config.c shim/config.c shim/conffile.c shim/fmt.c shim/sys.c
 $(KTCONFIG): $(KTCONFIG_SRC) shim/config.h shim/conffile.h shim/fmt.h shim/sys.h include/kt.h Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@";)

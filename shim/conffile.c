@@ -8,9 +8,6 @@
 #include "fmt.h"
 #include "sys.h"
 
-/* The file's text, for the life of the process: the log path points into
- * it.  In .bss, so a machine without the file costs no page for it. */
-static char conf_text[KT_CONF_MAX + 1];
 
 /* "ignoring PATH: WHY". */
 static void ignore_file(struct kt_config *c, const char *why, long err)
@@ -50,6 +47,13 @@ void kt_conffile_read(struct kt_config *c)
 	                       (st.st_mode & (S_IWGRP | S_IWOTH)) ? "it is writable by group or others" :
 	                                                         NULL;
 	size_t len = 0;
+	/* The file's text, for the life of the process: the log path points
+	 * into it.  Pages of their own, mapped only when there is a file to
+	 * read: in .bss it pushed start-up's variables onto a page more, which
+	 * every process paid for. */
+	char *conf_text = NULL;
+	if (!distrust && !(conf_text = kt_zeroed_pages(KT_CONF_MAX + 1)))
+		distrust = "no memory to read it into";
 	if (!distrust) {
 		size_t want = st.st_size > KT_CONF_MAX ? KT_CONF_MAX : (size_t)st.st_size;
 		while (len < want) {

@@ -5,10 +5,12 @@
  *
  * Kept only while reports are on.  It lives in a side table of its own,
  * mapped by the constructor of a process whose reports go somewhere and
- * keyed by PID like the PID table (a top array of leaf pointers, leaves
- * mmap()ed on first use and installed with a compare-and-swap), so that with
+ * keyed by PID (a top array of leaf pointers, leaves mmap()ed on first use
+ * and installed with a compare-and-swap), so that with
  * reports off the PID table's entries, and what fork, wait and kill do to
- * them, stay exactly as they are.
+ * them, stay exactly as they are.  It is private memory: a forked child
+ * keeps the stories of the children its parent registered before the fork,
+ * for its reports of a stale kill of one of them (tree.h).
  *
  * Writers are the hooks that register and reap children, readers the
  * stale-kill report, possibly in a signal handler of the same thread: every

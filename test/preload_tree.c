@@ -175,10 +175,8 @@ START_TEST(ancestor_registration_comes_before_observation)
 	const char *what = "reaped_observed: the sender read /proc/S/stat, then S was reaped";
 	if (!possible(what))
 		return;
-	char identity[64];
-	const char *id = getenv("KT_IDENTITY");
-	snprintf(identity, sizeof identity, "KT_IDENTITY=%s", id && *id ? id : "auto");
-	char *env[] = { "KT_OBSERVE=enforce", "KT_LOG=stderr", identity, NULL };
+	char **id = kt_test_identity_env("KT_LOG=stderr");
+	char *env[] = { id[0], id[1], "KT_OBSERVE=enforce", NULL };
 	char *argv[] = { (char *)kt_test_helper("tree"), "reaped_observed", NULL };
 	struct outcome o;
 	memset(&o, 0, sizeof o);
@@ -213,6 +211,31 @@ START_TEST(pidfs_inodes_follow_creation_order)
 		return;
 	}
 	expect(&o, 0, "ordered=1", "creation order");
+}
+END_TEST
+
+/* The report of a forked process's stale kill names whose child the number
+ * was, in text and in JSON. */
+START_TEST(the_report_names_the_ancestor)
+{
+	const char *what = "the report of a forked process's stale kill";
+	if (!possible(what))
+		return;
+	char *argv[] = { (char *)kt_test_helper("tree"), "reaped_after_fork", NULL };
+	char log_kv[] = "KT_LOG=stderr";
+	char text_kv[] = "KT_LOG_FORMAT=text", json_kv[] = "KT_LOG_FORMAT=json";
+	char *formats[] = { text_kv, json_kv };
+	const char *want[] = { "of ancestor 1 (\"tree\")", "\"ancestor\":{\"pid\":1,\"name\":\"tree\"}" };
+	for (int i = 0; i < 2; i++) {
+		char **id = kt_test_identity_env(log_kv);
+		char *env[] = { id[0], id[1], formats[i], NULL };
+		struct outcome o;
+		memset(&o, 0, sizeof o);
+		int st = kt_test_run(1, argv, env, o.out, sizeof o.out, 1, RUN_TIMEOUT);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: 0x%x\n%s", what, st, o.out);
+		ck_assert_msg(strstr(o.out, "errno=ESRCH"), "%s: not refused:\n%s", what, o.out);
+		ck_assert_msg(strstr(o.out, want[i]), "%s: expected %s in:\n%s", what, want[i], o.out);
+	}
 }
 END_TEST
 
@@ -336,6 +359,7 @@ int main(void)
 {
 	Suite *s = kt_test_preload_suite("tree");
 	TCase *tc = kt_test_tcase(s, "scenarios", 60, pidfs_inodes_follow_creation_order,
+	                          the_report_names_the_ancestor,
 	                          ancestor_registration_comes_before_observation);
 	tcase_add_loop_test(tc, scenario, 0, sizeof scenarios / sizeof scenarios[0]);
 	kt_test_tcase(s, "programs", 60, bash_timeout_idiom_misses_the_stranger,
