@@ -179,7 +179,7 @@ $(BUILD)/test/helpers/%: test/helpers/%.c $(HELPER_OBJ) test/helpers/selfcheck.h
 $(BUILD)/test/helpers/stale_kill: HELPER_FLAGS := -rdynamic -fno-omit-frame-pointer
 # Helpers that share the suites' stranger-placing header.
 $(BUILD)/test/helpers/kt_probe $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/reuse $(BUILD)/test/helpers/tree $(BUILD)/test/helpers/heldrace \
-	$(BUILD)/test/helpers/kernel_probe: \
+	$(BUILD)/test/helpers/kernel_probe $(BUILD)/test/helpers/observe_race: \
 	test/stranger.h
 # Helpers that share the group-outliving-its-leader fixture.
 $(BUILD)/test/helpers/parity $(BUILD)/test/helpers/kernel_probe $(BUILD)/test/helpers/kernel_libkt: \

@@ -18,6 +18,7 @@ static const struct {
 	[KT_SET_IDENTITY] = { "KT_IDENTITY", "identity" },
 	[KT_SET_MAX_FDS] = { "KT_MAX_FDS", "max_fds" },
 	[KT_SET_EXITCODE] = { "KT_EXITCODE", "exitcode" },
+	[KT_SET_OBSERVE] = { "KT_OBSERVE", "observe" },
 	/* Set by kt-run --provoke-reuse for the processes it starts. */
 	[KT_SET_PROVOKE_FD] = { "KT_PROVOKE_FD", NULL },
 };
@@ -63,12 +64,17 @@ void kt_config_warn(struct kt_config *c, const char *text)
 		kt_buf_str(&b, text);
 }
 
+static const char *mode_word(enum kt_mode m)
+{
+	return m == KT_MODE_OFF ? "off" : m == KT_MODE_AUDIT ? "audit" : "enforce";
+}
+
 const char *kt_setting_value(const struct kt_config *c, enum kt_setting s, char *buf, size_t cap)
 {
 	struct kt_buf b = { buf, 0, cap };
 	switch (s) {
 	case KT_SET_MODE:
-		return c->mode == KT_MODE_OFF ? "off" : c->mode == KT_MODE_AUDIT ? "audit" : "enforce";
+		return mode_word(c->mode);
 	case KT_SET_LOG:
 		switch (c->log_target) {
 		case KT_LOG_STDERR: return "stderr";
@@ -93,6 +99,8 @@ const char *kt_setting_value(const struct kt_config *c, enum kt_setting s, char 
 			return "the program's own exit status";
 		kt_buf_i64(&b, c->exitcode);
 		return buf;
+	case KT_SET_OBSERVE:
+		return mode_word(c->observe);
 	case KT_SET_PROVOKE_FD:
 		if (c->provoke_fd < 0)
 			return "no reuse provoker";
@@ -239,6 +247,11 @@ static const char *take(struct kt_config *c, enum kt_setting s, const char *v, i
 			return "a number from 1 to 255";
 		c->exitcode = (int)n;
 		return NULL;
+	case KT_SET_OBSERVE:
+		if ((i = pick(v, modes, 3)) < 0)
+			return "off, audit or enforce";
+		c->observe = (enum kt_mode)i; /* same order as enum kt_mode */
+		return NULL;
 	case KT_SET_PROVOKE_FD:
 		return take_provoke_fd(c, v) ? NULL : "FD:INODE, FD 3 or more";
 	default:
@@ -362,7 +375,7 @@ static void file_line(struct kt_config *c, char *p, char *end, unsigned line)
 			return;
 		}
 	bad_line(c, line, "unknown key ", p,
-	         "mode, log, log_format, stats, identity, max_fds or exitcode");
+	         "mode, log, log_format, stats, identity, max_fds, exitcode or observe");
 }
 
 void kt_config_file(struct kt_config *c, char *text, size_t len, const char *path)

@@ -25,6 +25,7 @@ enum kt_setting {
 	KT_SET_IDENTITY,
 	KT_SET_MAX_FDS,
 	KT_SET_EXITCODE,
+	KT_SET_OBSERVE,
 	KT_SET_PROVOKE_FD,
 	KT_SETTINGS
 };
@@ -66,6 +67,11 @@ struct kt_config {
 	 * not the descriptor.  -1 when unset.  Environment only. */
 	int provoke_fd;
 	unsigned long long provoke_ino;
+	/* KT_OBSERVE: what a kill of a number the program saw under /proc (and
+	 * never registered as a child) gets, as KT_MODE words (observe.h);
+	 * default off.  KT_MODE caps it: audit or off there means no more
+	 * here. */
+	enum kt_mode observe;
 	/* Where each setting came from, and for the file its line number. */
 	unsigned char source[KT_SETTINGS];
 	unsigned line[KT_SETTINGS];

@@ -61,6 +61,7 @@
 #include "identity.h"
 #include "init.h"
 #include "log.h"
+#include "observe.h"
 #include "registry.h"
 #include "report.h"
 #include "sys.h"
@@ -75,6 +76,7 @@ struct kt_send {
 	int sig;
 	int group;        /* signal the process group PID, not the process */
 	siginfo_t *info;  /* sigqueue's siginfo, or NULL */
+	const struct kt_sighting *seen; /* not a child: the observation judged by (observe.h) */
 };
 
 /* Set once pidfd_send_signal has refused PIDFD_SIGNAL_PROCESS_GROUP. */
@@ -112,7 +114,7 @@ static int stale_send(const struct kt_send *k, enum kt_mode mode,
 	if (!k->group && kt_pid_is_my_child(k->pid) == 0)
 		return send_plain(k);
 	struct kt_stale ev = { .pid = k->pid, .sig = k->sig, .call = k->call,
-	                       .group = k->group, .holder = -1 };
+	                       .group = k->group, .holder = -1, .seen = k->seen };
 	if (tree) {
 		ev.ancestor_pid = tree->ancestor_pid;
 		ev.ancestor_name = tree->ancestor_name;
@@ -359,26 +361,60 @@ static int act(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum verd
 	return send_plain(k);
 }
 
-/* K names a number this process's own table does not: a child of one of
- * its ancestors, as far as this process may know (tree.h), or nobody's. */
-static int send_unregistered(const struct kt_send *k, enum kt_mode mode)
+/* A number no table names, with observation on: the program may have seen
+ * it under /proc (observe.h).  Then the kill reaches the process it saw
+ * (through a pidfd checked to name it), or, if a later process holds the
+ * number, it is stale; if nobody holds it, ESRCH, as the kernel answers.
+ * Anything else goes by number. */
+static __attribute__((noinline)) int send_observed(const struct kt_send *k)
 {
-	if (!kt_tree_inherits())
-		return send_plain(k);
-	struct kt_tree_origin origin;
+	enum kt_mode mode = kt_observe_mode();
 	int fd = -1;
-	switch (kt_tree_judge(k->pid, k->group, &fd, &origin)) {
-	case KT_TREE_STALE:
-		return stale_send(k, mode, &origin);
-	case KT_TREE_LEADER_GONE:
-		if (group_after_leader(k) == SEND_STALE)
-			return stale_send(k, mode, &origin);
-		return send_plain(k);
-	case KT_TREE_PIDFD:
+	switch (kt_observe_judge(k->pid, k->group, &fd)) {
+	case KT_OBSERVED_HOLDER:
 		return deliver(k, fd, mode);
+	case KT_OBSERVED_LATER: {
+		struct kt_sighting seen = { .kind = 0 };
+		struct kt_send ks = *k;
+		kt_observe_describe(k->pid, &seen);
+		ks.seen = &seen;
+		return stale_send(&ks, mode, NULL);
+	}
+	case KT_OBSERVED_NOBODY:
+		if (mode == KT_MODE_AUDIT)
+			return send_plain(k);
+		errno = ESRCH;
+		return -1;
 	default:
 		return send_plain(k);
 	}
+}
+
+/* K names a number this process's own table does not.  First a child of
+ * one of its ancestors, as far as this process may know (tree.h): an
+ * ancestor's registration is the stronger fact, and its verdict stands;
+ * then a number the program saw under /proc; else nobody's. */
+static int send_unregistered(const struct kt_send *k, enum kt_mode mode)
+{
+	if (kt_tree_inherits()) {
+		struct kt_tree_origin origin;
+		int fd = -1;
+		switch (kt_tree_judge(k->pid, k->group, &fd, &origin)) {
+		case KT_TREE_STALE:
+			return stale_send(k, mode, &origin);
+		case KT_TREE_LEADER_GONE:
+			if (group_after_leader(k) == SEND_STALE)
+				return stale_send(k, mode, &origin);
+			return send_plain(k);
+		case KT_TREE_PIDFD:
+			return deliver(k, fd, mode);
+		case KT_TREE_PLAIN:
+			return send_plain(k);
+		default: /* no ancestor registered it */
+			break;
+		}
+	}
+	return kt_observe_active() ? send_observed(k) : send_plain(k);
 }
 
 /* send_held's answer when the slot moved on under it: judge it afresh. */
@@ -448,9 +484,10 @@ send_held(const struct kt_send *k, struct kt_slot *s, uint64_t w, enum kt_mode m
 
 /* Deliver K to the registered child (or its group) K->pid, whose slot is S
  * (NULL: the number has none), through a pidfd of it, or refuse if it is
- * gone.  Unregistered targets go by number.  Inlined into its two callers,
- * so that a repeated kill issues its system call two frames below the
- * program rather than five (see kt_syscall6 for why frames matter). */
+ * gone.  Unregistered targets go to send_unregistered.  Inlined into its
+ * two callers, so that a repeated kill issues its system call two frames
+ * below the program rather than five (see kt_syscall6 for why frames
+ * matter). */
 static inline __attribute__((always_inline)) int
 send_registered(const struct kt_send *k, struct kt_slot *s, enum kt_mode mode)
 {
@@ -508,7 +545,8 @@ static __attribute__((noinline)) int kill_registered(pid_t pid, int sig, const c
 }
 
 /* kill()/killpg() of a number this process's own table does not name, in
- * a process that inherited tables (tree.h): out of line too. */
+ * a process that inherited tables (tree.h) or saw numbers under /proc
+ * (observe.h): out of line too. */
 static __attribute__((noinline)) int kill_unregistered(pid_t pid, int sig, const char *call,
                                                        const struct kt_origin *origin,
                                                        enum kt_mode mode)
@@ -548,6 +586,10 @@ kill_common(pid_t pid, int sig, const char *call, const struct kt_origin *origin
 		if (!own || h->parent)
 			return kill_unregistered(pid, sig, call, origin, mode);
 	}
+	/* A number the program may have seen under /proc (observe.h): one
+	 * load, NULL unless observation is on and something was observed. */
+	if (kt_observe_active())
+		return kill_unregistered(pid, sig, call, origin, mode);
 	return (int)kt_sys_result(kt_kill(pid, sig));
 }
 

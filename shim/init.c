@@ -14,6 +14,7 @@
 #include "heldfd.h"
 #include "identity.h"
 #include "log.h"
+#include "observe.h"
 #include "provoke.h"
 #include "real.h"
 #include "report.h"
@@ -81,6 +82,7 @@ void kt_init_once(void)
 	}
 	kt_provoke_open(c.provoke_fd, c.provoke_ino);
 	kt_exitcode_arm(c.exitcode);
+	kt_observe_configure(c.observe, c.mode);
 
 	atomic_store_explicit(&kt_started.state, 2, memory_order_release);
 	errno = saved_errno;

@@ -13,12 +13,16 @@
  * hold (a dlopen whose constructor waits for that child) for ever.  So every
  * function a signal handler or a vfork child may reach is resolved by the
  * constructor, where a lookup is safe: fork, _Fork, clone, the wait family,
- * and the fd guards' close, close_range, closefrom, dup2 and dup3 (a vfork
- * child's first close() before its exec is a textbook pattern).  After the
+ * the fd guards' close, close_range, closefrom, dup2 and dup3 (a vfork
+ * child's first close() before its exec is a textbook pattern), and the
+ * /proc observer's open family (a vfork child opening its stdin before its
+ * exec is another; fopen and opendir too, as a first call may still be in
+ * a child or a handler, whatever else it risks there).  After the
  * constructor those cost a pointer load.  Reaching the kernel directly
- * instead would change libc's semantics: close() is a cancellation point,
- * closefrom() has a fallback without close_range, and a library preloaded
- * after libkt that wraps the same call would be skipped.
+ * instead would change libc's semantics: close() and open() are
+ * cancellation points, closefrom() has a fallback without close_range,
+ * fopen and opendir are whole stdio and dirent objects, and a library
+ * preloaded after libkt that wraps the same call would be skipped.
  *
  * Left to their first caller: the spawns and pidfd_getpid, which are not
  * async-signal-safe themselves, so a lookup there adds no hazard, and which
@@ -27,8 +31,10 @@
 #ifndef KT_REAL_H
 #define KT_REAL_H
 
+#include <dirent.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -66,7 +72,18 @@ typedef int (*kt_pidfd_spawn_fn)(int *, const char *, const posix_spawn_file_act
 	X(close_range, "close_range", "", 1, int (*)(unsigned, unsigned, int))      \
 	X(closefrom, "closefrom", "", 1, void (*)(int))                             \
 	X(dup2, "dup2", "", 1, int (*)(int, int))                                   \
-	X(dup3, "dup3", "", 1, int (*)(int, int, int))
+	X(dup3, "dup3", "", 1, int (*)(int, int, int))                                \
+	X(open, "open", "", 1, int (*)(const char *, int, ...))                       \
+	X(open64, "open64", "", 1, int (*)(const char *, int, ...))                   \
+	X(openat, "openat", "", 1, int (*)(int, const char *, int, ...))              \
+	X(openat64, "openat64", "", 1, int (*)(int, const char *, int, ...))          \
+	X(__open_2, "__open_2", "", 1, int (*)(const char *, int))                    \
+	X(__open64_2, "__open64_2", "", 1, int (*)(const char *, int))                \
+	X(__openat_2, "__openat_2", "", 1, int (*)(int, const char *, int))           \
+	X(__openat64_2, "__openat64_2", "", 1, int (*)(int, const char *, int))       \
+	X(fopen, "fopen", "", 1, FILE *(*)(const char *, const char *))               \
+	X(fopen64, "fopen64", "", 1, FILE *(*)(const char *, const char *))           \
+	X(opendir, "opendir", "", 1, DIR *(*)(const char *))
 
 #if defined(__x86_64__)
 /* glibc < 2.15's posix_spawn, kept for old binaries: it retries a file

@@ -17,6 +17,27 @@
 #include "names.h"
 #include "table.h"
 
+/* How the process behind an observed number was told apart (observe.c). */
+enum kt_sighting_kind {
+	KT_SEEN_GONE = 1, /* nobody held the number right after the program's open */
+	KT_SEEN_INODE,    /* its pidfs inode number (6.9+) */
+	KT_SEEN_START,    /* its start time, clock ticks after boot (older kernels) */
+};
+
+/* Bytes of the /proc path kept for a report ("/proc/N/..." cut short). */
+#define KT_SEEN_PATH 48
+
+/* A number the program saw under /proc, as a stale kill's report tells it:
+ * when, where (the path the program opened and the stack it opened it
+ * from) and which process it was.  Best effort, like a child's story. */
+struct kt_sighting {
+	enum kt_sighting_kind kind;
+	uint64_t ident;          /* the inode or the start time; 0 for GONE */
+	uint64_t at_ns;          /* CLOCK_MONOTONIC of the observation; 0 if not kept */
+	char path[KT_SEEN_PATH]; /* "" if not kept */
+	struct kt_caller from;   /* n == 0 if not kept */
+};
+
 /* One stale kill: everything a report line says about it.  CALL names the
  * public entry point ("kill", "killpg", "sigqueue"), so every signalling hook
  * reports through the same event. */
@@ -41,6 +62,10 @@ struct kt_stale {
 	const char *ancestor_name;
 	const struct kt_slot_info *ancestor_facts;
 	uint64_t ancestor_reg_seq;
+	/* Not a child's number but one the program saw under /proc: the
+	 * observation it was judged by (the report says that instead of the
+	 * child's story).  NULL for a child's. */
+	const struct kt_sighting *seen;
 };
 void kt_report_stale(const struct kt_stale *ev);
 

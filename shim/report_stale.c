@@ -3,7 +3,9 @@
  * and how it went, who holds its number now, and three stacks: where in the
  * program the call came from, and, when reports were on as the child came
  * and went, where it was spawned and reaped (story.h), as one text or JSON
- * line. */
+ * line.  A stale kill of a number the program saw under /proc
+ * (stale_observed_kill) tells the observation instead of a child: the path,
+ * when, which process it was, and the stack it was opened from. */
 #include "report.h"
 
 #include <errno.h>
@@ -224,38 +226,11 @@ static const char *child_name(const struct kt_slot_info *info,
 	return info->name;
 }
 
-static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
-                       const struct kt_story_view *story, struct kt_where *w)
+/* The child a stale kill's number belonged to, under "child". */
+static void json_child(struct kt_buf *b, const struct kt_stale *ev,
+                       const struct kt_story_view *story, uint64_t now, uint64_t wall,
+                       struct kt_where *w)
 {
-	char sigtmp[16];
-	const char *sig = kt_signal_name(ev->sig, sigtmp);
-	uint64_t now = kt_now_ns(), wall = kt_wall_ns();
-
-	kt_json_begin(b, "stale_kill");
-	kt_json_kv_str(b, "call", ev->call);
-	kt_json_key(b, "pid");
-	kt_buf_i64(b, ev->pid);
-	kt_json_key(b, "sig");
-	kt_buf_i64(b, ev->sig);
-	kt_json_kv_str(b, "signame", sig);
-	if (ev->group) { /* killpg(pid) or kill(-pid): pid names the child and its group */
-		kt_json_key(b, "group");
-		kt_buf_str(b, "true");
-	}
-	kt_json_kv_str(b, "action", ev->delivered ? "delivered" : "refused");
-	/* What the program's call returned: ESRCH when refused; when let
-	 * through, the kernel's own answer (0: a signal was sent to the holder). */
-	kt_json_kv_u64(b, "errno", ev->delivered ? (uint64_t)ev->delivered_errno : ESRCH);
-	kt_json_kv_str(b, "mode", ev->delivered ? "audit" : "enforce");
-
-	if (ev->ancestor_pid) { /* an ancestor's child, judged in a forked process */
-		kt_json_key(b, "ancestor");
-		kt_buf_str(b, "{\"pid\":");
-		kt_buf_i64(b, ev->ancestor_pid);
-		kt_json_key(b, "name");
-		kt_json_str(b, ev->ancestor_name, 16);
-		kt_buf_char(b, '}');
-	}
 	kt_json_key(b, "child");
 	struct kt_slot_info facts;
 	const struct kt_slot_info *info = info_snapshot(ev, &facts);
@@ -284,6 +259,75 @@ static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
 	} else {
 		kt_buf_str(b, "null");
 	}
+}
+
+/* The observation an observed stale kill was judged by, under "observed". */
+static void json_seen(struct kt_buf *b, const struct kt_stale *ev, uint64_t now, uint64_t wall,
+                      struct kt_where *w)
+{
+	const struct kt_sighting *seen = ev->seen;
+	kt_json_key(b, "observed");
+	kt_buf_str(b, "{\"path\":");
+	if (seen->path[0])
+		kt_json_str(b, seen->path, sizeof seen->path);
+	else
+		kt_buf_str(b, "null");
+	kt_json_key(b, "at");
+	if (seen->at_ns)
+		kt_json_time(b, mono_to_wall(seen->at_ns, now, wall));
+	else
+		kt_buf_str(b, "null");
+	json_id(b, ev->pid, seen->kind == KT_SEEN_INODE ? seen->ident : 0);
+	/* Which process the number was: null when nobody held it just after
+	 * the program's open. */
+	kt_json_key(b, "identity");
+	if (seen->kind == KT_SEEN_INODE || seen->kind == KT_SEEN_START) {
+		kt_buf_str(b, seen->kind == KT_SEEN_INODE ? "{\"pidfs_inode\":" : "{\"start_ticks\":");
+		kt_buf_u64(b, seen->ident);
+		kt_buf_char(b, '}');
+	} else {
+		kt_buf_str(b, "null");
+	}
+	json_stack(b, "from", &seen->from, b->cap / 3, w);
+	kt_buf_char(b, '}');
+}
+
+static void json_stale(struct kt_buf *b, const struct kt_stale *ev,
+                       const struct kt_story_view *story, struct kt_where *w)
+{
+	char sigtmp[16];
+	const char *sig = kt_signal_name(ev->sig, sigtmp);
+	uint64_t now = kt_now_ns(), wall = kt_wall_ns();
+
+	kt_json_begin(b, ev->seen ? "stale_observed_kill" : "stale_kill");
+	kt_json_kv_str(b, "call", ev->call);
+	kt_json_key(b, "pid");
+	kt_buf_i64(b, ev->pid);
+	kt_json_key(b, "sig");
+	kt_buf_i64(b, ev->sig);
+	kt_json_kv_str(b, "signame", sig);
+	if (ev->group) { /* killpg(pid) or kill(-pid): pid names the child and its group */
+		kt_json_key(b, "group");
+		kt_buf_str(b, "true");
+	}
+	kt_json_kv_str(b, "action", ev->delivered ? "delivered" : "refused");
+	/* What the program's call returned: ESRCH when refused; when let
+	 * through, the kernel's own answer (0: a signal was sent to the holder). */
+	kt_json_kv_u64(b, "errno", ev->delivered ? (uint64_t)ev->delivered_errno : ESRCH);
+	kt_json_kv_str(b, "mode", ev->delivered ? "audit" : "enforce");
+
+	if (ev->ancestor_pid) { /* an ancestor's child, judged in a forked process */
+		kt_json_key(b, "ancestor");
+		kt_buf_str(b, "{\"pid\":");
+		kt_buf_i64(b, ev->ancestor_pid);
+		kt_json_key(b, "name");
+		kt_json_str(b, ev->ancestor_name, 16);
+		kt_buf_char(b, '}');
+	}
+	if (ev->seen)
+		json_seen(b, ev, now, wall, w);
+	else
+		json_child(b, ev, story, now, wall, w);
 
 	kt_json_key(b, "holder");
 	struct holder_view hv;
@@ -322,24 +366,11 @@ static void text_ancestor(struct kt_buf *b, const struct kt_stale *ev)
 	kt_buf_str(b, "\")");
 }
 
-static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
-                       const struct kt_story_view *story, struct kt_where *w)
+/* "child N:INODE ("name", fork 0.002s ago) was reaped 0.001s ago by
+ * waitpid()" */
+static void text_child(struct kt_buf *b, const struct kt_stale *ev,
+                       const struct kt_story_view *story, uint64_t now)
 {
-	char sigtmp[16];
-	const char *sig = kt_signal_name(ev->sig, sigtmp);
-
-	kt_text_begin(b);
-	kt_buf_str(b, ev->delivered ? "stale " : "refused stale ");
-	kt_buf_str(b, ev->call);
-	kt_buf_char(b, '(');
-	if (ev->group && strcmp(ev->call, "kill") == 0)
-		kt_buf_char(b, '-'); /* kill(-pgid): show the call as it was made */
-	kt_buf_i64(b, ev->pid);
-	kt_buf_str(b, ", ");
-	kt_buf_str(b, sig ? sig : "?");
-	kt_buf_str(b, ev->delivered ? "), let through (audit mode): " : ") with ESRCH: ");
-
-	uint64_t now = kt_now_ns();
 	struct kt_slot_info facts;
 	const struct kt_slot_info *info = info_snapshot(ev, &facts);
 	kt_buf_str(b, ev->group ? "group leader child " : "child ");
@@ -374,12 +405,62 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 			text_ancestor(b, ev);
 		kt_buf_str(b, " is gone");
 	}
+}
+
+/* "process N:INODE was seen at "/proc/N/stat" 0.150s ago" */
+static void text_seen(struct kt_buf *b, const struct kt_stale *ev, uint64_t now)
+{
+	const struct kt_sighting *seen = ev->seen;
+	kt_buf_str(b, ev->group ? "group leader process " : "process ");
+	text_id(b, ev->pid, seen->kind == KT_SEEN_INODE ? seen->ident : 0);
+	kt_buf_str(b, " was seen");
+	if (seen->path[0]) {
+		kt_buf_str(b, " at \"");
+		kt_buf_quoted(b, seen->path, sizeof seen->path);
+		kt_buf_char(b, '"');
+	}
+	if (seen->at_ns) {
+		kt_buf_char(b, ' ');
+		kt_buf_secs(b, now - seen->at_ns);
+		kt_buf_str(b, " ago");
+	}
+	if (seen->kind == KT_SEEN_START) {
+		kt_buf_str(b, " (started ");
+		kt_buf_u64(b, seen->ident);
+		kt_buf_str(b, " ticks after boot)");
+	} else if (seen->kind == KT_SEEN_GONE) {
+		kt_buf_str(b, " (and was gone just after)");
+	}
+}
+
+static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
+                       const struct kt_story_view *story, struct kt_where *w)
+{
+	char sigtmp[16];
+	const char *sig = kt_signal_name(ev->sig, sigtmp);
+
+	kt_text_begin(b);
+	kt_buf_str(b, ev->delivered ? "stale " : "refused stale ");
+	kt_buf_str(b, ev->call);
+	kt_buf_char(b, '(');
+	if (ev->group && strcmp(ev->call, "kill") == 0)
+		kt_buf_char(b, '-'); /* kill(-pgid): show the call as it was made */
+	kt_buf_i64(b, ev->pid);
+	kt_buf_str(b, ", ");
+	kt_buf_str(b, sig ? sig : "?");
+	kt_buf_str(b, ev->delivered ? "), let through (audit mode): " : ") with ESRCH: ");
+
+	uint64_t now = kt_now_ns();
+	if (ev->seen)
+		text_seen(b, ev, now);
+	else
+		text_child(b, ev, story, now);
 
 	struct holder_view hv;
 	holder_view(ev, &hv);
 	if (hv.known == 1) {
 		kt_buf_str(b, ev->delivered ? "; the signal hit" : "; PID now held by");
-		kt_buf_str(b, " another process: ");
+		kt_buf_str(b, ev->seen ? " a later process: " : " another process: ");
 		if (hv.h.ino) {
 			text_id(b, ev->pid, hv.h.ino);
 			kt_buf_char(b, ' ');
@@ -405,6 +486,8 @@ static void text_stale(struct kt_buf *b, const struct kt_stale *ev,
 	}
 	/* Each stack gets a share of the line (see json_stale). */
 	text_stack(b, "called from", &ev->caller, b->cap * 2 / 3, w);
+	if (ev->seen)
+		text_stack(b, "seen from", &ev->seen->from, KT_TEXT_TAIL, w);
 	if (story) {
 		text_stack(b, "child spawned from", &story->spawned, b->cap / 3, w);
 		text_stack(b, "reaped from", &story->reaped, KT_TEXT_TAIL, w);
@@ -437,7 +520,7 @@ void kt_report_stale(const struct kt_stale *ev)
 	}
 	struct kt_story_view story;
 	const struct kt_story_view *known =
-		kt_story_get(ev->pid, ev->ancestor_pid ? ev->ancestor_reg_seq : 0, &story) ? &story
+		!ev->seen && kt_story_get(ev->pid, ev->ancestor_pid ? ev->ancestor_reg_seq : 0, &story) ? &story
 		                                                                          : NULL;
 	struct kt_buf b = { pages->line, 0, KT_STALE_LINE };
 	if (kt_log_json())

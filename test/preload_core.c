@@ -57,10 +57,12 @@ START_TEST(exports_exactly_the_hooks_and_the_api)
 	/* pidfd_spawn* are hidden GLIBC_2.39 versions (one '@'): see
 	 * shim/hooks_pidfd_spawn.c. */
 	ck_assert_str_eq(shell(cmd),
-	                 "GLIBC_2.15 GLIBC_2.2.5 GLIBC_2.39 _Exit _Fork _exit clone close close_range "
+	                 "GLIBC_2.15 GLIBC_2.2.5 GLIBC_2.39 _Exit _Fork __open64_2 __open_2 "
+	                 "__openat64_2 __openat_2 _exit clone close close_range "
 	                 "closefrom "
-	                 "dup2 dup3 fork kill killpg "
-	                 "kt_counters kt_pid_state kt_version pidfd_spawn@GLIBC_2.39 "
+	                 "dup2 dup3 fopen fopen64 fork kill killpg "
+	                 "kt_counters kt_pid_state kt_version open open64 openat openat64 opendir "
+	                 "pidfd_spawn@GLIBC_2.39 "
 	                 "pidfd_spawnp@GLIBC_2.39 posix_spawn@@GLIBC_2.15 posix_spawn@GLIBC_2.2.5 "
 	                 "posix_spawnp@@GLIBC_2.15 posix_spawnp@GLIBC_2.2.5 sigqueue syscall vfork wait "
 	                 "wait3 wait4 waitid waitpid ");

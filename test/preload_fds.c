@@ -267,6 +267,30 @@ START_TEST(first_closefrom_in_vfork_child)
 }
 END_TEST
 
+/* The same for a first open, under each name libkt hooks (hooks_open.c):
+ * every process reaches open, and its first may be a vfork child's
+ * redirection before exec, or a handler's. */
+static const char *const first_opens[] = {
+	"vfork-open",
+	"vfork-open64",
+	"vfork-openat",
+	"vfork-openat64",
+	"vfork-__open_2",
+	"vfork-__open64_2",
+	"vfork-__openat_2",
+	"vfork-__openat64_2",
+	"handler-same-thread-open",
+	"handler-other-thread-open",
+	"handler-other-thread-fopen",
+	"handler-other-thread-opendir",
+};
+
+START_TEST(first_open_in_vfork_child_or_handler)
+{
+	first_fd_call(first_opens[_i]);
+}
+END_TEST
+
 START_TEST(first_close_in_handler_interrupting_dlopen)
 {
 	first_fd_call("handler-same-thread");
@@ -293,9 +317,12 @@ int main(void)
 	kt_test_tcase(s, "exec", 0, exec_leaves_nothing_inode_mode,
 	              exec_leaves_nothing_fd_mode);
 
-	kt_test_tcase(s, "first call", 60, first_close_in_vfork_child, first_dup2_in_vfork_child,
-	              first_dup3_in_vfork_child, first_close_range_in_vfork_child,
-	              first_closefrom_in_vfork_child, first_close_in_handler_interrupting_dlopen,
-	              first_close_in_handler_while_dlopen_waits);
+	TCase *first = kt_test_tcase(s, "first call", 60, first_close_in_vfork_child,
+	                             first_dup2_in_vfork_child, first_dup3_in_vfork_child,
+	                             first_close_range_in_vfork_child, first_closefrom_in_vfork_child,
+	                             first_close_in_handler_interrupting_dlopen,
+	                             first_close_in_handler_while_dlopen_waits);
+	tcase_add_loop_test(first, first_open_in_vfork_child_or_handler, 0,
+	                    (int)(sizeof first_opens / sizeof first_opens[0]));
 	return kt_test_main(s);
 }

@@ -64,13 +64,15 @@ START_TEST(test_help)
 	sh(&r, "\"$KTRUN\" --help", NULL);
 	kt_test_expect_exit(&r, 0, "--help");
 	kt_test_expect_in(r.out, "Usage: kt-run [--audit|--off] [--log FILE] [--json] [--stats] "
-	                  "[--exitcode N]\n              [--provoke-reuse] [--] COMMAND [ARG]...\n"
-	                  "       kt-run [--audit|--off] [--log FILE] [--json] [--stats] [--exitcode N] "
-	                  "--config\n"
+	                  "[--exitcode N]\n              [--observe=MODE] [--provoke-reuse] [--] "
+	                  "COMMAND [ARG]...\n"
+	                  "       kt-run [--audit|--off] [--log FILE] [--json] [--stats] [--exitcode N]\n"
+	                  "              [--observe=MODE] --config\n"
 	                  "       kt-run --check PID\n",
 	          "--help");
 	static const char *const flags[] = { "--audit", "--off", "--log FILE", "--json", "--stats",
-		                             "--exitcode N", "--provoke-reuse", "--config", "--check PID",
+		                             "--exitcode N", "--observe=MODE", "--provoke-reuse",
+		                             "--config", "--check PID",
 		                             "--help", "--version" };
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		kt_test_expect_in(r.out, flags[i], "--help");
@@ -98,6 +100,7 @@ static const char *const bad_options[] = {
 	"--exitcode true", "--exitcode 0 true", "--exitcode 256 true", "--exitcode=x true",
 	"--exitcode", "--exitcode 66 --check 1", "--config true", "--provoke-reuse --config",
 	"--config --check 1",
+	"--observe=on true", "--observe= true", "--observe", "--observe=audit --check 1",
 };
 
 START_TEST(test_bad_option)
@@ -195,6 +198,10 @@ START_TEST(test_flags_to_env)
 	kt_test_expect_in(r.out, "log=stderr format=json", "--json");
 	sh(&r, "\"$KTRUN\" --stats " SHOW_ENV, "KT_LOG=/tmp/from-env.log");
 	kt_test_expect_in(r.out, "log=/tmp/from-env.log format=unset stats=1", "KT_LOG kept");
+
+	sh(&r, "\"$KTRUN\" --observe=enforce sh -c 'echo \"observe=$KT_OBSERVE\"' && "
+	       "\"$KTRUN\" --observe audit sh -c 'echo \"observe=$KT_OBSERVE\"'", NULL);
+	ck_assert_str_eq(r.out, "observe=enforce\nobserve=audit\n");
 }
 END_TEST
 
@@ -321,7 +328,7 @@ START_TEST(test_check_settings)
 {
 	struct kt_test_output r;
 	sh(&r,
-	   "\"$KTRUN\" --audit --json --exitcode 7 sleep 30 & a=$!\n"
+	   "\"$KTRUN\" --audit --json --exitcode 7 --observe=enforce sleep 30 & a=$!\n"
 	   "for i in $(seq 200); do grep -q libkt \"/proc/$a/maps\" && break; sleep 0.05; done\n"
 	   "\"$KTRUN\" --check $a; echo \"a=$?\"\n"
 	   "kill $a; wait $a; exit 0\n",
@@ -334,7 +341,8 @@ START_TEST(test_check_settings)
 	                 "  KT_STATS=0                     # default\n",
 	          "--check settings");
 	kt_test_expect_in(r.out, "  KT_MAX_FDS=64                  # default\n"
-	                 "  KT_EXITCODE=7                  # environment\na=1\n",
+	                 "  KT_EXITCODE=7                  # environment\n"
+	                 "  KT_OBSERVE=enforce             # environment\na=1\n",
 	          "--check settings");
 }
 END_TEST
@@ -411,7 +419,7 @@ END_TEST
 
 /* The libkt.conf the package ships shows every key at its default: with
  * each "#key =" line uncommented, the settings are exactly those of no file,
- * the five that have a value taken from the file, and nothing is warned. */
+ * the six that have a value taken from the file, and nothing is warned. */
 START_TEST(test_shipped_conf_is_the_defaults)
 {
 	struct kt_test_output r;
@@ -430,9 +438,9 @@ START_TEST(test_shipped_conf_is_the_defaults)
 		return;
 	}
 	kt_test_expect_exit(&r, 0, "the shipped libkt.conf");
-	kt_test_expect_in(r.out, "keys=7\n", "a line for every key");
+	kt_test_expect_in(r.out, "keys=8\n", "a line for every key");
 	kt_test_expect_in(r.out, "\nsame\n", "the defaults");
-	kt_test_expect_in(r.out, "from-file=5\n", "the values read from the file");
+	kt_test_expect_in(r.out, "from-file=6\n", "the values read from the file");
 	ck_assert_msg(strstr(r.out, "kt-run:") == NULL, "a warning:\n%s", r.out);
 }
 END_TEST

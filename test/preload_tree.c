@@ -165,6 +165,37 @@ START_TEST(scenario)
 }
 END_TEST
 
+/* A number an ancestor registered that the forked process also saw under
+ * /proc (KT_OBSERVE=enforce): the ancestor's registration decides, so the
+ * kill of the reaped sibling is refused and reported as the ancestor's
+ * child's stale kill, not as a number seen under /proc (send_unregistered's
+ * order: the tree, then observation, then by number). */
+START_TEST(ancestor_registration_comes_before_observation)
+{
+	const char *what = "reaped_observed: the sender read /proc/S/stat, then S was reaped";
+	if (!possible(what))
+		return;
+	char **id = kt_test_identity_env("KT_LOG=stderr");
+	char *env[] = { id[0], id[1], "KT_OBSERVE=enforce", NULL };
+	char *argv[] = { (char *)kt_test_helper("tree"), "reaped_observed", NULL };
+	struct outcome o;
+	memset(&o, 0, sizeof o);
+	int st = kt_test_run(1, argv, env, o.out, sizeof o.out, 1, RUN_TIMEOUT);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == NO_PIDNS) {
+		printf("SKIP: %s: no PID namespace here: %s\n", what, o.out);
+		return;
+	}
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x:\n%s", what, st, o.out);
+	o.line = strstr(o.out, "case=");
+	ck_assert_msg(o.line, "%s: no case= line in:\n%s", what, o.out);
+	expect_all(&o, 1, REFUSED, what);
+	kt_test_expect_in(o.out, "libkt: refused stale kill(", what);
+	kt_test_expect_in(o.out, " of ancestor 1 (\"tree\")", what);
+	ck_assert_msg(!strstr(o.out, " was seen at "), "%s: judged as an observed number:\n%s", what,
+	              o.out);
+}
+END_TEST
+
 /* The premise of the rule: on pidfs, inode numbers follow creation order,
  * across CPUs (children made by two threads pinned apart, in turn). */
 START_TEST(pidfs_inodes_follow_creation_order)
@@ -328,7 +359,8 @@ int main(void)
 {
 	Suite *s = kt_test_preload_suite("tree");
 	TCase *tc = kt_test_tcase(s, "scenarios", 60, pidfs_inodes_follow_creation_order,
-	                          the_report_names_the_ancestor);
+	                          the_report_names_the_ancestor,
+	                          ancestor_registration_comes_before_observation);
 	tcase_add_loop_test(tc, scenario, 0, sizeof scenarios / sizeof scenarios[0]);
 	kt_test_tcase(s, "programs", 60, bash_timeout_idiom_misses_the_stranger,
 	              dash_timeout_idiom_misses_the_stranger,

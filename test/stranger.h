@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -90,6 +91,17 @@ static inline int stranger_unshare_pidns(void)
 		return -1;
 	snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
 	return stranger_write_file("/proc/self/gid_map", map);
+}
+
+/* Puts a /proc of this process's PID namespace over /proc, in a mount
+ * namespace of its own (nobody outside sees it): the /proc a program in a
+ * container reads, and the only one whose numbers libkt's /proc observer
+ * believes.  0, or -1 with errno set. */
+static inline int stranger_own_proc(void)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -1;
+	return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
 static inline int stranger_exit_code(int st)

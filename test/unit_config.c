@@ -40,6 +40,7 @@ static void expect_defaults(const struct kt_config *c)
 	ck_assert_int_eq(c->exitcode, 0);
 	ck_assert_int_eq(c->max_fds, KT_MAX_FDS_DEFAULT);
 	ck_assert_int_eq(c->provoke_fd, -1);
+	ck_assert_int_eq(c->observe, KT_MODE_OFF);
 }
 
 /* ---- defaults and names ---------------------------------------------------- */
@@ -207,6 +208,18 @@ START_TEST(provoke_fd_valid_value)
 }
 END_TEST
 
+/* KT_OBSERVE takes KT_MODE's words; unset, observation is off. */
+START_TEST(observe_values)
+{
+	ck_assert_int_eq(parse1("KT_OBSERVE=off").observe, KT_MODE_OFF);
+	ck_assert_int_eq(parse1("KT_OBSERVE=audit").observe, KT_MODE_AUDIT);
+	struct kt_config c = parse(0, "KT_OBSERVE=enforce", "KT_MODE=audit", NULL);
+	ck_assert_int_eq(c.observe, KT_MODE_ENFORCE);
+	ck_assert_int_eq(c.mode, KT_MODE_AUDIT); /* each variable its own setting */
+	ck_assert_int_eq(c.n_warnings, 0);
+}
+END_TEST
+
 /* ---- strictness: every bad value ---------------------------------------------- */
 
 /* Parsed strictly: case, spaces, signs, other bases, suffixes, overflow and
@@ -216,6 +229,9 @@ END_TEST
 static const struct {
 	const char *kv, *warning, *also;
 } bad_values[] = {
+	{ "KT_OBSERVE=Enforce", "KT_OBSERVE", "off, audit or enforce" },
+	{ "KT_OBSERVE=on", "KT_OBSERVE", "using off" },
+	{ "KT_OBSERVE=", "KT_OBSERVE", NULL },
 	{ "KT_LOG_FORMAT=JSON", "KT_LOG_FORMAT", "text or json" },
 	{ "KT_LOG_FORMAT=json ", "KT_LOG_FORMAT", "text or json" },
 	{ "KT_LOG_FORMAT=", "KT_LOG_FORMAT", "text or json" },
@@ -307,7 +323,8 @@ START_TEST(file_sets_every_key)
 	                          "identity = fd\n"
 	                          "max_fds = 128\n"
 	                          "   # indented comment\n"
-	                          "exitcode = 66", /* no newline at the end */
+	                          "exitcode = 66\n"
+	                          "observe = audit", /* no newline at the end */
 	                          NULL, 0);
 	ck_assert_int_eq(c.n_warnings, 0);
 	ck_assert_int_eq(c.mode, KT_MODE_AUDIT);
@@ -317,8 +334,9 @@ START_TEST(file_sets_every_key)
 	ck_assert_int_eq(c.identity, KT_IDENTITY_FD);
 	ck_assert_int_eq(c.max_fds, 128);
 	ck_assert_int_eq(c.exitcode, 66);
-	static const unsigned lines[] = { 3, 4, 5, 6, 7, 8, 10 };
-	for (int s = KT_SET_MODE; s <= KT_SET_EXITCODE; s++) {
+	ck_assert_int_eq(c.observe, KT_MODE_AUDIT);
+	static const unsigned lines[] = { 3, 4, 5, 6, 7, 8, 10, 11 };
+	for (int s = KT_SET_MODE; s <= KT_SET_OBSERVE; s++) {
 		ck_assert_int_eq(c.source[s], KT_FROM_FILE);
 		ck_assert_uint_eq(c.line[s], lines[s]);
 	}
@@ -365,6 +383,7 @@ static const struct {
 	{ "stats = yes", "ignoring stats = \"yes\" (expected 0 or 1); using 0" },
 	{ "identity = pidfs", "(expected auto, inode, fd or none); using auto" },
 	{ "log_format = JSON", "(expected text or json); using text" },
+	{ "observe = on", "(expected off, audit or enforce); using off" },
 };
 
 START_TEST(file_bad_line_changes_nothing)
@@ -483,16 +502,16 @@ START_TEST(values_in_words)
 	struct kt_config c = parse(0, NULL, NULL, NULL);
 	static const char *const defaults[KT_SETTINGS] = {
 		"enforce", "no log", "text", "0", "auto", "64", "the program's own exit status",
-		"no reuse provoker",
+		"off", "no reuse provoker",
 	};
 	for (int s = 0; s < KT_SETTINGS; s++)
 		ck_assert_str_eq(kt_setting_value(&c, (enum kt_setting)s, tmp, sizeof tmp), defaults[s]);
 	char *env[] = { "KT_MODE=off", "KT_LOG=/x/y.log", "KT_LOG_FORMAT=json", "KT_STATS=1",
-		        "KT_IDENTITY=none", "KT_MAX_FDS=7", "KT_EXITCODE=9",
+		        "KT_IDENTITY=none", "KT_MAX_FDS=7", "KT_EXITCODE=9", "KT_OBSERVE=audit",
 		        "KT_PROVOKE_FD=12:345", NULL };
 	kt_config_parse(&c, env, 0);
 	static const char *const set[KT_SETTINGS] = {
-		"off", "/x/y.log", "json", "1", "none", "7", "9", "12:345",
+		"off", "/x/y.log", "json", "1", "none", "7", "9", "audit", "12:345",
 	};
 	for (int s = 0; s < KT_SETTINGS; s++) {
 		ck_assert_str_eq(kt_setting_value(&c, (enum kt_setting)s, tmp, sizeof tmp), set[s]);
@@ -518,6 +537,8 @@ int main(void)
 	              log_format_and_stats, exitcode_from_1_to_255);
 
 	kt_test_tcase(s, "fds", 0, max_fds_valid_values, provoke_fd_valid_value);
+
+	kt_test_tcase(s, "observe", 0, observe_values);
 
 	TCase *tc = kt_test_tcase(s, "strict", 0);
 	tcase_add_loop_test(tc, bad_value_gets_the_default_and_one_warning, 0, N_OF(bad_values));

@@ -18,7 +18,8 @@
  * MODES is the comma-separated list of KT_IDENTITY values to measure kill()
  * in (BENCH_MODES by default: adding a mode is one word there or on the
  * command line).  COUNTS is the list of child counts for the scaling rows.
- * SECTIONS picks from kill,cycle,start,scale,rss,make,fds (all by default). */
+ * SECTIONS picks from kill,cycle,start,scale,rss,make,fds,observe (all by default). */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -465,6 +466,65 @@ static int worker_scale(long n, long iters, int blocks)
 	return 0;
 }
 
+/* ---- observation (KT_OBSERVE): programs that read /proc ------------------------ */
+
+/* One scan of /proc the way a C scanner makes it: every process's stat,
+ * opened relative to the directory and read. */
+static int worker_procscan(void)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		die("opendir /proc: %s", strerror(errno));
+	long n = 0;
+	struct dirent *e;
+	char buf[1024];
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char path[300];
+		snprintf(path, sizeof path, "%s/stat", e->d_name);
+		int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (read(fd, buf, sizeof buf) > 0)
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	printf("scanned %ld\n", n);
+	return 0;
+}
+
+/* open()+close() of a path outside /proc, ns per pair. */
+static int worker_openloop(long iters)
+{
+	double ns = TIME_LOOP(iters, close(open("/dev/null", O_RDONLY | O_CLOEXEC)));
+	printf("open_ns %.1f\n", ns);
+	return 0;
+}
+
+/* With a /proc entry seen: kill(sig 0) of an unregistered, unseen number
+ * (the miss path, asking the observation table), raw kill() beside it,
+ * and kill of the number seen (the judged path). */
+static int worker_observedkill(long iters, int blocks)
+{
+	int fd = open("/proc/1/stat", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	pid_t unseen = getppid();
+	double miss[MAX_ROUNDS], raw[MAX_ROUNDS], seen[MAX_ROUNDS];
+	if (blocks > MAX_ROUNDS)
+		blocks = MAX_ROUNDS;
+	for (int b = 0; b < blocks; b++) {
+		miss[b] = TIME_LOOP(iters, kill(unseen, 0));
+		raw[b] = TIME_LOOP(iters, raw_kill(unseen, 0));
+		seen[b] = TIME_LOOP(iters / 10 + 1, kill(1, 0));
+	}
+	printf("miss_ns %.1f\nraw_ns %.1f\nseen_ns %.1f\n", median(miss, blocks),
+	       median(raw, blocks), median(seen, blocks));
+	return 0;
+}
+
 static int worker_main(int argc, char **argv)
 {
 	const char *kind = argv[0];
@@ -479,6 +539,12 @@ static int worker_main(int argc, char **argv)
 	}
 	if (strcmp(kind, "kill") == 0)
 		return worker_kill(a, blocks);
+	if (strcmp(kind, "procscan") == 0)
+		return worker_procscan();
+	if (strcmp(kind, "openloop") == 0)
+		return worker_openloop(a);
+	if (strcmp(kind, "observedkill") == 0)
+		return worker_observedkill(a, blocks);
 	if (strcmp(kind, "killcount") == 0)
 		return worker_killcount(a);
 	if (strcmp(kind, "forkheld") == 0)
@@ -1247,6 +1313,86 @@ static void section_make(int rounds, int nfiles)
 	fflush(stdout);
 }
 
+/* 9. Observation: each program under the empty library, libkt with
+ * KT_OBSERVE off (its default) and libkt with KT_OBSERVE=enforce, rotated
+ * round by round, while NPROC paused children of ours fill /proc. */
+static void section_observe(int rounds, int nproc)
+{
+	pid_t *kids = calloc((size_t)nproc, sizeof *kids);
+	int made = 0;
+	for (; made < nproc; made++)
+		if ((kids[made] = fork_paused_child()) < 0)
+			break;
+	header("10. KT_OBSERVE: programs that read /proc, wall time per run, vs the empty library");
+	printf("  (%d paused processes added; %ld tasks on the machine)\n", made, procs_running());
+	char scan_what[64];
+	snprintf(scan_what, sizeof scan_what, "a C scan of /proc (%ld processes)", procs_running());
+	struct prog {
+		const char *what;
+		char *argv[8];
+	} progs[] = {
+		{ "ps -e", { "/usr/bin/ps", "-e", NULL } },
+		{ "top -bn1", { "/usr/bin/top", "-bn1", NULL } },
+		{ "pkill -0 -f nomatch", { "/usr/bin/pkill", "-0", "-f", "kt-bench-no-such-process", NULL } },
+		{ scan_what, { self_exe, "--worker", "procscan", NULL } },
+	};
+	const char *pre[3] = { lib_empty, lib_kt, lib_kt };
+	const char *extra[3] = { NULL, NULL, "KT_OBSERVE=enforce" };
+	struct run r;
+	for (size_t p = 0; p < sizeof progs / sizeof progs[0]; p++) {
+		if (access(progs[p].argv[0], X_OK) != 0) {
+			row(progs[p].what, "", "skipped: not installed", "", "", -1);
+			continue;
+		}
+		double t[3][MAX_ROUNDS], off[MAX_ROUNDS], on[MAX_ROUNDS];
+		for (int k = 0; k < rounds; k++) {
+			for (int j = 0; j < 3; j++) {
+				int v = (j + k) % 3;
+				run_prog(progs[p].argv, pre[v], extra[v], 1, &r);
+				t[v][k] = r.wall_ns / 1e6;
+			}
+			off[k] = t[1][k] / t[0][k];
+			on[k] = t[2][k] / t[0][k];
+		}
+		double mon = median(on, rounds), moff = median(off, rounds);
+		row(progs[p].what, F("%.2f ms", median(t[0], rounds)), F("%.2f ms", median(t[2], rounds)),
+		    F("x%.3f", mon), "KT_OBSERVE on <= x1.10", mon <= 1.10);
+		row("  KT_OBSERVE off", "empty library", F("%.2f ms", median(t[1], rounds)),
+		    F("x%.3f", moff), "<= x1.02", moff <= 1.02);
+	}
+	for (int i = 0; i < made; i++)
+		kill_and_reap(kids[i]);
+	free(kids);
+
+	/* open() elsewhere: one load when off, the path's first bytes when on. */
+	double o[3][MAX_ROUNDS];
+	for (int k = 0; k < rounds; k++)
+		for (int j = 0; j < 3; j++) {
+			int v = (j + k) % 3;
+			worker(&r, pre[v], extra[v], "openloop", 200000, 0, 0);
+			o[v][k] = get_key(&r, "open_ns");
+		}
+	double oe = median(o[0], rounds), ooff = median(o[1], rounds), oon = median(o[2], rounds);
+	row("open()+close() of /dev/null", F("%.0f ns", oe), F("%.0f ns", oon), F("x%.3f", oon / oe),
+	    "KT_OBSERVE on <= x1.02", oon / oe <= 1.02);
+	row("  KT_OBSERVE off", "empty library", F("%.0f ns", ooff), F("x%.3f", ooff / oe), "<= x1.02",
+	    ooff / oe <= 1.02);
+
+	double miss[MAX_ROUNDS], raw[MAX_ROUNDS], seen[MAX_ROUNDS];
+	for (int k = 0; k < rounds; k++) {
+		worker(&r, lib_kt, "KT_OBSERVE=enforce", "observedkill", 20000, 7, 0);
+		miss[k] = get_key(&r, "miss_ns");
+		raw[k] = get_key(&r, "raw_ns");
+		seen[k] = get_key(&r, "seen_ns");
+	}
+	double mm = median(miss, rounds), mr = median(raw, rounds);
+	row("kill() miss path with observations held", F("raw %.0f ns", mr), F("%.0f ns", mm),
+	    F("x%.3f", mm / mr), "", -1);
+	row("kill() of a number seen under /proc", F("raw %.0f ns", mr),
+	    F("%.0f ns", median(seen, rounds)), F("x%.2f", median(seen, rounds) / mr), "", -1);
+	fflush(stdout);
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 static int split_list(const char *s, char out[][16], int max)
@@ -1298,7 +1444,7 @@ int main(int argc, char **argv)
 
 	int rounds = 7, quick = 0;
 	const char *modes_s = BENCH_MODES, *counts_s = BENCH_COUNTS;
-	const char *sections = "kill,cycle,start,scale,rss,make,fds";
+	const char *sections = "kill,cycle,start,scale,rss,make,fds,observe";
 	int opt;
 	while ((opt = getopt(argc, argv, "b:r:m:n:s:q")) != -1) {
 		switch (opt) {
@@ -1361,6 +1507,8 @@ int main(int argc, char **argv)
 		section_make(quick ? 1 : (rounds > 5 ? 5 : rounds), quick ? 100 : 300);
 	if (strstr(sections, "fds"))
 		section_fds(rounds);
+	if (strstr(sections, "observe"))
+		section_observe(rounds, 1000);
 	printf("\ntargets met: %d, missed: %d\n", met_count, missed_count);
 	return 0;
 }

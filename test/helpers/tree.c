@@ -86,6 +86,23 @@ static void sender_body(int go, int res, enum call call, pid_t target, int sig)
 	(void)!write(res, &r, sizeof r);
 }
 
+/* Set by the case reaped_observed: W reads /proc/TARGET/stat while TARGET
+ * lives, before it says it is ready, as a scanner would (KT_OBSERVE). */
+static int sender_observes;
+
+/* W's look at TARGET under /proc, then one byte on RES: "seen". */
+static void sender_observe(pid_t target, int res)
+{
+	char path[48], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)target);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!read(fd, buf, sizeof buf);
+		close(fd);
+	}
+	(void)!write(res, "s", 1);
+}
+
 /* GRANDCHILD: the call is made by a child of the forked process, which
  * registers a child of its own first (so its own table stands between). */
 static struct sender sender_start(enum call call, pid_t target, int sig, int grandchild)
@@ -99,6 +116,8 @@ static struct sender sender_start(enum call call, pid_t target, int sig, int gra
 		close(go[1]);
 		close(res[0]);
 		if (!grandchild) {
+			if (sender_observes)
+				sender_observe(target, res[1]);
 			sender_body(go[0], res[1], call, target, sig);
 			_exit(0);
 		}
@@ -114,6 +133,9 @@ static struct sender sender_start(enum call call, pid_t target, int sig, int gra
 	close(res[1]);
 	s.go = go[1];
 	s.res = res[0];
+	char seen;
+	if (sender_observes && !grandchild && read(s.res, &seen, 1) != 1)
+		s.pid = -1;
 	return s;
 }
 
@@ -480,6 +502,14 @@ static int body(void *arg)
 		return case_reaped(0, 1, 0, c);
 	if (!strcmp(c, "reaped_unseen"))
 		return case_reaped(0, 0, 1, c);
+	if (!strcmp(c, "reaped_observed")) {
+		if (stranger_own_proc() < 0) {
+			printf("no /proc of its own here: %s\n", strerror(errno));
+			return STRANGER_NO_PIDNS;
+		}
+		sender_observes = 1;
+		return case_reaped(0, 0, 0, c);
+	}
 	if (!strcmp(c, "reused_by_sibling"))
 		return case_reused_by_sibling();
 	if (!strcmp(c, "own_child_on_number"))
