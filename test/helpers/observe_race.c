@@ -170,7 +170,9 @@ static void start_target(void)
 	if (target == 0) {
 		dup2(p[1], 1);
 		const char *self = self_path();
-		execl(self, self, "--role=target", TARGET_MARK, (char *)NULL);
+		/* Through /proc/self/exe: in a chroot the link's text names the
+		 * file as the outer root sees it. */
+		execl("/proc/self/exe", self, "--role=target", TARGET_MARK, (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -467,7 +469,7 @@ static int run_outer(char **argv)
 		for (int i = 1; argv[i] && n < 79; i++)
 			args[n++] = argv[i];
 		args[n] = NULL;
-		execv(self, args);
+		execv("/proc/self/exe", args);
 		_exit(EXIT_SETUP);
 	}
 	int st;
