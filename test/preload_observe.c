@@ -205,10 +205,34 @@ static const char *rt_number(void)
 
 /* ---- pkill (procps) --------------------------------------------------------------
  * procps 4.0 reads stat, status, cmdline and cgroup of each process, then
- * signals the matches with kill().  The window is held open at the close
- * of the target's cgroup file, the last one pkill opens for it: every read
- * of the target is done, the kill not yet sent.  (A number that changes
- * hands between two of the program's opens is judged by the later one.) */
+ * signals the matches with kill(); procps 3.3 (Debian 11) status and
+ * cmdline.  The window is held open at the close of the last file pkill
+ * opens for the target: every read of it is done, the kill not yet sent.
+ * (A number that changes hands between two of the program's opens is judged
+ * by the later one.) */
+
+/* The first number of TOOL's version ("pkill from procps-ng 3.3.17",
+ * "killall (PSmisc) 23.4"), times 100, plus the second; 0 if unknown. */
+static int tool_version(const char *tool)
+{
+	char *argv[] = { (char *)tool, "-V", NULL };
+	char out[512];
+	if (kt_test_run(0, argv, NULL, out, sizeof out, 1, 10) == -1)
+		return 0;
+	for (const char *p = out; *p; p++) {
+		int major, minor;
+		if (*p >= '0' && *p <= '9' && (p == out || p[-1] == ' ') &&
+		    sscanf(p, "%d.%d", &major, &minor) == 2)
+			return major * 100 + minor;
+	}
+	return 0;
+}
+
+/* The last /proc/TARGET file pkill reads before it signals. */
+static const char *pkill_last_file(void)
+{
+	return tool_version(PKILL) >= 400 ? "cgroup" : "cmdline";
+}
 
 /* In OUT: PROGRAM ARGS... under strace, which holds up the close of
  * /proc/TARGET/FILE for HOLD_US; with LIBKT, libkt and ENV ("K=V", NULL-
@@ -242,10 +266,12 @@ static void pkill_run(struct obs *r, int libkt, char *const env[], const char *a
 {
 	char act[32];
 	snprintf(act, sizeof act, "--action=%s", action);
-	char *opts[] = { act, "--watch=cgroup", NULL };
+	char watch[32];
+	snprintf(watch, sizeof watch, "--watch=%s", pkill_last_file());
+	char *opts[] = { act, watch, NULL };
 	char *program[] = { PKILL, "-f", TARGET_PATTERN, NULL };
 	char *cmd[40];
-	held(cmd, "cgroup", libkt, env, program);
+	held(cmd, pkill_last_file(), libkt, env, program);
 	if (!obs_run(r, opts, cmd, NULL, what))
 		return;
 	expect(r, "triggered", "1", what);
@@ -356,8 +382,19 @@ START_TEST(killall_stays_safe_and_unchanged)
 	killall_run(&with, 1, "reuse", "TERM", what);
 	expect(&plain, "triggered", "1", what);
 	expect(&with, "triggered", "1", what);
-	if (kt_test_have_pidfd())
+	/* psmisc 23.6 signals through the /proc/N directory it read: safe
+	 * already, and libkt changes nothing.  Older ones (Debian 11's 23.4)
+	 * kill by number, and are what observation is for: the stranger lives
+	 * with libkt wherever it can prove what killall saw. */
+	if (tool_version(KILLALL) < 2306) {
+		expect(&plain, "stranger", "killed-SIGTERM", what);
+		if (kt_test_have_pidfd() && kt_test_identity() != KT_IDENTITY_NONE) {
+			expect(&with, "stranger", "alive", what);
+			return;
+		}
+	} else if (kt_test_have_pidfd()) {
 		expect(&plain, "stranger", "alive", what);
+	}
 	char v[64];
 	expect(&with, "stranger", field(&plain, "stranger", v, sizeof v), what);
 	expect(&with, "status", field(&plain, "status", v, sizeof v), what);
