@@ -34,9 +34,10 @@
  *     entry, and waits for "go" on fd 4 before it signals; it may instead
  *     write "freed PID" for a child of its own that it reaped, and the
  *     supervisor puts a stranger on that number;
- *   - --watch=FILE: once any process of the namespace has /proc/TARGET/FILE
- *     open (CMD is run under strace, which holds up the close of that file,
- *     so the window stays open while the supervisor acts).
+ *   - --watch=FILE: once a process of the namespace that has /proc/TARGET/FILE
+ *     open is in its close (CMD is run under strace, which holds up the
+ *     close of that file, so the window stays open while the supervisor
+ *     acts; the program has read all it wanted of the file).
  *
  * Output, one line on stdout (exit 0):
  *   result target=PID triggered=0|1 window=0|1 status=N signal=S
@@ -65,6 +66,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,7 +234,31 @@ static void start_cmd(const struct opts *o, int ctl_w, int reply_r, int out_w)
 }
 
 /* 1 once a process of the namespace holds /proc/TARGET/FILE open. */
-static int someone_has_open(const char *file)
+/* 1 if process PID (a /proc name) is stopped at the entry of close(FD):
+ * strace holds it there, every read of the file done. */
+static int closing(const char *pid, const char *fd)
+{
+	char path[300], text[128];
+	snprintf(path, sizeof path, "/proc/%s/syscall", pid);
+	int sfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return 0;
+	ssize_t n = read(sfd, text, sizeof text - 1);
+	close(sfd);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	long nr;
+	unsigned long arg0;
+	return sscanf(text, "%ld 0x%lx", &nr, &arg0) == 2 && nr == SYS_close &&
+	       arg0 == strtoul(fd, NULL, 10);
+}
+
+/* 1 once a process of the namespace holds /proc/TARGET/FILE open and has
+ * entered its close: not at the open alone, where ending the target would
+ * race the program's read of the file (an empty read is no match, and the
+ * program never signals). */
+static int someone_is_closing(const char *file)
 {
 	char want[64];
 	snprintf(want, sizeof want, "/proc/%d/%s", (int)target, file);
@@ -256,7 +282,7 @@ static int someone_has_open(const char *file)
 			ssize_t n = readlink(link, to, sizeof to - 1);
 			if (n > 0) {
 				to[n] = '\0';
-				found = strcmp(to, want) == 0;
+				found = strcmp(to, want) == 0 && closing(e->d_name, f->d_name);
 			}
 		}
 		closedir(fds);
@@ -403,7 +429,7 @@ static int run_supervisor(const struct opts *o)
 			else
 				out_open = 0;
 		}
-		if (o->watch && !triggered && target > 0 && someone_has_open(o->watch)) {
+		if (o->watch && !triggered && target > 0 && someone_is_closing(o->watch)) {
 			act(o);
 			triggered = 1;
 		}
