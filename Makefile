@@ -145,6 +145,10 @@ $(BUILD)/test/unit_%: test/unit_%.c $(UNIT_DEPS) $(TESTLIB) $(wildcard shim/*.h)
 $(BUILD)/test/unit_heldfd: UNIT_EXTRA := shim/heldfd.c shim/counters.c
 $(BUILD)/test/unit_heldfd: shim/heldfd.c shim/counters.c
 
+# The lookups of the real functions: against dlsym, from a program of their own.
+$(BUILD)/test/unit_real: UNIT_EXTRA := shim/real.c shim/symbols.c
+$(BUILD)/test/unit_real: shim/real.c shim/symbols.c
+
 # The caller-naming code is pure too (no hooks), but only its own suite links
 # it; frame records and .dynsym symbols give that suite something to find.
 $(BUILD)/test/unit_caller: UNIT_EXTRA := shim/caller.c

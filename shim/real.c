@@ -2,11 +2,13 @@
 /* The real libc functions (the list and the rules are in real.h).
  *
  * A function is looked up with dlsym(RTLD_NEXT), or dlvsym when its version
- * matters, once: the answer, found or not, is kept, so a function this libc
+ * matters (the constructor's lookups first in libc's hash table, symbols.h),
+ * once: the answer, found or not, is kept, so a function this libc
  * lacks is not looked up again at every call (where that call may be in a
  * signal handler or a vfork child).  Racing resolvers store the same value,
  * so a plain atomic store is enough. */
 #include "real.h"
+#include "symbols.h"
 
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -76,7 +78,18 @@ void *kt_real_get(enum kt_real_id id)
 
 void kt_real_resolve(void)
 {
-	for (int id = 0; id < KT_REAL_COUNT; id++)
-		if (functions[id].eager)
+	/* libc's own functions straight from its hash table (symbols.h: a
+	 * tenth of dlsym's cost); dlsym for whatever that cannot vouch for. */
+	kt_symbols_open();
+	for (int id = 0; id < KT_REAL_COUNT; id++) {
+		const struct real_fn *f = &functions[id];
+		if (!f->eager || atomic_load_explicit(&resolved[id], memory_order_acquire))
+			continue;
+		void *p = f->version[0] ? NULL : kt_symbols_next(f->symbol);
+		if (p && !is_ours(p))
+			atomic_store_explicit(&resolved[id], p, memory_order_release);
+		else
 			kt_real_get((enum kt_real_id)id);
+	}
+	kt_symbols_close();
 }

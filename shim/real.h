@@ -17,8 +17,9 @@
  * child's first close() before its exec is a textbook pattern), and the
  * /proc observer's open family (a vfork child opening its stdin before its
  * exec is another; fopen and opendir too, as a first call may still be in
- * a child or a handler, whatever else it risks there).  After the
- * constructor those cost a pointer load.  Reaching the kernel directly
+ * a child or a handler, whatever else it risks there).  The constructor
+ * finds them in libc's own hash table (symbols.h), asking dlsym only what
+ * that cannot vouch for; after it they cost a pointer load.  Reaching the kernel directly
  * instead would change libc's semantics: close() and open() are
  * cancellation points, closefrom() has a fallback without close_range,
  * fopen and opendir are whole stdio and dirent objects, and a library

@@ -193,6 +193,48 @@ START_TEST(test_perl_children)
 }
 END_TEST
 
+/* Another project's shim preloaded after libkt (test/helpers/libwrap_next.so)
+ * wraps close, open and fork as well: libkt must hand each call on to that
+ * next definition, as dlsym(RTLD_NEXT) gives it, not past it to libc (the
+ * constructor finds libc's functions in libc's own hash table only when
+ * nothing else after libkt defines them). */
+START_TEST(test_perl_next_shim_sees_the_calls)
+{
+	const char *what = "perl's fork, open and close, with another shim after libkt";
+	if (!kt_test_installed(PERL, what))
+		return;
+	char file[] = "/tmp/kt-wrapnext-XXXXXX";
+	int fd = mkstemp(file);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	const char *all = getenv("KT_TEST_PRELOAD");
+	static char preload[2 * PATH_MAX + 16], where[64];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s:%s", all && *all ? all : kt_test_lib(),
+	         kt_test_helper("libwrap_next.so"));
+	snprintf(where, sizeof where, "WRAPNEXT_FILE=%s", file);
+	char *env[] = { preload, where, NULL };
+	char *argv[] = { PERL, "-e",
+		         "my $p = fork; exit 0 if $p == 0; waitpid($p, 0);"
+		         "open(my $f, '<', '/dev/null') or die; close $f;",
+		         NULL };
+	char out[512];
+	int st = kt_test_run(0, argv, env, out, sizeof out, 1, 30);
+	char lines[1024];
+	slurp(file, lines, sizeof lines);
+	unlink(file);
+	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status 0x%x:\n%s",
+	              what, st, out);
+	/* The parent's line (the child's exit writes one too, first). */
+	const char *last = strrchr(lines, 'c');
+	int closes = -1, opens = -1, forks = -1;
+	ck_assert_msg(last && sscanf(last, "close=%d open=%d fork=%d", &closes, &opens, &forks) == 3,
+	              "%s: no counts from libwrap_next.so: \"%s\"", what, lines);
+	ck_assert_msg(forks == 1 && opens >= 1 && closes >= 1,
+	              "%s: the next shim saw close=%d open=%d fork=%d (libkt went past it)", what,
+	              closes, opens, forks);
+}
+END_TEST
+
 /* libkt's own exit summary (KT_STATS=1, written where KT_LOG points) is a
  * second witness: for the perl process it must give the numbers
  * libktcount.so read through kt_counters(). */
@@ -797,6 +839,7 @@ int main(void)
 	              test_bash_stale_kill_wait_n);
 
 	kt_test_tcase(s, "perl", 60, test_perl_children, test_perl_children_summary_agrees,
+	              test_perl_next_shim_sees_the_calls,
 	              test_perl_stale_kill_fork, test_perl_stale_kill_open,
 	              test_perl_stale_kill_sigchld);
 
