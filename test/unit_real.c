@@ -51,14 +51,26 @@ END_TEST
 START_TEST(hash_lookup_agrees_with_dlsym)
 {
 	kt_symbols_open();
-	/* Found in libc's table. */
+	/* Found in libc's table, or left to dlsym: never another answer.  Left
+	 * only where dlsym's own answer is not a plain libc function (glibc
+	 * 2.31's libpthread, linked in for Check, has a compat fork that its
+	 * dlsym gives). */
 	const char *names[] = { "fork", "close", "open", "opendir", "waitid", "dup3" };
+	int found = 0;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		void *want = dlsym(RTLD_NEXT, names[i]);
+		void *want = dlsym(RTLD_NEXT, names[i]), *got = kt_symbols_next(names[i]);
 		ck_assert_ptr_nonnull(want);
-		ck_assert_msg(kt_symbols_next(names[i]) == want, "%s: %p, dlsym says %p", names[i],
-		              kt_symbols_next(names[i]), want);
+		if (got) {
+			ck_assert_msg(got == want, "%s: %p, dlsym says %p", names[i], got, want);
+			found++;
+			continue;
+		}
+		Dl_info info;
+		ck_assert_int_ne(dladdr(want, &info), 0);
+		ck_assert_msg(!strstr(info.dli_fname, "/libc.so.6"),
+		              "%s: left to dlsym, which finds libc's plain function", names[i]);
 	}
+	ck_assert_int_ge(found, 5);
 	kt_symbols_close();
 }
 END_TEST
