@@ -276,12 +276,20 @@ struct counts expect_counts(const struct run *r, const char *comm, const char *w
 
 /* ---- protection: the reuse helper's PID namespace (fds 3 and 4) -------------- */
 
+void temp_file(char *path, const char *content)
+{
+	int fd = mkstemp(path);
+	ck_assert_msg(fd >= 0, "mkstemp: %s", strerror(errno));
+	size_t n = content ? strlen(content) : 0;
+	ck_assert_msg(write(fd, content ? content : "", n) == (ssize_t)n, "write %s: %s", path,
+	              strerror(errno));
+	close(fd);
+}
+
 void count_file(char *path, char *kv)
 {
 	strcpy(path, "/tmp/kt-compat-cnt-XXXXXX");
-	int fd = mkstemp(path);
-	ck_assert_msg(fd >= 0, "mkstemp: %s", strerror(errno));
-	close(fd);
+	temp_file(path, NULL);
 	snprintf(kv, 64, "KTCOUNT_FILE=%s", path);
 }
 
@@ -383,9 +391,7 @@ int ptrace_denied(const char *strace_err)
 int traced(int preload, char *const argv[], char *trace, size_t size, int *status)
 {
 	char path[] = "/tmp/kt-compat-trace-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert(fd >= 0);
-	close(fd);
+	temp_file(path, NULL);
 	char pre[PATH_MAX + 16], *sargv[32];
 	strace_argv(preload, path, argv, pre, sizeof pre, sargv);
 	static struct run r;

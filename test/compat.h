@@ -110,6 +110,10 @@ struct counts counts_of(const struct run *r, const char *comm, int only_last);
 /* At least one process named COMM left its counters. */
 struct counts expect_counts(const struct run *r, const char *comm, const char *what);
 
+/* A new file from PATH, a mkstemp template (rewritten with the name),
+ * holding CONTENT (NULL: empty); fails the test if it cannot be made. */
+void temp_file(char *path, const char *content);
+
 /* A fresh, empty counter file: its path in PATH (room for 32) and the
  * KTCOUNT_FILE=PATH setting in KV (room for 64). */
 void count_file(char *path, char *kv);

@@ -204,9 +204,7 @@ START_TEST(test_perl_next_shim_sees_the_calls)
 	if (!kt_test_installed(PERL, what))
 		return;
 	char file[] = "/tmp/kt-wrapnext-XXXXXX";
-	int fd = mkstemp(file);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	temp_file(file, NULL);
 	const char *all = getenv("KT_TEST_PRELOAD");
 	static char preload[2 * PATH_MAX + 16], where[64];
 	snprintf(preload, sizeof preload, "LD_PRELOAD=%s:%s", all && *all ? all : kt_test_lib(),
@@ -249,9 +247,7 @@ START_TEST(test_perl_children_summary_agrees)
 	if (!kt_test_installed(PERL, what))
 		return;
 	char log_path[] = "/tmp/kt-compat-log-XXXXXX";
-	int fd = mkstemp(log_path);
-	ck_assert(fd >= 0);
-	close(fd);
+	temp_file(log_path, NULL);
 	char log_kv[64];
 	snprintf(log_kv, sizeof log_kv, "KT_LOG=%s", log_path);
 	char *env[] = { "KT_STATS=1", log_kv, NULL };
@@ -532,9 +528,7 @@ static void stop_make(int preload, const char *dir, int sig, int then_group, str
 	char trace_path[] = "/tmp/kt-compat-trace-XXXXXX";
 	char pre[PATH_MAX + 16], *sargv[32];
 	if (trace_out) {
-		int fd = mkstemp(trace_path);
-		ck_assert(fd >= 0);
-		close(fd);
+		temp_file(trace_path, NULL);
 		strace_argv(preload, trace_path, argv, pre, sizeof pre, sargv);
 	}
 	struct started s;
@@ -739,10 +733,7 @@ START_TEST(test_xargs_parallel)
 	if (!kt_test_installed(XARGS, what))
 		return;
 	char in[] = "/tmp/kt-compat-in-XXXXXX";
-	int fd = mkstemp(in);
-	ck_assert(fd >= 0);
-	ck_assert(write(fd, "1\n2\n3\n4\n5\n6\n", 12) == 12);
-	close(fd);
+	temp_file(in, "1\n2\n3\n4\n5\n6\n");
 	static const struct {
 		const char *name, *script;
 		int exit_code;

@@ -36,30 +36,22 @@ static mode_t mode_of(int flags, va_list ap)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
 }
 
-#define WRAP_OPEN(name)                                                         \
-	int name(const char *path, int flags, ...)                              \
-	{                                                                       \
-		va_list ap;                                                     \
-		va_start(ap, flags);                                            \
-		mode_t mode = mode_of(flags, ap);                               \
-		va_end(ap);                                                     \
-		opens++;                                                        \
-		return NEXT(int (*)(const char *, int, ...), #name)(path, flags, mode); \
+/* NAME with parameters PARAMS (ending "int flags, ...") handed on as ARGS,
+ * the mode last. */
+#define WRAP_OPEN(name, params, args)                                      \
+	int name params                                                    \
+	{                                                                  \
+		va_list ap;                                                \
+		va_start(ap, flags);                                       \
+		mode_t mode = mode_of(flags, ap);                          \
+		va_end(ap);                                                \
+		opens++;                                                   \
+		return NEXT(__typeof__(&name), #name) args;                \
 	}
-#define WRAP_OPENAT(name)                                                       \
-	int name(int dirfd, const char *path, int flags, ...)                   \
-	{                                                                       \
-		va_list ap;                                                     \
-		va_start(ap, flags);                                            \
-		mode_t mode = mode_of(flags, ap);                               \
-		va_end(ap);                                                     \
-		opens++;                                                        \
-		return NEXT(int (*)(int, const char *, int, ...), #name)(dirfd, path, flags, mode); \
-	}
-WRAP_OPEN(open)
-WRAP_OPEN(open64)
-WRAP_OPENAT(openat)
-WRAP_OPENAT(openat64)
+WRAP_OPEN(open, (const char *path, int flags, ...), (path, flags, mode))
+WRAP_OPEN(open64, (const char *path, int flags, ...), (path, flags, mode))
+WRAP_OPEN(openat, (int dirfd, const char *path, int flags, ...), (dirfd, path, flags, mode))
+WRAP_OPEN(openat64, (int dirfd, const char *path, int flags, ...), (dirfd, path, flags, mode))
 
 pid_t fork(void)
 {
